@@ -1,0 +1,120 @@
+import { awscdk, javascript, ReleasableCommits } from 'projen';
+
+/**
+ * Lambda bundles: minified, with the SDK clients the Node.js runtime already
+ * ships left external. Every other handler library (presigners, verifiers,
+ * signers) is inlined by esbuild, so those are devDependencies only.
+ */
+const lambdaBundling = {
+  externals: ['@aws-sdk/client-*'],
+  minify: true,
+  sourcemap: false,
+};
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-secure-vod',
+  description:
+    'A secure, serverless video-on-demand platform for AWS CDK: presigned uploads, adaptive HLS with MediaConvert, CloudFront signed-cookie playback and entitlements.',
+  keywords: ['cdk', 'aws-cdk', 'awscdk', 'video', 'vod', 'hls', 'mediaconvert', 'cloudfront', 'signed-cookies', 's3'],
+  license: 'Apache-2.0',
+  author: 'cdk-secure-vod maintainers',
+  authorAddress: 'maintainers@cdk-secure-vod.dev',
+  repositoryUrl: 'https://github.com/cdk-secure-vod/cdk-secure-vod.git',
+  homepage: 'https://github.com/cdk-secure-vod/cdk-secure-vod#readme',
+  defaultReleaseBranch: 'main',
+  projenrcTs: true,
+  packageManager: javascript.NodePackageManager.NPM,
+  minNodeVersion: '20.0.0',
+
+  // aws-cdk-lib 2.257.0 is the oldest release cdk-nag 3 supports.
+  cdkVersion: '2.257.0',
+  constructsVersion: '10.5.1',
+  jsiiVersion: '~6.0.0',
+  typescriptVersion: '~5.9.0',
+
+  publishToPypi: { distName: 'cdk-secure-vod', module: 'cdk_secure_vod' },
+  publishToMaven: {
+    javaPackage: 'io.github.cdksecurevod',
+    mavenGroupId: 'io.github.cdksecurevod',
+    mavenArtifactId: 'cdk-secure-vod',
+  },
+  publishToNuget: { dotNetNamespace: 'CdkSecureVod', packageId: 'CdkSecureVod' },
+  publishToGo: { moduleName: 'github.com/cdk-secure-vod/cdk-secure-vod-go' },
+
+  // Releases: conventional commits decide the version, only feat/fix/perf/revert release.
+  releasableCommits: ReleasableCommits.featuresAndFixes(),
+  release: true,
+
+  lambdaAutoDiscover: true,
+  lambdaOptions: {
+    runtime: awscdk.LambdaRuntime.NODEJS_24_X,
+    bundlingOptions: lambdaBundling,
+  },
+  integrationTestAutoDiscover: true,
+  experimentalIntegRunner: true,
+
+  tsconfigDevFile: 'tsconfig.dev.json',
+  tsconfigDev: {
+    include: ['sandbox/**/*.ts', 'examples/**/*.ts'],
+    compilerOptions: {},
+  },
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'sandbox', 'examples', 'projenrc', '.projenrc.ts'],
+  },
+  jestOptions: {
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testTimeout: 60_000,
+      // The handlers' bundles and the generated constructs are not our own lines to cover.
+      coveragePathIgnorePatterns: ['/node_modules/', '/assets/', '-function\\.ts$'],
+    },
+  },
+
+  devDeps: [
+    // handler libraries, inlined by esbuild
+    '@aws-sdk/client-s3',
+    '@aws-sdk/s3-presigned-post',
+    '@aws-sdk/s3-request-presigner',
+    '@types/aws-lambda',
+    '@aws-lambda-powertools/logger',
+    '@aws-lambda-powertools/metrics',
+    // tests
+    'aws-sdk-client-mock',
+    'cdk-nag@^3',
+    's3rver@^3.7.1',
+    // the sandbox and examples run TypeScript directly
+    'aws-cdk@^2',
+  ],
+  gitignore: ['/.sandbox/', '/cdk.out/', '/examples/cdk.out/', '*.d.ts.map'],
+  sampleCode: false,
+});
+
+// The npm package carries lib/, assets/, .jsii and docs only.
+['/sandbox/', '/examples/', '/scripts/', '/.ci/', '/bench/', '/tsconfig.dev.json', '/cdk.out/', '/.sandbox/', '/test-reports/', '/coverage/']
+  .forEach((p) => project.addPackageIgnore(p));
+
+// `npm ci` needs this pin on Node.js 20: newer unrs-resolver builds require Node 22 APIs.
+project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
+
+// Tests run against the bundled handlers, so build them first. A fresh clone installs what it lacks.
+const ensureDeps = 'bash scripts/ensure-deps.sh';
+project.testTask.prependSpawn(project.bundler.bundleTask);
+project.testTask.prependExec(ensureDeps);
+
+// Only the JavaScript package can be built on a machine without the JVM, .NET, Go and
+// Python toolchains; the release workflow packages each jsii language on a host that has it
+// (`npx projen package-all` does all of them where every toolchain is installed).
+const packageTask = project.tasks.tryFind('package')!;
+packageTask.reset();
+packageTask.spawn(project.tasks.tryFind('package:js')!);
+
+// The main job: until the sandbox serves the platform, synthesize the example app and list what it creates.
+const sandbox = project.addTask('sandbox', {
+  description: 'Synthesize the example app built from the constructs and list the resources it creates',
+});
+sandbox.exec(ensureDeps);
+sandbox.spawn(project.bundler.bundleTask);
+sandbox.exec('ts-node --project tsconfig.dev.json examples/describe-app.ts');
+
+project.synth();

@@ -1,0 +1,439 @@
+import {
+  Annotations, Duration, FeatureFlags, RemovalPolicy, Size, Stack, Token, Validations,
+  aws_cloudwatch as cloudwatch,
+  aws_iam as iam,
+  aws_kms as kms,
+  aws_lambda as lambda,
+  aws_logs as logs,
+  aws_s3 as s3,
+} from 'aws-cdk-lib';
+import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
+import { Construct } from 'constructs';
+import { UploadIssuerFunction } from './upload-issuer-function';
+import { UPLOAD_METRICS } from './upload-metrics';
+import { uploadSettingsToEnvironment, validateUploadSettings } from './upload-settings';
+import { SOURCE_PREFIX } from '../contracts/source-keys';
+import { acknowledgeWildcardResource } from '../internal/nag';
+
+/**
+ * Properties of a SecureUploadBucket.
+ */
+export interface SecureUploadBucketProps {
+  /**
+   * An existing bucket to receive uploads, instead of a new one.
+   *
+   * When it is a `s3.Bucket` defined in this app, the browser CORS rule and
+   * the lifecycle rules are added to it. An imported bucket cannot be changed:
+   * configure CORS (POST and PUT from your origins, `ETag` exposed) and the
+   * abort of incomplete multipart uploads on it yourself; synth warns.
+   *
+   * @default - a new private, encrypted, versioned bucket
+   */
+  readonly bucket?: s3.IBucket;
+
+  /**
+   * A customer managed KMS key to encrypt the new bucket with (SSE-KMS, with an
+   * S3 Bucket Key to keep KMS requests and their cost low). The issuer function
+   * is granted what uploads need of the key.
+   *
+   * Only for a bucket this construct creates.
+   *
+   * @default - S3-managed keys (SSE-S3)
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Origins (scheme, host and optional port, such as `https://video.example.com`)
+   * whose pages may upload from the browser. VodPlatform passes its own domain.
+   *
+   * @default - any origin. The presigned form or URL is the credential, so this
+   * is safe, but synth warns so that you name your origins.
+   */
+  readonly allowedOrigins?: string[];
+
+  /**
+   * Media types creators may upload: exact (`video/mp4`) or a whole type (`video/*`).
+   * Lower case, without parameters.
+   *
+   * @default ['video/*']
+   */
+  readonly allowedContentTypes?: string[];
+
+  /**
+   * The largest accepted upload. S3 stores objects of up to 5 TiB.
+   *
+   * @default Size.gibibytes(50)
+   */
+  readonly maxUploadSize?: Size;
+
+  /**
+   * Uploads up to this size are one presigned POST; larger ones are multipart
+   * uploads with presigned part URLs. At most 5 GiB, S3's single-request limit.
+   *
+   * @default Size.mebibytes(100)
+   */
+  readonly multipartThreshold?: Size;
+
+  /**
+   * The part size of multipart uploads, from 5 MiB to 5 GiB. It grows, in whole
+   * mebibytes, for files that would otherwise need more than 10,000 parts.
+   *
+   * @default Size.mebibytes(16)
+   */
+  readonly partSize?: Size;
+
+  /**
+   * How long an issued upload form or part URL stays valid, from one minute to
+   * seven days. A URL also stops working when the issuer's temporary
+   * credentials expire, so very long lifetimes do not hold in practice.
+   *
+   * @default Duration.minutes(15)
+   */
+  readonly uploadUrlExpiry?: Duration;
+
+  /**
+   * How long an unfinished multipart upload may keep its parts before S3 aborts it.
+   *
+   * @default Duration.days(1)
+   */
+  readonly abortIncompleteUploadsAfter?: Duration;
+
+  /**
+   * Move source videos to a colder storage class this long after upload.
+   * Sources are kept so that a failed or changed ladder can be encoded again.
+   *
+   * @default - sources stay in S3 Standard
+   */
+  readonly archiveAfter?: Duration;
+
+  /**
+   * The storage class sources move to after `archiveAfter`. MediaConvert reads
+   * Glacier Instant Retrieval directly; from Glacier Flexible Retrieval or Deep
+   * Archive a source must be restored before it can be encoded again.
+   *
+   * @default s3.StorageClass.GLACIER_INSTANT_RETRIEVAL
+   */
+  readonly archiveStorageClass?: s3.StorageClass;
+
+  /**
+   * How long a deleted or replaced object version is kept before S3 removes it.
+   *
+   * @default Duration.days(30)
+   */
+  readonly noncurrentVersionRetention?: Duration;
+
+  /**
+   * What happens to the new bucket when it leaves the stack. A bucket that
+   * still holds objects cannot be destroyed by CloudFormation.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * The bucket that receives the new bucket's server access logs.
+   *
+   * @default - a new bucket whose logs expire after `accessLogsRetention`
+   */
+  readonly accessLogsBucket?: s3.IBucket;
+
+  /**
+   * How long the access log bucket this construct creates keeps logs.
+   *
+   * @default Duration.days(90)
+   */
+  readonly accessLogsRetention?: Duration;
+
+  /**
+   * Retention of the issuer function's logs.
+   *
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * X-Ray tracing of the issuer function.
+   *
+   * @default lambda.Tracing.ACTIVE
+   */
+  readonly tracing?: lambda.Tracing;
+}
+
+/**
+ * A private bucket for creators' source videos, and the function that issues
+ * browser uploads into it: a presigned POST pinned to one server-assigned key,
+ * the exact declared size and an allowed media type, or above a threshold a
+ * multipart upload with presigned part URLs.
+ *
+ * The bytes go from the browser straight to S3. Whoever authorizes creators
+ * (EntitlementApi, or your own API) invokes `issuerFunction` with an upload
+ * request after checking the caller; see `grantIssueUploads`.
+ */
+export class SecureUploadBucket extends Construct {
+  /** The bucket uploads land in. */
+  public readonly bucket: s3.IBucket;
+
+  /**
+   * The bucket holding the upload bucket's server access logs; set only when
+   * this construct creates the upload bucket.
+   */
+  public readonly accessLogsBucket?: s3.IBucket;
+
+  /**
+   * The function that validates upload requests and issues presigned uploads.
+   * It is invoked synchronously with an upload request and answers with either
+   * the upload or a refusal carrying an HTTP status.
+   */
+  public readonly issuerFunction: lambda.IFunction;
+
+  /** The key prefix every source object is stored under. */
+  public readonly sourcePrefix: string = SOURCE_PREFIX;
+
+  constructor(scope: Construct, id: string, props: SecureUploadBucketProps = {}) {
+    super(scope, id);
+
+    const maxUploadSize = props.maxUploadSize ?? Size.gibibytes(50);
+    const multipartThreshold = props.multipartThreshold ?? Size.mebibytes(100);
+    const partSize = props.partSize ?? Size.mebibytes(16);
+    const uploadUrlExpiry = props.uploadUrlExpiry ?? Duration.minutes(15);
+    const allowedContentTypes = props.allowedContentTypes ?? ['video/*'];
+    const allowedOrigins = props.allowedOrigins ?? [];
+    const settings = {
+      maxUploadBytes: maxUploadSize.toBytes(),
+      multipartThresholdBytes: multipartThreshold.toBytes(),
+      partSizeBytes: partSize.toBytes(),
+      allowedContentTypes,
+      urlExpirySeconds: uploadUrlExpiry.toSeconds(),
+    };
+    const errors = [
+      ...validateUploadSettings(settings),
+      ...allowedOrigins.filter((origin) => !isOrigin(origin)).map((origin) =>
+        `allowedOrigins entry ${JSON.stringify(origin)} is not an origin such as "https://video.example.com" (scheme, host and optional port, no path)`),
+    ];
+    if (props.bucket && props.encryptionKey) {
+      errors.push('encryptionKey applies only to a bucket this construct creates; encrypt the bucket you bring yourself');
+    }
+    if (props.bucket && props.accessLogsBucket) {
+      errors.push('accessLogsBucket applies only to a bucket this construct creates; configure logging on the bucket you bring yourself');
+    }
+    if (errors.length > 0) {
+      throw new Error(`invalid SecureUploadBucket props: ${errors.join('; ')}`);
+    }
+
+    const corsRule: s3.CorsRule = {
+      allowedOrigins: allowedOrigins.length > 0 ? allowedOrigins : ['*'],
+      allowedMethods: [s3.HttpMethods.POST, s3.HttpMethods.PUT],
+      allowedHeaders: ['*'],
+      exposedHeaders: ['ETag'],
+      maxAge: Duration.hours(1).toSeconds(),
+    };
+    if (allowedOrigins.length === 0) {
+      Annotations.of(this).addWarningV2('cdk-secure-vod:upload-any-origin',
+        'SecureUploadBucket allows browser uploads from any origin; set allowedOrigins to the origins of your pages');
+    }
+    const lifecycleRules = uploadLifecycleRules(props);
+
+    if (props.bucket) {
+      this.bucket = props.bucket;
+      if (props.bucket instanceof s3.Bucket) {
+        props.bucket.addCorsRule(corsRule);
+        lifecycleRules.forEach((rule) => (props.bucket as s3.Bucket).addLifecycleRule(rule));
+      } else {
+        Annotations.of(this).addWarningV2('cdk-secure-vod:upload-imported-bucket',
+          'SecureUploadBucket cannot add CORS or lifecycle rules to an imported bucket: allow POST and PUT from your origins, ' +
+          'expose the ETag header, and abort incomplete multipart uploads on it yourself');
+      }
+    } else {
+      this.accessLogsBucket = props.accessLogsBucket ?? this.createAccessLogsBucket(props.accessLogsRetention ?? Duration.days(90));
+      this.bucket = new s3.Bucket(this, 'Bucket', {
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        encryption: props.encryptionKey ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
+        encryptionKey: props.encryptionKey,
+        bucketKeyEnabled: props.encryptionKey ? true : undefined,
+        enforceSSL: true,
+        minimumTLSVersion: 1.2,
+        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        versioned: true,
+        removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+        serverAccessLogsBucket: this.accessLogsBucket,
+        serverAccessLogsPrefix: props.accessLogsBucket ? 'upload-bucket/' : undefined,
+        cors: [corsRule],
+        lifecycleRules,
+      });
+    }
+
+    const logGroup = new logs.LogGroup(this, 'IssuerLogs', {
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+    });
+    const role = new iam.Role(this, 'IssuerRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Issues presigned browser uploads of source videos',
+    });
+    logGroup.grantWrite(role);
+    this.issuerFunction = new UploadIssuerFunction(this, 'IssuerFunction', {
+      description: 'Issues presigned browser uploads of source videos',
+      role,
+      logGroup,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      // Completing a multipart upload of many parts takes S3 a while; callers behind API Gateway wait at most 30 s.
+      timeout: Duration.seconds(29),
+      tracing: props.tracing ?? lambda.Tracing.ACTIVE,
+      environment: uploadSettingsToEnvironment({ bucketName: this.bucket.bucketName, ...settings }),
+    });
+
+    // POST, CreateMultipartUpload, UploadPart and CompleteMultipartUpload all need s3:PutObject.
+    const sourceObjects = this.bucket.arnForObjects(`${SOURCE_PREFIX}*`);
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      resources: [sourceObjects],
+    }));
+    // Listing (never reading) lets a retried completion see that the object already exists.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['s3:ListBucket'],
+      resources: [this.bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': `${SOURCE_PREFIX}*` } },
+    }));
+    this.bucket.encryptionKey?.grantEncryptDecrypt(role);
+
+    acknowledgeWildcardResource(role, sourceObjects,
+      'Keys are assigned per upload at request time, so the issuer may write any key under the uploads/ prefix, and no other.');
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray accepts PutTraceSegments and PutTelemetryRecords only on Resource "*".',
+    });
+    if (this.bucket.encryptionKey) {
+      for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM5[Action::${action}]`,
+          reason: 'The grant is on the bucket\'s one KMS key; uploads generate data keys and multipart uploads re-encrypt them.',
+        });
+      }
+    }
+    Validations.of(this.issuerFunction).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason: 'The issuer is only invoked synchronously; a failure is answered to its caller, so there is no event to keep in a dead-letter queue.',
+    });
+  }
+
+  /**
+   * Lets `grantee` (the function of an API that has authorized a creator)
+   * invoke the issuer to issue, sign parts of, complete and abort uploads.
+   */
+  public grantIssueUploads(grantee: iam.IGrantable): iam.Grant {
+    return this.issuerFunction.grantInvoke(grantee);
+  }
+
+  /**
+   * Lets `grantee` read the source objects (and only those), for example a
+   * transcoding role.
+   */
+  public grantReadSources(grantee: iam.IGrantable): iam.Grant {
+    return this.bucket.grantRead(grantee, `${SOURCE_PREFIX}*`);
+  }
+
+  /** Uploads issued (presigned POST or multipart), per period. Sum over 5 minutes by default. */
+  public metricUploadsIssued(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.uploadMetric(UPLOAD_METRICS.issued, props);
+  }
+
+  /** Upload requests refused for bad input (size, type, ids, part ranges), per period. Sum over 5 minutes by default. */
+  public metricUploadsRefused(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.uploadMetric(UPLOAD_METRICS.refused, props);
+  }
+
+  /** Multipart uploads completed, per period. Sum over 5 minutes by default. */
+  public metricUploadsCompleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.uploadMetric(UPLOAD_METRICS.completed, props);
+  }
+
+  /** Issuer invocations that failed (faults of S3 or of the function, not refused requests). */
+  public metricIssuerErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.issuerFunction.metricErrors(props);
+  }
+
+  /** Bytes stored in S3 Standard, from S3's daily storage metrics. Average over one day by default. */
+  public metricStoredBytes(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/S3',
+      metricName: 'BucketSizeBytes',
+      dimensionsMap: { BucketName: this.bucket.bucketName, StorageType: 'StandardStorage' },
+      statistic: cloudwatch.Stats.AVERAGE,
+      period: Duration.days(1),
+      ...props,
+    });
+  }
+
+  /** Number of objects (all versions), from S3's daily storage metrics. Average over one day by default. */
+  public metricObjectCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/S3',
+      metricName: 'NumberOfObjects',
+      dimensionsMap: { BucketName: this.bucket.bucketName, StorageType: 'AllStorageTypes' },
+      statistic: cloudwatch.Stats.AVERAGE,
+      period: Duration.days(1),
+      ...props,
+    });
+  }
+
+  private uploadMetric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: UPLOAD_METRICS.namespace,
+      metricName,
+      dimensionsMap: { service: UPLOAD_METRICS.service, [UPLOAD_METRICS.bucketDimension]: this.bucket.bucketName },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
+      region: Stack.of(this).region,
+      ...props,
+    });
+  }
+
+  private createAccessLogsBucket(retention: Duration): s3.Bucket {
+    const logsBucket = new s3.Bucket(this, 'AccessLogs', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      // S3 server access logging delivers only to SSE-S3 buckets.
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      // Log delivery is granted by bucket policy where the app enables that flag (new apps do), else by the ACL S3 needs.
+      objectOwnership: FeatureFlags.of(this).isEnabled(S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY)
+        ? s3.ObjectOwnership.BUCKET_OWNER_ENFORCED
+        : s3.ObjectOwnership.OBJECT_WRITER,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ id: 'ExpireAccessLogs', expiration: retention }],
+    });
+    Validations.of(logsBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This bucket is the access log destination of the upload bucket; logging it into itself would loop.',
+    });
+    return logsBucket;
+  }
+}
+
+function uploadLifecycleRules(props: SecureUploadBucketProps): s3.LifecycleRule[] {
+  const rules: s3.LifecycleRule[] = [
+    {
+      id: 'AbortIncompleteUploads',
+      abortIncompleteMultipartUploadAfter: props.abortIncompleteUploadsAfter ?? Duration.days(1),
+    },
+    {
+      id: 'ExpireNoncurrentVersions',
+      noncurrentVersionExpiration: props.noncurrentVersionRetention ?? Duration.days(30),
+    },
+  ];
+  if (props.archiveAfter) {
+    rules.push({
+      id: 'ArchiveSources',
+      prefix: SOURCE_PREFIX,
+      transitions: [{
+        storageClass: props.archiveStorageClass ?? s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+        transitionAfter: props.archiveAfter,
+      }],
+    });
+  }
+  return rules;
+}
+
+function isOrigin(origin: string): boolean {
+  return Token.isUnresolved(origin) || /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(origin);
+}
