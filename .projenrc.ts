@@ -83,6 +83,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-sdk-client-mock',
     'cdk-nag@^3',
     's3rver@^3.7.1',
+    'busboy@^1.6.0',
+    '@types/busboy',
     // the sandbox and examples run TypeScript directly
     'aws-cdk@^2',
   ],
