@@ -11,6 +11,9 @@ const lambdaBundling = {
   sourcemap: false,
 };
 
+/** Plain modules that only bundled handlers import: they may use the handler libraries. */
+const handlerModules = ['src/upload/issue-upload.ts'];
+
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-secure-vod',
   description:
@@ -55,10 +58,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   tsconfigDevFile: 'tsconfig.dev.json',
   tsconfigDev: {
-    include: ['sandbox/**/*.ts', 'examples/**/*.ts'],
+    include: ['.projenrc.ts', 'projenrc/**/*.ts', 'sandbox/**/*.ts', 'examples/**/*.ts'],
     compilerOptions: {},
   },
   eslintOptions: {
+    // One program for everything eslint checks: the dev tsconfig covers src, test, sandbox and examples.
+    tsconfigPath: './tsconfig.dev.json',
+    projectService: false,
     dirs: ['src'],
     devdirs: ['test', 'sandbox', 'examples', 'projenrc', '.projenrc.ts'],
   },
@@ -95,6 +101,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
 // The npm package carries lib/, assets/, .jsii and docs only.
 ['/sandbox/', '/examples/', '/scripts/', '/.ci/', '/bench/', '/tsconfig.dev.json', '/cdk.out/', '/.sandbox/', '/test-reports/', '/coverage/']
   .forEach((p) => project.addPackageIgnore(p));
+
+// Handler code may import the libraries esbuild inlines (devDependencies); construct code may not.
+project.eslint?.addOverride({
+  files: ['src/**/*.lambda.ts', ...handlerModules],
+  rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, optionalDependencies: false, peerDependencies: true }] },
+});
 
 // `npm ci` needs this pin on Node.js 20: newer unrs-resolver builds require Node 22 APIs.
 project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });

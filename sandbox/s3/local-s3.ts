@@ -111,7 +111,8 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       const upload = uploads.get(uploadId);
       if (!upload || upload.bucket !== bucket || upload.key !== key) {
         return drainAndSend(req, res, {
-          status: 404, code: 'NoSuchUpload',
+          status: 404,
+          code: 'NoSuchUpload',
           message: 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
         });
       }

@@ -271,30 +271,30 @@ function parseRequest(input: unknown): UploadRequest {
     throw invalid('invalid-request', `the request must be a JSON object, got ${describe(input)}`);
   }
   const fields = input as Fields;
-  const videoId = id(fields, 'videoId');
+  const videoId = readId(fields, 'videoId');
   switch (fields.action) {
     case 'issue':
       return {
         action: 'issue',
         videoId,
-        creatorId: matching(fields, 'creatorId', CREATOR_ID, 'a user id of letters, digits and _ . @ : + -'),
-        size: size(fields, 'size'),
-        contentType: contentType(fields),
+        creatorId: readMatching(fields, 'creatorId', CREATOR_ID, 'a user id of letters, digits and _ . @ : + -'),
+        size: readSize(fields, 'size'),
+        contentType: readContentType(fields),
       };
     case 'sign-parts':
       return {
         action: 'sign-parts',
         videoId,
-        key: text(fields, 'key'),
-        multipartUploadId: multipartUploadId(fields),
-        size: size(fields, 'size'),
-        firstPartNumber: whole(fields, 'firstPartNumber', 1, 10_000),
-        count: whole(fields, 'count', 1, MAX_PART_URLS_PER_ANSWER),
+        key: readText(fields, 'key'),
+        multipartUploadId: readMultipartUploadId(fields),
+        size: readSize(fields, 'size'),
+        firstPartNumber: readWhole(fields, 'firstPartNumber', 1, 10_000),
+        count: readWhole(fields, 'count', 1, MAX_PART_URLS_PER_ANSWER),
       };
     case 'complete':
-      return { action: 'complete', videoId, key: text(fields, 'key'), multipartUploadId: multipartUploadId(fields), size: size(fields, 'size') };
+      return { action: 'complete', videoId, key: readText(fields, 'key'), multipartUploadId: readMultipartUploadId(fields), size: readSize(fields, 'size') };
     case 'abort':
-      return { action: 'abort', videoId, key: text(fields, 'key'), multipartUploadId: multipartUploadId(fields) };
+      return { action: 'abort', videoId, key: readText(fields, 'key'), multipartUploadId: readMultipartUploadId(fields) };
     default:
       throw invalid('invalid-action', `action must be one of "issue", "sign-parts", "complete", "abort", got ${describe(fields.action)}`);
   }
@@ -311,7 +311,7 @@ function present(fields: Fields, name: string): unknown {
   return fields[name];
 }
 
-function text(fields: Fields, name: string): string {
+function readText(fields: Fields, name: string): string {
   const value = present(fields, name);
   if (typeof value !== 'string' || value.length === 0 || value.length > 1024) {
     throw invalid('invalid-field', `${name} must be a string of 1 to 1024 characters, got ${describe(value)}`);
@@ -319,7 +319,7 @@ function text(fields: Fields, name: string): string {
   return value;
 }
 
-function matching(fields: Fields, name: string, pattern: RegExp, expected: string): string {
+function readMatching(fields: Fields, name: string, pattern: RegExp, expected: string): string {
   const value = present(fields, name);
   if (typeof value !== 'string' || !pattern.test(value)) {
     throw invalid('invalid-field', `${name} must be ${expected}, got ${describe(value)}`);
@@ -327,7 +327,7 @@ function matching(fields: Fields, name: string, pattern: RegExp, expected: strin
   return value;
 }
 
-function id(fields: Fields, name: string): string {
+function readId(fields: Fields, name: string): string {
   const value = present(fields, name);
   if (!isValidId(value)) {
     throw invalid('invalid-field', `${name} must match ${ID_PATTERN}, got ${describe(value)}`);
@@ -335,11 +335,11 @@ function id(fields: Fields, name: string): string {
   return value;
 }
 
-function multipartUploadId(fields: Fields): string {
-  return matching(fields, 'multipartUploadId', MULTIPART_UPLOAD_ID, 'the id S3 gave the multipart upload');
+function readMultipartUploadId(fields: Fields): string {
+  return readMatching(fields, 'multipartUploadId', MULTIPART_UPLOAD_ID, 'the id S3 gave the multipart upload');
 }
 
-function whole(fields: Fields, name: string, min: number, max: number): number {
+function readWhole(fields: Fields, name: string, min: number, max: number): number {
   const value = present(fields, name);
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
     throw invalid('invalid-field', `${name} must be a whole number from ${min} to ${max}, got ${describe(value)}`);
@@ -347,7 +347,7 @@ function whole(fields: Fields, name: string, min: number, max: number): number {
   return value;
 }
 
-function size(fields: Fields, name: string): number {
+function readSize(fields: Fields, name: string): number {
   const value = present(fields, name);
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
     throw invalid('invalid-size', `${name} must be a whole number of bytes greater than zero, got ${describe(value)}`);
@@ -355,7 +355,7 @@ function size(fields: Fields, name: string): number {
   return value;
 }
 
-function contentType(fields: Fields): string {
+function readContentType(fields: Fields): string {
   const value = present(fields, 'contentType');
   if (typeof value !== 'string' || !isContentType(value.toLowerCase())) {
     throw invalid('invalid-field', `contentType must be a media type such as "video/mp4", got ${describe(value)}`);
