@@ -1,0 +1,30 @@
+import { App, CfnOutput, Stack, StackProps, aws_iam as iam } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { SecureUploadBucket } from '../src';
+
+/** An example app: creators' uploads, issued by a function that a team's own API would call. */
+export class UploadStack extends Stack {
+  public readonly uploads: SecureUploadBucket;
+
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+    this.uploads = new SecureUploadBucket(this, 'Uploads', {
+      allowedOrigins: ['https://video.example.com'],
+    });
+    // The role of your API's function: it may ask for uploads, and do nothing else with the bucket.
+    const api = new iam.Role(this, 'ApiRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    this.uploads.grantIssueUploads(api);
+    new CfnOutput(this, 'UploadBucketName', { value: this.uploads.bucket.bucketName });
+    new CfnOutput(this, 'IssuerFunctionName', { value: this.uploads.issuerFunction.functionName });
+  }
+}
+
+export function buildExampleApp(outdir?: string, context: Record<string, unknown> = {}): { app: App; stack: UploadStack } {
+  const app = new App({ outdir, context: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true, ...context } });
+  const stack = new UploadStack(app, 'CdkSecureVodExample');
+  return { app, stack };
+}
+
+if (require.main === module) {
+  buildExampleApp().app.synth();
+}
