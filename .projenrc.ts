@@ -28,6 +28,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   projenrcTs: true,
   packageManager: javascript.NodePackageManager.NPM,
   minNodeVersion: '20.0.0',
+  workflowNodeVersion: '20.x',
 
   // aws-cdk-lib 2.257.0 is the oldest release cdk-nag 3 supports.
   cdkVersion: '2.257.0',
