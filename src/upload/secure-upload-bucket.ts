@@ -186,6 +186,9 @@ export class SecureUploadBucket extends Construct {
    */
   public readonly issuerFunction: lambda.IFunction;
 
+  /** The issuer function's log group. Its role is `issuerFunction.role`. */
+  public readonly issuerLogGroup: logs.ILogGroup;
+
   /** The key prefix every source object is stored under. */
   public readonly sourcePrefix: string = SOURCE_PREFIX;
 
@@ -265,6 +268,7 @@ export class SecureUploadBucket extends Construct {
     const logGroup = new logs.LogGroup(this, 'IssuerLogs', {
       retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
     });
+    this.issuerLogGroup = logGroup;
     const role = new iam.Role(this, 'IssuerRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Issues presigned browser uploads of source videos',
@@ -354,22 +358,19 @@ export class SecureUploadBucket extends Construct {
 
   /** Bytes stored in S3 Standard, from S3's daily storage metrics. Average over one day by default. */
   public metricStoredBytes(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: 'AWS/S3',
-      metricName: 'BucketSizeBytes',
-      dimensionsMap: { BucketName: this.bucket.bucketName, StorageType: 'StandardStorage' },
-      statistic: cloudwatch.Stats.AVERAGE,
-      period: Duration.days(1),
-      ...props,
-    });
+    return this.storageMetric('BucketSizeBytes', 'StandardStorage', props);
   }
 
   /** Number of objects (all versions), from S3's daily storage metrics. Average over one day by default. */
   public metricObjectCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.storageMetric('NumberOfObjects', 'AllStorageTypes', props);
+  }
+
+  private storageMetric(metricName: string, storageType: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: 'AWS/S3',
-      metricName: 'NumberOfObjects',
-      dimensionsMap: { BucketName: this.bucket.bucketName, StorageType: 'AllStorageTypes' },
+      metricName,
+      dimensionsMap: { BucketName: this.bucket.bucketName, StorageType: storageType },
       statistic: cloudwatch.Stats.AVERAGE,
       period: Duration.days(1),
       ...props,

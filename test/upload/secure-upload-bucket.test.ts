@@ -78,6 +78,10 @@ describe('SecureUploadBucket defaults', () => {
       Runtime: 'nodejs24.x', Architectures: ['arm64'], MemorySize: 256, Timeout: 29, TracingConfig: { Mode: 'Active' },
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      LoggingConfig: { LogGroup: { Ref: stack.getLogicalId(uploads.issuerLogGroup.node.defaultChild as any) } },
+      Role: { 'Fn::GetAtt': [stack.getLogicalId(uploads.issuerFunction.role!.node.defaultChild as any), 'Arn'] },
+    });
     expect(issuerEnvironment(template)).toEqual({
       UPLOAD_BUCKET: { Ref: stack.getLogicalId(uploads.bucket.node.defaultChild as s3.CfnBucket) },
       UPLOAD_MAX_BYTES: String(50 * 1024 ** 3),
