@@ -12,7 +12,15 @@ const lambdaBundling = {
 };
 
 /** Plain modules that only bundled handlers import: they may use the handler libraries. */
-const handlerModules = ['src/upload/issue-upload.ts'];
+const handlerModules = [
+  'src/upload/issue-upload.ts',
+  'src/transcode/job-settings.ts',
+  'src/transcode/job-status.ts',
+  'src/transcode/job-store.ts',
+  'src/transcode/source-info.ts',
+  'src/transcode/submit-job.ts',
+  'src/transcode/transcode-runtime.ts',
+];
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-secure-vod',
@@ -81,6 +89,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
   devDeps: [
     // handler libraries, inlined by esbuild
     '@aws-sdk/client-s3',
+    '@aws-sdk/client-mediaconvert',
+    '@aws-sdk/client-dynamodb',
+    '@aws-sdk/lib-dynamodb',
+    '@aws-sdk/client-eventbridge',
     '@aws-sdk/s3-presigned-post',
     '@aws-sdk/s3-request-presigner',
     '@types/aws-lambda',
@@ -90,6 +102,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'aws-sdk-client-mock',
     'cdk-nag@^3',
     's3rver@^3.7.1',
+    'dynalite@^4',
     'busboy@^1.6.0',
     '@types/busboy',
     // the sandbox and examples run TypeScript directly
@@ -98,6 +111,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   gitignore: ['/.sandbox/', '/cdk.out/', '/examples/cdk.out/', '*.d.ts.map'],
   sampleCode: false,
 });
+
+// jsii 6 prints an end-of-life notice on Node.js 20, which the machines here run.
+project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
 
 // The npm package carries lib/, assets/, .jsii and docs only.
 ['/sandbox/', '/examples/', '/scripts/', '/.ci/', '/bench/', '/tsconfig.dev.json', '/cdk.out/', '/.sandbox/', '/test-reports/', '/coverage/']

@@ -1,5 +1,5 @@
 import {
-  Annotations, Duration, FeatureFlags, RemovalPolicy, Size, Stack, Token, Validations,
+  Annotations, Duration, RemovalPolicy, Size, Stack, Token, Validations,
   aws_cloudwatch as cloudwatch,
   aws_iam as iam,
   aws_kms as kms,
@@ -7,12 +7,12 @@ import {
   aws_logs as logs,
   aws_s3 as s3,
 } from 'aws-cdk-lib';
-import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { UploadIssuerFunction } from './upload-issuer-function';
 import { UPLOAD_METRICS } from './upload-metrics';
 import { uploadSettingsToEnvironment, validateUploadSettings } from './upload-settings';
 import { SOURCE_PREFIX } from '../contracts/source-keys';
+import { createAccessLogsBucket, enableEventBridgeNotifications, SECURE_BUCKET_DEFAULTS } from '../internal/buckets';
 import { acknowledgeWildcardResource } from '../internal/nag';
 
 /**
@@ -247,15 +247,12 @@ export class SecureUploadBucket extends Construct {
           'expose the ETag header, and abort incomplete multipart uploads on it yourself');
       }
     } else {
-      this.accessLogsBucket = props.accessLogsBucket ?? this.createAccessLogsBucket(props.accessLogsRetention ?? Duration.days(90));
+      this.accessLogsBucket = props.accessLogsBucket ?? createAccessLogsBucket(this, 'AccessLogs', props.accessLogsRetention ?? Duration.days(90));
       this.bucket = new s3.Bucket(this, 'Bucket', {
-        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        ...SECURE_BUCKET_DEFAULTS,
         encryption: props.encryptionKey ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
         encryptionKey: props.encryptionKey,
         bucketKeyEnabled: props.encryptionKey ? true : undefined,
-        enforceSSL: true,
-        minimumTLSVersion: 1.2,
-        objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         versioned: true,
         removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
         serverAccessLogsBucket: this.accessLogsBucket,
@@ -263,6 +260,8 @@ export class SecureUploadBucket extends Construct {
         cors: [corsRule],
         lifecycleRules,
       });
+      // The transcode pipeline hears of new sources through EventBridge.
+      enableEventBridgeNotifications(this, this.bucket);
     }
 
     const logGroup = new logs.LogGroup(this, 'IssuerLogs', {
@@ -387,27 +386,6 @@ export class SecureUploadBucket extends Construct {
       region: Stack.of(this).region,
       ...props,
     });
-  }
-
-  private createAccessLogsBucket(retention: Duration): s3.Bucket {
-    const logsBucket = new s3.Bucket(this, 'AccessLogs', {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      // S3 server access logging delivers only to SSE-S3 buckets.
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      // Log delivery is granted by bucket policy where the app enables that flag (new apps do), else by the ACL S3 needs.
-      objectOwnership: FeatureFlags.of(this).isEnabled(S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY)
-        ? s3.ObjectOwnership.BUCKET_OWNER_ENFORCED
-        : s3.ObjectOwnership.OBJECT_WRITER,
-      removalPolicy: RemovalPolicy.RETAIN,
-      lifecycleRules: [{ id: 'ExpireAccessLogs', expiration: retention }],
-    });
-    Validations.of(logsBucket).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This bucket is the access log destination of the upload bucket; logging it into itself would loop.',
-    });
-    return logsBucket;
   }
 }
 

@@ -1,0 +1,119 @@
+/**
+ * The transcode status contract: what the pipeline tells the rest of the
+ * platform about each source it encodes. The pipeline's status handler emits
+ * these as EventBridge events; the catalog (or any integrator) consumes them.
+ * Both sides order updates with {@link isNewerStatus}, so a duplicate or
+ * out-of-order delivery never moves a video backwards.
+ */
+
+/** Version of the contract; a change to it is a breaking change. */
+export const TRANSCODE_STATUS_VERSION = 1;
+
+/** `source` of every event the pipeline publishes. */
+export const TRANSCODE_EVENT_SOURCE = 'cdk-secure-vod.transcode';
+
+/** `detail-type` of the pipeline's events, one per status. */
+export const TRANSCODE_DETAIL_TYPES = {
+  SUBMITTED: 'Video Transcode Submitted',
+  PROGRESSING: 'Video Transcode Progressing',
+  COMPLETE: 'Video Transcode Ready',
+  ERROR: 'Video Transcode Failed',
+} as const;
+
+export type TranscodeState = keyof typeof TRANSCODE_DETAIL_TYPES;
+
+/** One rendition of the HLS ladder, as encoded. */
+export interface Rendition {
+  readonly width: number;
+  readonly height: number;
+  /** Average bitrate of the video, bits per second, when MediaConvert reports it. */
+  readonly bitrate?: number;
+  /** The rendition's playlist, relative to the output bucket. */
+  readonly playlistKey: string;
+}
+
+/** Why a transcode failed. */
+export interface TranscodeFailure {
+  /** MediaConvert's error code, or a code of the pipeline such as `NO_VIDEO_TRACK`. */
+  readonly code: string;
+  readonly message: string;
+}
+
+/** The `detail` of every transcode event. */
+export interface TranscodeStatusDetail {
+  readonly version: typeof TRANSCODE_STATUS_VERSION;
+  /** The pipeline that encoded the upload (HlsTranscodePipeline.pipelineId). */
+  readonly pipelineId: string;
+  readonly videoId: string;
+  readonly uploadId: string;
+  /** The source object, kept whatever happens, so a failed video can be encoded again. */
+  readonly sourceKey: string;
+  /** 1 for the first transcode of an upload, one more for each retry after a failure. */
+  readonly attempt: number;
+  /** The MediaConvert job; absent when the source failed before a job was created. */
+  readonly jobId?: string;
+  readonly state: TranscodeState;
+  /** 0..100; 100 when COMPLETE. */
+  readonly progressPercent: number;
+  /** When the state was reached (ISO 8601), from the event that reported it. */
+  readonly at: string;
+  /** Set when COMPLETE. */
+  readonly outputs?: TranscodeOutputs;
+  /** Set when ERROR. */
+  readonly failure?: TranscodeFailure;
+}
+
+/** What a completed transcode produced, relative to the output bucket. */
+export interface TranscodeOutputs {
+  /** `videos/<id>/master.m3u8` */
+  readonly masterPlaylistKey: string;
+  readonly renditions: Rendition[];
+  readonly durationSeconds: number;
+  /** Poster frames under the public poster prefix. */
+  readonly posterKeys: string[];
+  /** The MP4 download, when the pipeline makes one. */
+  readonly downloadKey?: string;
+}
+
+const RANK: Record<TranscodeState, number> = { SUBMITTED: 1, PROGRESSING: 2, COMPLETE: 3, ERROR: 3 };
+
+/**
+ * Whether `update` moves a video on from `current`: a later attempt, a later
+ * state of the same attempt, or more progress in the same state. COMPLETE and
+ * ERROR end an attempt; only a retry (a new attempt) follows them.
+ */
+export function isNewerStatus(
+  current: Pick<TranscodeStatusDetail, 'attempt' | 'state' | 'progressPercent'> | undefined,
+  update: Pick<TranscodeStatusDetail, 'attempt' | 'state' | 'progressPercent'>,
+): boolean {
+  if (current === undefined || update.attempt !== current.attempt) {
+    return current === undefined || update.attempt > current.attempt;
+  }
+  if (RANK[update.state] !== RANK[current.state]) {
+    return RANK[update.state] > RANK[current.state];
+  }
+  return update.state === 'PROGRESSING' && update.progressPercent > current.progressPercent;
+}
+
+/**
+ * Keys of MediaConvert job `UserMetadata` that the submit handler sets and
+ * the status handler reads; `pipeline` lets an EventBridge rule pick out this
+ * pipeline's jobs among all of the account's.
+ */
+export const JOB_METADATA_KEYS = {
+  pipeline: 'cdk-secure-vod-pipeline',
+  videoId: 'videoId',
+  uploadId: 'uploadId',
+  sourceKey: 'sourceKey',
+  attempt: 'attempt',
+} as const;
+
+/** Output layout, relative to the output bucket. */
+export const OUTPUT_LAYOUT = {
+  videosPrefix: 'videos/',
+  postersPrefix: 'posters/',
+  masterPlaylist: (videoId: string) => `videos/${videoId}/master.m3u8`,
+  videoFolder: (videoId: string) => `videos/${videoId}/`,
+  posterFolder: (videoId: string) => `posters/${videoId}/`,
+  download: (videoId: string) => `videos/${videoId}/download.mp4`,
+} as const;

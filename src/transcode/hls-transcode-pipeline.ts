@@ -1,0 +1,518 @@
+import {
+  Arn, Duration, Lazy, Names, RemovalPolicy, Stack, Token, Validations,
+  aws_cloudwatch as cloudwatch,
+  aws_dynamodb as dynamodb,
+  aws_events as events,
+  aws_events_targets as targets,
+  aws_iam as iam,
+  aws_lambda as lambda,
+  aws_logs as logs,
+  aws_s3 as s3,
+  aws_sqs as sqs,
+} from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { HlsLadder, LadderCostEstimate } from './hls-ladder';
+import { JobStatusFunction } from './job-status-function';
+import { EncodingPlan } from './job-settings';
+import { SubmitJobFunction } from './submit-job-function';
+import { TRANSCODE_ENV, TRANSCODE_METRICS } from './transcode-metrics';
+import { SOURCE_PREFIX } from '../contracts/source-keys';
+import { JOB_METADATA_KEYS, OUTPUT_LAYOUT, TRANSCODE_DETAIL_TYPES, TRANSCODE_EVENT_SOURCE } from '../contracts/transcode-status';
+import { createAccessLogsBucket, enableEventBridgeNotifications, SECURE_BUCKET_DEFAULTS } from '../internal/buckets';
+import { acknowledgeWildcardResource } from '../internal/nag';
+import { SecureUploadBucket } from '../upload/secure-upload-bucket';
+
+/**
+ * How many passes MediaConvert makes over each rendition.
+ */
+export enum QualityTuning {
+  /** Fastest; MediaConvert's Basic tier. */
+  SINGLE_PASS = 'SINGLE_PASS',
+  /** Balanced quality and speed; MediaConvert's Basic tier. */
+  SINGLE_PASS_HQ = 'SINGLE_PASS_HQ',
+  /** Best quality per bit; billed at MediaConvert's Professional tier. */
+  MULTI_PASS_HQ = 'MULTI_PASS_HQ',
+}
+
+/**
+ * MediaConvert's accelerated transcoding, a Professional tier feature.
+ */
+export enum Acceleration {
+  /** Never accelerate. */
+  DISABLED = 'DISABLED',
+  /** Accelerate every job; a job whose settings do not allow it fails. */
+  ENABLED = 'ENABLED',
+  /** Accelerate the jobs that allow it. */
+  PREFERRED = 'PREFERRED',
+}
+
+/**
+ * Properties of an HlsTranscodePipeline.
+ */
+export interface HlsTranscodePipelineProps {
+  /**
+   * The bucket sources are uploaded to, under `uploads/`. Pass a
+   * SecureUploadBucket's `bucket`. EventBridge notifications are turned on for
+   * a bucket of this app; an imported bucket must have them on already.
+   *
+   * @default - a new SecureUploadBucket
+   */
+  readonly sourceBucket?: s3.IBucket;
+
+  /**
+   * The bucket renditions are written to: `videos/<id>/` for the HLS ladder
+   * (and the MP4 download), `posters/<id>/` for poster frames.
+   *
+   * @default - a new private, encrypted bucket with access logs
+   */
+  readonly outputBucket?: s3.IBucket;
+
+  /**
+   * The renditions of every source.
+   *
+   * @default HlsLadder.standard()
+   */
+  readonly ladder?: HlsLadder;
+
+  /**
+   * Length of HLS segments, in whole seconds from 1 to 60.
+   *
+   * @default Duration.seconds(6)
+   */
+  readonly segmentLength?: Duration;
+
+  /**
+   * Encoding passes per rendition. An automatic ladder always uses multi-pass.
+   *
+   * @default QualityTuning.SINGLE_PASS_HQ
+   */
+  readonly qualityTuning?: QualityTuning;
+
+  /**
+   * How many poster frames to capture, from 0 (none) to 50.
+   *
+   * @default 3
+   */
+  readonly posterCount?: number;
+
+  /**
+   * Time between poster frames, the first at the start, in whole seconds.
+   *
+   * @default Duration.seconds(5)
+   */
+  readonly posterInterval?: Duration;
+
+  /**
+   * Also encode an MP4 for download at `videos/<id>/download.mp4` (the top
+   * rendition, at most 1080 on its short side).
+   *
+   * @default false
+   */
+  readonly downloadRendition?: boolean;
+
+  /**
+   * Accelerated transcoding.
+   *
+   * @default Acceleration.DISABLED
+   */
+  readonly acceleration?: Acceleration;
+
+  /**
+   * ARN of the MediaConvert queue jobs go to. MediaConvert has no L2
+   * construct; pass the `attrArn` of a `CfnQueue` or the ARN of a queue you own.
+   *
+   * @default - the account's on-demand Default queue
+   */
+  readonly queueArn?: string;
+
+  /**
+   * Priority of the jobs in their queue, from -50 to 50.
+   *
+   * @default 0
+   */
+  readonly priority?: number;
+
+  /**
+   * The bus status events are published to.
+   *
+   * @default - the account's default event bus
+   */
+  readonly eventBus?: events.IEventBus;
+
+  /**
+   * Where the pipeline's alarms notify, for example an SNS topic action.
+   *
+   * @default - the alarms notify nobody; see `alarms`
+   */
+  readonly alarmAction?: cloudwatch.IAlarmAction;
+
+  /**
+   * What happens to the jobs table and a new output bucket when they leave the stack.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Retention of the handlers' logs.
+   *
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * X-Ray tracing of the handlers.
+   *
+   * @default lambda.Tracing.ACTIVE
+   */
+  readonly tracing?: lambda.Tracing;
+}
+
+/**
+ * Turns every upload into an adaptive HLS ladder with MediaConvert.
+ *
+ * When a source arrives under `uploads/`, a handler probes it and submits one
+ * job (a duplicated or retried event submits nothing more), with renditions
+ * that keep the source's orientation and aspect ratio and never upscale it.
+ * A second handler turns MediaConvert's job events into status, written with
+ * conditional updates so that duplicate or out-of-order events change nothing,
+ * and published to EventBridge (`source: cdk-secure-vod.transcode`) for the
+ * catalog and for integrators. Failures keep their source and record why.
+ */
+export class HlsTranscodePipeline extends Construct {
+  /** The bucket sources arrive in. */
+  public readonly sourceBucket: s3.IBucket;
+
+  /** The upload bucket this pipeline created; set only when no `sourceBucket` was given. */
+  public readonly uploads?: SecureUploadBucket;
+
+  /** The bucket renditions and posters are written to. */
+  public readonly outputBucket: s3.IBucket;
+
+  /** The role MediaConvert assumes: it reads `uploads/*` and writes `videos/*` and `posters/*`, nothing else. */
+  public readonly mediaConvertRole: iam.IRole;
+
+  /** The handler that probes sources and submits jobs. */
+  public readonly submitFunction: lambda.IFunction;
+
+  /** The handler that turns job events into status. */
+  public readonly statusFunction: lambda.IFunction;
+
+  /** One record per upload: its state, progress, job, outputs or failure. Keys `videoId`, `uploadId`. */
+  public readonly jobsTable: dynamodb.ITable;
+
+  /** Where events and invocations that failed every retry are kept. */
+  public readonly deadLetterQueue: sqs.IQueue;
+
+  /** The bus status events go to. */
+  public readonly eventBus: events.IEventBus;
+
+  /** Failed jobs and dead letters; each notifies `alarmAction` when one was given. */
+  public readonly alarms: cloudwatch.IAlarm[];
+
+  /** Unique to this pipeline: jobs carry it in their user metadata, status events in their detail. */
+  public readonly pipelineId: string;
+
+  /** The ladder every source is encoded into. */
+  public readonly ladder: HlsLadder;
+
+  /** Whether an MP4 download is encoded besides the ladder. */
+  public readonly downloadRendition: boolean;
+
+  private readonly overrides: Array<{ path: string; value: unknown }> = [];
+
+  constructor(scope: Construct, id: string, props: HlsTranscodePipelineProps = {}) {
+    super(scope, id);
+
+    const segmentSeconds = wholeSeconds('segmentLength', props.segmentLength ?? Duration.seconds(6), 1, 60);
+    const posterCount = props.posterCount ?? 3;
+    const posterSeconds = wholeSeconds('posterInterval', props.posterInterval ?? Duration.seconds(5), 1, 3600);
+    const priority = props.priority ?? 0;
+    if (!Number.isInteger(posterCount) || posterCount < 0 || posterCount > 50) {
+      throw new Error(`posterCount must be a whole number from 0 to 50, got ${posterCount}`);
+    }
+    if (!Number.isInteger(priority) || priority < -50 || priority > 50) {
+      throw new Error(`priority must be a whole number from -50 to 50, got ${priority}`);
+    }
+    this.ladder = props.ladder ?? HlsLadder.standard();
+    this.downloadRendition = props.downloadRendition ?? false;
+    this.pipelineId = Names.uniqueId(this);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const stack = Stack.of(this);
+
+    if (props.sourceBucket) {
+      this.sourceBucket = props.sourceBucket;
+      enableEventBridgeNotifications(this, props.sourceBucket);
+    } else {
+      this.uploads = new SecureUploadBucket(this, 'Uploads');
+      this.sourceBucket = this.uploads.bucket;
+    }
+    this.outputBucket = props.outputBucket ?? new s3.Bucket(this, 'Output', {
+      ...SECURE_BUCKET_DEFAULTS,
+      removalPolicy,
+      serverAccessLogsBucket: createAccessLogsBucket(this, 'OutputAccessLogs', Duration.days(90)),
+    });
+    this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
+
+    this.jobsTable = new dynamodb.Table(this, 'Jobs', {
+      partitionKey: { name: 'videoId', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'uploadId', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy,
+    });
+
+    const deadLetters = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.deadLetterQueue = deadLetters;
+    Validations.of(deadLetters).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the pipeline\'s handlers and rules; it has nowhere further to send messages.',
+    });
+
+    // MediaConvert reads sources and writes outputs with this role, and may touch nothing else.
+    const mediaConvertRole = new iam.Role(this, 'MediaConvertRole', {
+      assumedBy: new iam.ServicePrincipal('mediaconvert.amazonaws.com'),
+      description: 'Reads uploaded sources and writes HLS renditions and posters',
+    });
+    this.mediaConvertRole = mediaConvertRole;
+    const sources = this.sourceBucket.arnForObjects(`${SOURCE_PREFIX}*`);
+    const videoOutputs = this.outputBucket.arnForObjects(`${OUTPUT_LAYOUT.videosPrefix}*`);
+    const posterOutputs = this.outputBucket.arnForObjects(`${OUTPUT_LAYOUT.postersPrefix}*`);
+    mediaConvertRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [sources] }));
+    mediaConvertRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [videoOutputs, posterOutputs] }));
+    this.sourceBucket.encryptionKey?.grantDecrypt(mediaConvertRole);
+    this.outputBucket.encryptionKey?.grantEncrypt(mediaConvertRole);
+    const prefixReason = 'MediaConvert names its files after each source\'s video id, so the role reads any source under uploads/ and writes any file under videos/ and posters/, and nothing else.';
+    for (const resource of [sources, videoOutputs, posterOutputs]) {
+      acknowledgeWildcardResource(mediaConvertRole, resource, prefixReason);
+    }
+
+    const queueArn = props.queueArn ?? Arn.format({ service: 'mediaconvert', resource: 'queues', resourceName: 'Default' }, stack);
+    const plan = (): EncodingPlan => ({
+      ladder: this.ladder._toSpec(),
+      segmentSeconds,
+      qualityTuning: props.qualityTuning ?? QualityTuning.SINGLE_PASS_HQ,
+      posters: posterCount > 0 ? { intervalSeconds: posterSeconds, maxCaptures: posterCount } : undefined,
+      download: this.downloadRendition,
+      overrides: this.overrides,
+    });
+    const environment = {
+      [TRANSCODE_ENV.settings]: Lazy.string({
+        produce: () => stack.toJsonString({
+          pipelineId: this.pipelineId,
+          roleArn: mediaConvertRole.roleArn,
+          queueArn,
+          sourceBucket: this.sourceBucket.bucketName,
+          outputBucket: this.outputBucket.bucketName,
+          plan: plan(),
+          acceleration: props.acceleration ?? Acceleration.DISABLED,
+          priority,
+        }),
+      }),
+      [TRANSCODE_ENV.table]: this.jobsTable.tableName,
+      [TRANSCODE_ENV.eventBus]: this.eventBus.eventBusName,
+    };
+    const common = (name: string, description: string) => {
+      const logGroup = new logs.LogGroup(this, `${name}Logs`, { retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS });
+      const role = new iam.Role(this, `${name}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description });
+      logGroup.grantWrite(role);
+      role.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [this.jobsTable.tableArn],
+      }));
+      this.eventBus.grantPutEventsTo(role);
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray accepts PutTraceSegments and PutTelemetryRecords only on Resource "*"' +
+          (name === 'Submit' ? '; MediaConvert\'s Probe has no resource-level permissions.' : '.'),
+      });
+      return {
+        description,
+        role,
+        logGroup,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: 256,
+        timeout: Duration.seconds(60),
+        tracing: props.tracing ?? lambda.Tracing.ACTIVE,
+        environment,
+        deadLetterQueue: deadLetters,
+        retryAttempts: 2,
+      };
+    };
+
+    const submit = new SubmitJobFunction(this, 'SubmitFunction', common('Submit', 'Probes each new source and submits its MediaConvert job'));
+    this.submitFunction = submit;
+    submit.addToRolePolicy(new iam.PolicyStatement({ actions: ['mediaconvert:CreateJob'], resources: [queueArn] }));
+    submit.addToRolePolicy(new iam.PolicyStatement({ actions: ['mediaconvert:Probe'], resources: ['*'] }));
+    // Probe reads the source with the caller's permissions.
+    submit.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [sources] }));
+    this.sourceBucket.encryptionKey?.grantDecrypt(submit);
+    submit.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['iam:PassRole'],
+      resources: [mediaConvertRole.roleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'mediaconvert.amazonaws.com' } },
+    }));
+    acknowledgeWildcardResource(submit.role!, sources, 'The probe reads the new source, whose key is known only when it arrives under uploads/; nothing else is readable.');
+
+    const status = new JobStatusFunction(this, 'StatusFunction', common('Status', 'Turns MediaConvert job events into transcode status'));
+    this.statusFunction = status;
+
+    const target = (fn: lambda.IFunction) => new targets.LambdaFunction(fn, {
+      deadLetterQueue: deadLetters,
+      retryAttempts: 8,
+      maxEventAge: Duration.hours(24),
+    });
+    new events.Rule(this, 'SourceCreated', {
+      description: 'New sources under uploads/ start a transcode',
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['Object Created'],
+        detail: { bucket: { name: [this.sourceBucket.bucketName] }, object: { key: [{ prefix: SOURCE_PREFIX }] } },
+      },
+      targets: [target(submit)],
+    });
+    new events.Rule(this, 'JobStateChanged', {
+      description: 'This pipeline\'s MediaConvert job events become transcode status',
+      eventPattern: {
+        source: ['aws.mediaconvert'],
+        detailType: ['MediaConvert Job State Change'],
+        detail: {
+          status: ['SUBMITTED', 'PROGRESSING', 'STATUS_UPDATE', 'COMPLETE', 'ERROR', 'CANCELED'],
+          userMetadata: { [JOB_METADATA_KEYS.pipeline]: [this.pipelineId] },
+        },
+      },
+      targets: [target(status)],
+    });
+
+    this.alarms = [
+      this.metricJobsFailed().createAlarm(this, 'JobsFailedAlarm', {
+        alarmDescription: 'A transcode failed; its source is kept and the jobs table records why',
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM })
+        .createAlarm(this, 'DeadLettersAlarm', {
+          alarmDescription: 'An event or invocation of the transcode pipeline failed every retry and waits in the dead-letter queue',
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+    ];
+    if (props.alarmAction) {
+      this.alarms.forEach((alarm) => (alarm as cloudwatch.Alarm).addAlarmAction(props.alarmAction!));
+    }
+
+    this.node.addValidation({
+      validate: () => {
+        const size = JSON.stringify(this.overrides).length + JSON.stringify(this.ladder._toSpec()).length;
+        return size > 3000
+          ? [`the ladder and settings overrides take ${size} characters; Lambda environments hold 4 KB, so keep them under 3000`]
+          : [];
+      },
+    });
+  }
+
+  /**
+   * Sets a raw MediaConvert job setting after the pipeline has built the
+   * settings for a source: an escape hatch for what the props do not cover.
+   * `path` is dotted; numbers index arrays, e.g.
+   * `OutputGroups.0.OutputGroupSettings.HlsGroupSettings.ProgramDateTime`.
+   * Overrides are applied in order; `undefined` removes a setting. An override
+   * that points past an array's end fails the job with reason
+   * `SETTINGS_OVERRIDE` instead of being ignored.
+   */
+  public addSettingsOverride(path: string, value: any): void {
+    if (Token.isUnresolved(path) || !/^[A-Za-z0-9]+(\.[A-Za-z0-9]+)*$/.test(path)) {
+      throw new Error(`settings override path must be dotted names and indexes such as "OutputGroups.0.Name", got ${JSON.stringify(path)}`);
+    }
+    this.overrides.push({ path, value });
+  }
+
+  /**
+   * Lets `grantee` invoke the submit handler with
+   * `{ action: 'retry', videoId, uploadId }` to transcode a failed upload again.
+   */
+  public grantRetry(grantee: iam.IGrantable): iam.Grant {
+    return this.submitFunction.grantInvoke(grantee);
+  }
+
+  /**
+   * A rule on the status bus matching this pipeline's events of the given states
+   * (all four when none are given).
+   */
+  public onStatus(id: string, options: events.OnEventOptions = {}, states?: string[]): events.Rule {
+    const detailTypes = (states ?? Object.keys(TRANSCODE_DETAIL_TYPES)).map((state) => {
+      const detailType = (TRANSCODE_DETAIL_TYPES as Record<string, string>)[state];
+      if (!detailType) {
+        throw new Error(`unknown transcode state ${JSON.stringify(state)}; expected one of ${Object.keys(TRANSCODE_DETAIL_TYPES).join(', ')}`);
+      }
+      return detailType;
+    });
+    const rule = new events.Rule(this, id, {
+      eventBus: this.eventBus,
+      description: options.description,
+      ruleName: options.ruleName,
+      crossStackScope: options.crossStackScope,
+      eventPattern: {
+        ...options.eventPattern,
+        source: [TRANSCODE_EVENT_SOURCE],
+        detailType: detailTypes,
+        detail: { ...options.eventPattern?.detail, pipelineId: [this.pipelineId] },
+      },
+    });
+    if (options.target) {
+      rule.addTarget(options.target);
+    }
+    return rule;
+  }
+
+  /** Jobs submitted. Sum over 5 minutes by default. */
+  public metricJobsSubmitted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.pipelineMetric(TRANSCODE_METRICS.submitted, props);
+  }
+
+  /** Transcodes completed. Sum over 5 minutes by default. */
+  public metricJobsCompleted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.pipelineMetric(TRANSCODE_METRICS.completed, props);
+  }
+
+  /** Transcodes failed, by MediaConvert or before a job (unusable source). Sum over 5 minutes by default. */
+  public metricJobsFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.pipelineMetric(TRANSCODE_METRICS.failed, props);
+  }
+
+  /**
+   * Output minutes per source minute of this pipeline's ladder, by resolution
+   * class, counting the MP4 download when the pipeline makes one.
+   */
+  public outputMinutesPerSourceMinute(sourceShortSide?: number): LadderCostEstimate {
+    return this.ladder.outputMinutesPerSourceMinute({ sourceShortSide, download: this.downloadRendition });
+  }
+
+  private pipelineMetric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: TRANSCODE_METRICS.namespace,
+      metricName,
+      dimensionsMap: { service: TRANSCODE_METRICS.service, [TRANSCODE_METRICS.pipelineDimension]: this.pipelineId },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+}
+
+function wholeSeconds(name: string, duration: Duration, min: number, max: number): number {
+  const seconds = duration.toSeconds();
+  if (Token.isUnresolved(seconds) || !Number.isInteger(seconds) || seconds < min || seconds > max) {
+    throw new Error(`${name} must be a whole number of seconds from ${min} to ${max}, got ${duration.toString()}`);
+  }
+  return seconds;
+}

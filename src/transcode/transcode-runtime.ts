@@ -1,0 +1,47 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { JobStoreDependencies } from './job-store';
+import { PipelineSettings } from './submit-job';
+import { TRANSCODE_ENV, TRANSCODE_METRICS } from './transcode-metrics';
+
+/** What both transcode handlers build once per container from their environment. */
+export interface TranscodeRuntime {
+  readonly settings: PipelineSettings;
+  readonly store: JobStoreDependencies;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+export function transcodeRuntime(env: Record<string, string | undefined>): TranscodeRuntime {
+  const read = (name: string) => {
+    const value = env[name];
+    if (!value) {
+      throw new Error(`environment variable ${name} is not set`);
+    }
+    return value;
+  };
+  const settings = JSON.parse(read(TRANSCODE_ENV.settings)) as PipelineSettings;
+  for (const field of ['pipelineId', 'roleArn', 'sourceBucket', 'outputBucket', 'plan'] as const) {
+    if (!settings[field]) {
+      throw new Error(`${TRANSCODE_ENV.settings} has no ${field}`);
+    }
+  }
+  return {
+    settings,
+    store: {
+      documents: DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
+      tableName: read(TRANSCODE_ENV.table),
+      events: new EventBridgeClient({}),
+      eventBusName: env[TRANSCODE_ENV.eventBus] || undefined,
+    },
+    logger: new Logger({ serviceName: TRANSCODE_METRICS.service }),
+    metrics: new Metrics({
+      namespace: TRANSCODE_METRICS.namespace,
+      serviceName: TRANSCODE_METRICS.service,
+      defaultDimensions: { [TRANSCODE_METRICS.pipelineDimension]: settings.pipelineId },
+    }),
+  };
+}
