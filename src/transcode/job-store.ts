@@ -49,15 +49,24 @@ export async function getJob(deps: JobStoreDependencies, videoId: string, upload
 }
 
 /**
+ * How long a claim keeps other tries of the same event away. Shorter than
+ * Lambda's first retry of an asynchronous invocation (one minute), so a try
+ * that crashed is resumed by its retry, while duplicates delivered at the same
+ * time back off.
+ */
+export const CLAIM_LEASE_MS = 30_000;
+
+/**
  * Claims an upload for submission. Answers the record to submit from (a new
- * claim, or one left SUBMITTING by an earlier try of the same event), or
- * `undefined` when the upload is already past submission: a duplicate.
+ * claim, or one left SUBMITTING by a try whose lease ran out), or `undefined`
+ * when another try holds the claim or the upload is past submission.
  */
 export async function claimSubmission(
   deps: JobStoreDependencies, key: { videoId: string; uploadId: string; sourceKey: string }, now: Date,
 ): Promise<JobRecord | undefined> {
-  const record: JobRecord & { createdAt: string; updatedAt: string } = {
-    ...key, attempt: 1, state: 'SUBMITTING', progressPercent: 0, createdAt: now.toISOString(), updatedAt: now.toISOString(),
+  const record: JobRecord & { createdAt: string; updatedAt: string; claimedAt: number } = {
+    ...key, attempt: 1, state: 'SUBMITTING', progressPercent: 0,
+    createdAt: now.toISOString(), updatedAt: now.toISOString(), claimedAt: now.getTime(),
   };
   try {
     await deps.documents.send(new PutCommand({
@@ -69,8 +78,23 @@ export async function claimSubmission(
       throw error;
     }
   }
-  const existing = await getJob(deps, key.videoId, key.uploadId);
-  return existing?.state === 'SUBMITTING' ? existing : undefined;
+  try {
+    const answer = await deps.documents.send(new UpdateCommand({
+      TableName: deps.tableName,
+      Key: { videoId: key.videoId, uploadId: key.uploadId },
+      UpdateExpression: 'SET claimedAt = :now',
+      ConditionExpression: '#state = :submitting AND claimedAt < :expired',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':now': now.getTime(), ':submitting': 'SUBMITTING', ':expired': now.getTime() - CLAIM_LEASE_MS },
+      ReturnValues: 'ALL_NEW',
+    }));
+    return answer.Attributes as JobRecord;
+  } catch (error) {
+    if (isConditionFailure(error)) {
+      return undefined;
+    }
+    throw error;
+  }
 }
 
 /**
@@ -82,10 +106,13 @@ export async function claimRetry(deps: JobStoreDependencies, videoId: string, up
     const answer = await deps.documents.send(new UpdateCommand({
       TableName: deps.tableName,
       Key: { videoId, uploadId },
-      UpdateExpression: 'SET #state = :submitting, progressPercent = :zero, attempt = attempt + :one, updatedAt = :now REMOVE jobId, failure, outputs, outbox',
+      UpdateExpression: 'SET #state = :submitting, progressPercent = :zero, attempt = attempt + :one, updatedAt = :now, claimedAt = :claimed ' +
+        'REMOVE jobId, failure, outputs, outbox',
       ConditionExpression: '#state = :error',
       ExpressionAttributeNames: { '#state': 'state' },
-      ExpressionAttributeValues: { ':submitting': 'SUBMITTING', ':zero': 0, ':one': 1, ':now': now.toISOString(), ':error': 'ERROR' },
+      ExpressionAttributeValues: {
+        ':submitting': 'SUBMITTING', ':zero': 0, ':one': 1, ':now': now.toISOString(), ':claimed': now.getTime(), ':error': 'ERROR',
+      },
       ReturnValues: 'ALL_NEW',
     }));
     return answer.Attributes as JobRecord;

@@ -41,8 +41,9 @@ export interface ObjectCreatedDetail {
 /**
  * Submits one MediaConvert job for a source that arrived. A duplicated or
  * retried event submits nothing more: the upload is claimed with a
- * conditional write first, and a try that resumes a claim sends the same
- * client request token, which MediaConvert deduplicates.
+ * conditional write first (duplicates back off while the claim is fresh), and
+ * a retry that resumes a claim sends the same client request token, which
+ * MediaConvert deduplicates.
  */
 export async function submitUpload(deps: SubmitDependencies, detail: ObjectCreatedDetail): Promise<SubmitOutcome> {
   if (detail.bucket.name !== deps.settings.sourceBucket) {

@@ -1,0 +1,40 @@
+import { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+// dynalite ships no type declarations.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dynalite = require('dynalite');
+
+export interface LocalDynamoDB {
+  readonly client: DynamoDBClient;
+  readonly documents: DynamoDBDocumentClient;
+  createTable(name: string, partitionKey: string, sortKey?: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** An in-memory dynalite server on loopback, with clients pointed at it. */
+export async function startLocalDynamoDB(): Promise<LocalDynamoDB> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const client = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  return {
+    client,
+    documents: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+    async createTable(name, partitionKey, sortKey) {
+      await client.send(new CreateTableCommand({
+        TableName: name,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: partitionKey, AttributeType: 'S' }, ...(sortKey ? [{ AttributeName: sortKey, AttributeType: 'S' as const }] : [])],
+        KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }, ...(sortKey ? [{ AttributeName: sortKey, KeyType: 'RANGE' as const }] : [])],
+      }));
+    },
+    async close() {
+      client.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
