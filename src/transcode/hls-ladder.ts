@@ -176,7 +176,9 @@ export class HlsLadder {
     const download = options.download ?? false;
     if (this.automaticOptions) {
       return {
-        sdMinutes: 0, hdMinutes: 0, uhdMinutes: 0,
+        sdMinutes: 0,
+        hdMinutes: 0,
+        uhdMinutes: 0,
         totalMinutes: this.automaticOptions.maxRenditions! + (download ? 1 : 0),
         professionalTier: true,
       };
@@ -199,14 +201,12 @@ export class HlsLadder {
 
   /** @internal */
   public _toSpec(): LadderSpec {
-    return {
-      rungs: this.rungs.map((rung) => ({
-        shortSide: rung.shortSide,
-        maxBitrate: rung.maxBitrate,
-        qvbrQualityLevel: rung.qvbrQualityLevel ?? (rung.shortSide > 1080 ? 8 : 7),
-      })),
-      automatic: this.automaticOptions as LadderSpec['automatic'],
-    };
+    const rungs = this.rungs.map((rung) => ({
+      shortSide: rung.shortSide,
+      maxBitrate: rung.maxBitrate,
+      qvbrQualityLevel: rung.qvbrQualityLevel ?? (rung.shortSide > 1080 ? 8 : 7),
+    }));
+    return this.automaticOptions ? { rungs, automatic: this.automaticOptions as LadderSpec['automatic'] } : { rungs };
   }
 }
 

@@ -6,14 +6,15 @@ import {
   aws_events_targets as targets,
   aws_iam as iam,
   aws_lambda as lambda,
+  aws_lambda_destinations as destinations,
   aws_logs as logs,
   aws_s3 as s3,
   aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { HlsLadder, LadderCostEstimate } from './hls-ladder';
-import { JobStatusFunction } from './job-status-function';
 import { EncodingPlan } from './job-settings';
+import { JobStatusFunction } from './job-status-function';
 import { SubmitJobFunction } from './submit-job-function';
 import { TRANSCODE_ENV, TRANSCODE_METRICS } from './transcode-metrics';
 import { SOURCE_PREFIX } from '../contracts/source-keys';
@@ -269,10 +270,12 @@ export class HlsTranscodePipeline extends Construct {
       retentionPeriod: Duration.days(14),
     });
     this.deadLetterQueue = deadLetters;
-    Validations.of(deadLetters).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the pipeline\'s handlers and rules; it has nowhere further to send messages.',
-    });
+    for (const rule of ['AwsSolutions-SQS3', 'Serverless-SQSRedrivePolicy']) {
+      Validations.of(deadLetters).acknowledge({
+        id: rule,
+        reason: 'This queue is itself where the pipeline\'s failed invocations and undeliverable events end; it has nowhere further to send them.',
+      });
+    }
 
     // MediaConvert reads sources and writes outputs with this role, and may touch nothing else.
     const mediaConvertRole = new iam.Role(this, 'MediaConvertRole', {
@@ -340,8 +343,10 @@ export class HlsTranscodePipeline extends Construct {
         timeout: Duration.seconds(60),
         tracing: props.tracing ?? lambda.Tracing.ACTIVE,
         environment,
-        deadLetterQueue: deadLetters,
+        // Asynchronous invocations that fail every retry, or grow too old, are kept with their context.
+        onFailure: new destinations.SqsDestination(deadLetters),
         retryAttempts: 2,
+        maxEventAge: Duration.hours(6),
       };
     };
 
@@ -361,6 +366,12 @@ export class HlsTranscodePipeline extends Construct {
 
     const status = new JobStatusFunction(this, 'StatusFunction', common('Status', 'Turns MediaConvert job events into transcode status'));
     this.statusFunction = status;
+    for (const fn of [submit, status]) {
+      Validations.of(fn).acknowledge({
+        id: 'Serverless-LambdaDLQ',
+        reason: 'Failed asynchronous invocations go to an on-failure destination, the pipeline\'s dead-letter queue, which keeps the request and the error together as a DLQ would not.',
+      });
+    }
 
     const target = (fn: lambda.IFunction) => new targets.LambdaFunction(fn, {
       deadLetterQueue: deadLetters,
@@ -510,9 +521,10 @@ export class HlsTranscodePipeline extends Construct {
 }
 
 function wholeSeconds(name: string, duration: Duration, min: number, max: number): number {
-  const seconds = duration.toSeconds();
-  if (Token.isUnresolved(seconds) || !Number.isInteger(seconds) || seconds < min || seconds > max) {
-    throw new Error(`${name} must be a whole number of seconds from ${min} to ${max}, got ${duration.toString()}`);
+  const millis = duration.toMilliseconds();
+  const seconds = millis / 1000;
+  if (Token.isUnresolved(millis) || !Number.isInteger(seconds) || seconds < min || seconds > max) {
+    throw new Error(`${name} must be a whole number of seconds from ${min} to ${max}, got ${Token.isUnresolved(millis) ? 'a token' : duration.toHumanString()}`);
   }
   return seconds;
 }

@@ -54,7 +54,9 @@ export function planRenditions(ladder: LadderSpec, source: SourceInfo): PlannedR
  * under the public poster prefix, and an optional MP4 download. The plan's
  * raw overrides are applied last.
  */
-export function buildJobSettings(plan: EncodingPlan, source: SourceInfo, input: { fileUrl: string; outputBucket: string; videoId: string }): JobSettings {
+export function buildJobSettings(
+  plan: EncodingPlan, source: SourceInfo, input: { fileUrl: string; outputBucket: string; videoId: string },
+): JobSettings {
   const videoFolder = `s3://${input.outputBucket}/${OUTPUT_LAYOUT.videoFolder(input.videoId)}`;
   const gopSeconds = plan.segmentSeconds % 2 === 0 ? 2 : 1;
   const audio = source.hasAudio ? [aacAudio()] : undefined;

@@ -70,7 +70,9 @@ export function statusFromJobEvent(event: JobStateChangeEvent, pipelineId: strin
       return { ...base, state: 'COMPLETE', progressPercent: 100, outputs: outputsOf(detail, outputBucket, videoId) };
     case 'ERROR':
       return {
-        ...base, state: 'ERROR', progressPercent: 0,
+        ...base,
+        state: 'ERROR',
+        progressPercent: 0,
         failure: { code: String(detail.errorCode ?? 'ERROR'), message: detail.errorMessage ?? 'MediaConvert reported an error without a message' },
       };
     case 'CANCELED':

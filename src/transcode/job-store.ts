@@ -1,5 +1,5 @@
-import { PutEventsCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { PutEventsCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   TRANSCODE_DETAIL_TYPES, TRANSCODE_EVENT_SOURCE, TranscodeStatusDetail, TranscodeState,
@@ -65,8 +65,13 @@ export async function claimSubmission(
   deps: JobStoreDependencies, key: { videoId: string; uploadId: string; sourceKey: string }, now: Date,
 ): Promise<JobRecord | undefined> {
   const record: JobRecord & { createdAt: string; updatedAt: string; claimedAt: number } = {
-    ...key, attempt: 1, state: 'SUBMITTING', progressPercent: 0,
-    createdAt: now.toISOString(), updatedAt: now.toISOString(), claimedAt: now.getTime(),
+    ...key,
+    attempt: 1,
+    state: 'SUBMITTING',
+    progressPercent: 0,
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    claimedAt: now.getTime(),
   };
   try {
     await deps.documents.send(new PutCommand({

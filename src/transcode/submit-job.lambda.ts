@@ -1,5 +1,5 @@
-import { MediaConvertClient } from '@aws-sdk/client-mediaconvert';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MediaConvertClient } from '@aws-sdk/client-mediaconvert';
 import { ObjectCreatedDetail, retryUpload, submitUpload, SubmitDependencies, SubmitOutcome } from './submit-job';
 import { TRANSCODE_METRICS } from './transcode-metrics';
 import { transcodeRuntime } from './transcode-runtime';
@@ -10,7 +10,7 @@ const mediaconvert = new MediaConvertClient({ maxAttempts: 8, retryMode: 'adapti
 const deps: SubmitDependencies = { ...runtime.store, mediaconvert, settings: runtime.settings };
 
 type SubmitEvent =
-  | { readonly 'detail-type': 'Object Created'; readonly detail: ObjectCreatedDetail }
+  | { readonly 'detail-type': 'Object Created'; readonly 'detail': ObjectCreatedDetail }
   | { readonly action: 'retry'; readonly videoId: unknown; readonly uploadId: unknown };
 
 /**

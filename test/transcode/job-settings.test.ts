@@ -99,7 +99,8 @@ describe('job settings', () => {
   test('capture posters under posters/<id>/ at the 720 rendition', () => {
     expect(posters.OutputGroupSettings?.FileGroupSettings?.Destination).toBe('s3://outputs/posters/v1/poster');
     expect(posters.Outputs![0].VideoDescription).toMatchObject({
-      Width: 1280, Height: 720,
+      Width: 1280,
+      Height: 720,
       CodecSettings: { Codec: 'FRAME_CAPTURE', FrameCaptureSettings: { FramerateNumerator: 1, FramerateDenominator: 5, MaxCaptures: 3 } },
     });
   });

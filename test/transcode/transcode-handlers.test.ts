@@ -48,8 +48,15 @@ beforeEach(async () => {
   await db.createTable(tableName, 'videoId', 'uploadId');
   clock = Date.parse('2026-03-01T10:00:00Z');
   deps = {
-    documents: db.documents, tableName, events: eventbridge, eventBusName: 'default', mediaconvert, settings,
-    pipelineId: settings.pipelineId, outputBucket: settings.outputBucket, now: () => new Date(clock),
+    documents: db.documents,
+    tableName,
+    events: eventbridge,
+    eventBusName: 'default',
+    mediaconvert,
+    settings,
+    pipelineId: settings.pipelineId,
+    outputBucket: settings.outputBucket,
+    now: () => new Date(clock),
   };
   mcMock.reset();
   ebMock.reset();
@@ -204,8 +211,16 @@ describe('status', () => {
     expect(await handleJobEvent(deps, complete())).toBe('applied');
     const [detail] = published();
     expect(detail).toEqual({
-      version: 1, pipelineId: settings.pipelineId, videoId: 'v1', uploadId: 'u1', sourceKey: 'uploads/v1/u1/source.mp4', attempt: 1,
-      jobId: 'job-1', state: 'COMPLETE', progressPercent: 100, at: new Date(clock).toISOString(),
+      version: 1,
+      pipelineId: settings.pipelineId,
+      videoId: 'v1',
+      uploadId: 'u1',
+      sourceKey: 'uploads/v1/u1/source.mp4',
+      attempt: 1,
+      jobId: 'job-1',
+      state: 'COMPLETE',
+      progressPercent: 100,
+      at: new Date(clock).toISOString(),
       outputs: {
         masterPlaylistKey: 'videos/v1/master.m3u8',
         renditions: [

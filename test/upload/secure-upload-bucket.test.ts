@@ -38,6 +38,9 @@ describe('SecureUploadBucket defaults', () => {
     expect(props.BucketEncryption).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] });
     expect(props.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
     expect(props.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    // New sources are announced on EventBridge, in the bucket's own properties (no notifications custom resource).
+    expect(props.NotificationConfiguration).toEqual({ EventBridgeConfiguration: { EventBridgeEnabled: true } });
+    template.resourceCountIs('Custom::S3BucketNotifications', 0);
     template.hasResource('AWS::S3::Bucket', { Properties: { CorsConfiguration: Match.anyValue() }, DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: stack.getLogicalId(uploads.bucket.node.defaultChild as s3.CfnBucket) },

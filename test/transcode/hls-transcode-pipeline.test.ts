@@ -1,0 +1,316 @@
+import {
+  App, Duration, RemovalPolicy, Stack,
+  aws_cloudwatch_actions as actions, aws_events as events, aws_iam as iam, aws_kms as kms, aws_s3 as s3, aws_sns as sns,
+} from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Acceleration, HlsLadder, HlsTranscodePipeline, HlsTranscodePipelineProps, QualityTuning, SecureUploadBucket } from '../../src';
+import { acknowledgements, maskedTemplate, nagFindings } from '../helpers';
+
+function build(props?: HlsTranscodePipelineProps, configure?: (stack: Stack) => HlsTranscodePipelineProps) {
+  const app = new App({ context: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true } });
+  const stack = new Stack(app, 'Stack', { env: { account: '111111111111', region: 'eu-west-1' } });
+  const pipeline = new HlsTranscodePipeline(stack, 'Transcode', configure ? configure(stack) : props);
+  return { app, stack, pipeline };
+}
+
+function logicalId(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
+  return stack.getLogicalId(construct.node.defaultChild as any);
+}
+
+/** The pipeline settings the submit handler receives, resolved as CloudFormation would see them. */
+function pipelineSettings(stack: Stack, template: Template): any {
+  const fn = template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('submits its MediaConvert job') } });
+  const value = Object.values(fn)[0].Properties.Environment.Variables.PIPELINE_SETTINGS;
+  // Tokens render as Fn::Join parts; join the literal parts and mark the references.
+  const parts = value['Fn::Join'] ? value['Fn::Join'][1] : [value];
+  return JSON.parse(parts.map((part: unknown) => (typeof part === 'string' ? part : '<ref>')).join(''));
+}
+
+function statementsOf(template: Template, roleLogicalId: string): any[] {
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(roleLogicalId))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+}
+
+describe('HlsTranscodePipeline defaults', () => {
+  const { stack, pipeline } = build();
+  const template = Template.fromStack(stack);
+
+  test('with no props it creates its upload bucket, a private output bucket and a jobs table with PITR', () => {
+    expect(pipeline.uploads).toBeInstanceOf(SecureUploadBucket);
+    expect(pipeline.sourceBucket).toBe(pipeline.uploads!.bucket);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } },
+      CorsConfiguration: Match.anyValue(),
+    });
+    template.hasResource('AWS::S3::Bucket', {
+      Properties: {
+        LoggingConfiguration: Match.anyValue(),
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        CorsConfiguration: Match.absent(),
+        LifecycleConfiguration: Match.absent(),
+      },
+      DeletionPolicy: 'Retain',
+    });
+    template.hasResource('AWS::DynamoDB::Table', {
+      Properties: {
+        KeySchema: [{ AttributeName: 'videoId', KeyType: 'HASH' }, { AttributeName: 'uploadId', KeyType: 'RANGE' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+      },
+      DeletionPolicy: 'Retain',
+    });
+    template.resourceCountIs('Custom::S3BucketNotifications', 0);
+  });
+
+  test('the submit handler hears of new objects under uploads/ of the source bucket only', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.s3'],
+        'detail-type': ['Object Created'],
+        'detail': { bucket: { name: [{ Ref: logicalId(stack, pipeline.sourceBucket) }] }, object: { key: [{ prefix: 'uploads/' }] } },
+      },
+      Targets: [Match.objectLike({
+        Arn: { 'Fn::GetAtt': [logicalId(stack, pipeline.submitFunction), 'Arn'] },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(stack, pipeline.deadLetterQueue), 'Arn'] } },
+        RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 86400 },
+      })],
+    });
+  });
+
+  test('the status handler hears only this pipeline\'s job events', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.mediaconvert'],
+        'detail-type': ['MediaConvert Job State Change'],
+        'detail': { userMetadata: { 'cdk-secure-vod-pipeline': [pipeline.pipelineId] }, status: Match.arrayWith(['COMPLETE', 'ERROR']) },
+      },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(stack, pipeline.statusFunction), 'Arn'] }, DeadLetterConfig: Match.anyValue() })],
+    });
+  });
+
+  test('both handlers send failed asynchronous invocations to the dead-letter queue after two retries', () => {
+    for (const fn of [pipeline.submitFunction, pipeline.statusFunction]) {
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: logicalId(stack, fn) },
+        MaximumRetryAttempts: 2,
+        MaximumEventAgeInSeconds: 21600,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(stack, pipeline.deadLetterQueue), 'Arn'] } } },
+      });
+    }
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+  });
+
+  test('alarms watch failed jobs and dead letters', () => {
+    expect(pipeline.alarms).toHaveLength(2);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'JobsFailed',
+      Namespace: 'CdkSecureVod',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Dimensions: Match.arrayWith([{ Name: 'Pipeline', Value: pipeline.pipelineId }, { Name: 'service', Value: 'transcode' }]),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1 });
+  });
+
+  test('MediaConvert\'s role reads only uploads/ and writes only videos/ and posters/', () => {
+    const statements = statementsOf(template, logicalId(stack, pipeline.mediaConvertRole));
+    const source = { 'Fn::GetAtt': [logicalId(stack, pipeline.sourceBucket), 'Arn'] };
+    const output = { 'Fn::GetAtt': [logicalId(stack, pipeline.outputBucket), 'Arn'] };
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [source, '/uploads/*']] } },
+      { Effect: 'Allow', Action: 's3:PutObject', Resource: [{ 'Fn::Join': ['', [output, '/videos/*']] }, { 'Fn::Join': ['', [output, '/posters/*']] }] },
+    ]);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'mediaconvert.amazonaws.com' } })] },
+    });
+  });
+
+  test('the submit handler creates jobs in the Default queue, probes, and passes only the MediaConvert role', () => {
+    const statements = statementsOf(template, logicalId(stack, pipeline.submitFunction.role!));
+    expect(statements).toEqual(expect.arrayContaining([
+      {
+        Effect: 'Allow',
+        Action: 'mediaconvert:CreateJob',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':mediaconvert:eu-west-1:111111111111:queues/Default']] },
+      },
+      { Effect: 'Allow', Action: 'mediaconvert:Probe', Resource: '*' },
+      {
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: { 'Fn::GetAtt': [logicalId(stack, pipeline.mediaConvertRole), 'Arn'] },
+        Condition: { StringEquals: { 'iam:PassedToService': 'mediaconvert.amazonaws.com' } },
+      },
+      { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], Resource: { 'Fn::GetAtt': [logicalId(stack, pipeline.jobsTable), 'Arn'] } },
+      expect.objectContaining({ Action: 'events:PutEvents' }),
+    ]));
+    const statusStatements = statementsOf(template, logicalId(stack, pipeline.statusFunction.role!));
+    expect(JSON.stringify(statusStatements)).not.toMatch(/mediaconvert|iam:PassRole|s3:/);
+  });
+
+  test('the handlers run on Node.js 24 arm64 with tracing and get the pipeline settings', () => {
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } }, 3);
+    const settings = pipelineSettings(stack, template);
+    expect(settings).toMatchObject({
+      pipelineId: pipeline.pipelineId,
+      acceleration: 'DISABLED',
+      priority: 0,
+      plan: {
+        ladder: HlsLadder.standard()._toSpec(),
+        segmentSeconds: 6,
+        qualityTuning: 'SINGLE_PASS_HQ',
+        posters: { intervalSeconds: 5, maxCaptures: 3 },
+        download: false,
+        overrides: [],
+      },
+    });
+  });
+
+  test('no AwsSolutions or Serverless finding is left, and every acknowledgement gives its reason', () => {
+    expect(nagFindings(stack)).toEqual([]);
+    const acks = acknowledgements(stack);
+    expect(acks.length).toBeGreaterThan(0);
+    for (const ack of acks) {
+      expect(ack.reason.length).toBeGreaterThan(40);
+    }
+    expect(acks.filter((ack) => ack.path.endsWith('/MediaConvertRole')).map((ack) => ack.id).sort()).toEqual([
+      `AwsSolutions-IAM5[Resource::<${logicalId(stack, pipeline.outputBucket)}.Arn>/posters/*]`,
+      `AwsSolutions-IAM5[Resource::<${logicalId(stack, pipeline.outputBucket)}.Arn>/videos/*]`,
+      `AwsSolutions-IAM5[Resource::<${logicalId(stack, pipeline.sourceBucket)}.Arn>/uploads/*]`,
+    ]);
+  });
+
+  test('snapshot', () => {
+    expect(maskedTemplate(stack)).toMatchSnapshot();
+  });
+});
+
+describe('HlsTranscodePipeline options', () => {
+  test('brought buckets are used: the source gets EventBridge notifications, and KMS keys are granted', () => {
+    const { stack, pipeline } = build(undefined, (s) => {
+      const uploads = new SecureUploadBucket(s, 'Uploads', { encryptionKey: new kms.Key(s, 'SourceKey', { enableKeyRotation: true }) });
+      const output = new s3.Bucket(s, 'Out', {
+        encryption: s3.BucketEncryption.KMS, encryptionKey: new kms.Key(s, 'OutKey', { enableKeyRotation: true }), enforceSSL: true,
+      });
+      return { sourceBucket: uploads.bucket, outputBucket: output };
+    });
+    const template = Template.fromStack(stack);
+    expect(pipeline.uploads).toBeUndefined();
+    template.resourceCountIs('AWS::S3::Bucket', 3); // uploads, its access logs, the output
+    const mediaConvert = JSON.stringify(statementsOf(template, logicalId(stack, pipeline.mediaConvertRole)));
+    expect(mediaConvert).toContain('kms:Decrypt');
+    expect(mediaConvert).toContain('kms:Encrypt');
+  });
+
+  test('an imported source bucket gets a warning to turn on EventBridge notifications', () => {
+    const { stack } = build(undefined, (s) => ({ sourceBucket: s3.Bucket.fromBucketName(s, 'Imported', 'existing-sources') }));
+    Annotations.fromStack(stack).hasWarning('/Stack/Transcode', Match.stringLikeRegexp('turn on Amazon EventBridge notifications'));
+  });
+
+  test('ladder, segments, tuning, posters, download, acceleration, queue and priority reach the submit handler', () => {
+    const { stack, pipeline } = build({
+      ladder: HlsLadder.uhd(),
+      segmentLength: Duration.seconds(4),
+      qualityTuning: QualityTuning.MULTI_PASS_HQ,
+      posterCount: 0,
+      downloadRendition: true,
+      acceleration: Acceleration.PREFERRED,
+      queueArn: 'arn:aws:mediaconvert:eu-west-1:111111111111:queues/vod',
+      priority: 10,
+    });
+    const template = Template.fromStack(stack);
+    expect(pipelineSettings(stack, template)).toMatchObject({
+      queueArn: 'arn:aws:mediaconvert:eu-west-1:111111111111:queues/vod',
+      acceleration: 'PREFERRED',
+      priority: 10,
+      plan: { ladder: HlsLadder.uhd()._toSpec(), segmentSeconds: 4, qualityTuning: 'MULTI_PASS_HQ', download: true },
+    });
+    expect(pipelineSettings(stack, template).plan.posters).toBeUndefined();
+    expect(JSON.stringify(statementsOf(template, logicalId(stack, pipeline.submitFunction.role!)))).toContain('queues/vod');
+  });
+
+  test('settings overrides are carried to the handler, in order', () => {
+    const { stack, pipeline } = build();
+    pipeline.addSettingsOverride('OutputGroups.0.OutputGroupSettings.HlsGroupSettings.ProgramDateTime', 'INCLUDE');
+    pipeline.addSettingsOverride('AdAvailOffset', 0);
+    expect(pipelineSettings(stack, Template.fromStack(stack)).plan.overrides).toEqual([
+      { path: 'OutputGroups.0.OutputGroupSettings.HlsGroupSettings.ProgramDateTime', value: 'INCLUDE' },
+      { path: 'AdAvailOffset', value: 0 },
+    ]);
+  });
+
+  test('alarms notify the given action; the event bus, removal policy and log retention are honoured', () => {
+    const { stack } = build(undefined, (s) => ({
+      alarmAction: new actions.SnsAction(new sns.Topic(s, 'Ops', { enforceSSL: true })),
+      eventBus: new events.EventBus(s, 'Bus'),
+      removalPolicy: RemovalPolicy.DESTROY,
+      logRetention: 14,
+    }));
+    const template = Template.fromStack(stack);
+    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: Match.stringLikeRegexp('^Ops') }] }, 2);
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ STATUS_EVENT_BUS: { Ref: Match.stringLikeRegexp('^Bus') } }) },
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 14 });
+  });
+
+  test('onStatus makes a rule for this pipeline\'s events of the given states', () => {
+    const { stack, pipeline } = build();
+    pipeline.onStatus('Ready', {}, ['COMPLETE', 'ERROR']);
+    Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['cdk-secure-vod.transcode'],
+        'detail-type': ['Video Transcode Ready', 'Video Transcode Failed'],
+        'detail': { pipelineId: [pipeline.pipelineId] },
+      },
+    });
+    expect(() => pipeline.onStatus('Bad', {}, ['DONE'])).toThrow('unknown transcode state "DONE"');
+  });
+
+  test('grantRetry lets a caller invoke the submit handler', () => {
+    const { stack, pipeline } = build();
+    const api = new iam.Role(stack, 'Api', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    pipeline.grantRetry(api);
+    expect(JSON.stringify(statementsOf(Template.fromStack(stack), logicalId(stack, api)))).toContain('lambda:InvokeFunction');
+  });
+
+  test('the cost of the pipeline\'s ladder counts the download when there is one', () => {
+    expect(build({ downloadRendition: true }).pipeline.outputMinutesPerSourceMinute(1080))
+      .toEqual({ sdMinutes: 3, hdMinutes: 3, uhdMinutes: 0, totalMinutes: 6, professionalTier: false });
+    expect(build().pipeline.outputMinutesPerSourceMinute().totalMinutes).toBe(5);
+  });
+
+  test('two pipelines in one stack have distinct ids and no physical names', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Stack');
+    const a = new HlsTranscodePipeline(stack, 'A');
+    const b = new HlsTranscodePipeline(stack, 'B');
+    expect(a.pipelineId).not.toBe(b.pipelineId);
+    expect(JSON.stringify(Template.fromStack(stack).toJSON())).not.toMatch(/"(BucketName|FunctionName|RoleName|TableName|QueueName)":\s*"/);
+  });
+});
+
+describe('HlsTranscodePipeline validation', () => {
+  test.each<[string, HlsTranscodePipelineProps, string]>([
+    ['a fractional segment', { segmentLength: Duration.millis(6500) }, 'segmentLength must be a whole number of seconds from 1 to 60'],
+    ['a long segment', { segmentLength: Duration.minutes(2) }, 'segmentLength must be a whole number of seconds from 1 to 60, got 2 minutes'],
+    ['too many posters', { posterCount: 51 }, 'posterCount must be a whole number from 0 to 50, got 51'],
+    ['a zero poster interval', { posterInterval: Duration.seconds(0) }, 'posterInterval must be a whole number of seconds from 1 to 3600'],
+    ['a priority out of range', { priority: 51 }, 'priority must be a whole number from -50 to 50, got 51'],
+  ])('throws on %s', (_name, props, message) => {
+    expect(() => build(props)).toThrow(message);
+  });
+
+  test('throws on a malformed override path', () => {
+    const { pipeline } = build();
+    expect(() => pipeline.addSettingsOverride('OutputGroups..Name', 1)).toThrow('settings override path must be dotted names and indexes');
+  });
+
+  test('synth fails when the overrides would not fit in the handler\'s environment', () => {
+    const { app, pipeline } = build();
+    pipeline.addSettingsOverride('Inputs.0.FileInput', 'x'.repeat(4000));
+    expect(() => app.synth()).toThrow(/Lambda environments hold 4 KB/);
+  });
+});
