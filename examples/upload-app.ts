@@ -1,10 +1,14 @@
 import { App, CfnOutput, Stack, StackProps, aws_iam as iam } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { SecureUploadBucket } from '../src';
+import { HlsTranscodePipeline, SecureUploadBucket } from '../src';
 
-/** An example app: creators' uploads, issued by a function that a team's own API would call. */
+/**
+ * An example app: creators' uploads, issued by a function that a team's own
+ * API would call, and the pipeline that turns each upload into an HLS ladder.
+ */
 export class UploadStack extends Stack {
   public readonly uploads: SecureUploadBucket;
+  public readonly pipeline: HlsTranscodePipeline;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -14,8 +18,11 @@ export class UploadStack extends Stack {
     // The role of your API's function: it may ask for uploads, and do nothing else with the bucket.
     const api = new iam.Role(this, 'ApiRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     this.uploads.grantIssueUploads(api);
+    this.pipeline = new HlsTranscodePipeline(this, 'Transcode', { sourceBucket: this.uploads.bucket });
+    this.pipeline.grantRetry(api);
     new CfnOutput(this, 'UploadBucketName', { value: this.uploads.bucket.bucketName });
     new CfnOutput(this, 'IssuerFunctionName', { value: this.uploads.issuerFunction.functionName });
+    new CfnOutput(this, 'OutputBucketName', { value: this.pipeline.outputBucket.bucketName });
   }
 }
 

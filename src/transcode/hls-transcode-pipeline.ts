@@ -13,7 +13,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { HlsLadder, LadderCostEstimate } from './hls-ladder';
-import { EncodingPlan } from './job-settings';
+import type { EncodingPlan } from './job-settings';
 import { JobStatusFunction } from './job-status-function';
 import { SubmitJobFunction } from './submit-job-function';
 import { TRANSCODE_ENV, TRANSCODE_METRICS } from './transcode-metrics';
