@@ -20,6 +20,8 @@ const handlerModules = [
   'src/transcode/source-info.ts',
   'src/transcode/submit-job.ts',
   'src/transcode/transcode-runtime.ts',
+  'src/delivery/key-generator.ts',
+  'src/delivery/media-signer.ts',
 ];
 
 const project = new awscdk.AwsCdkConstructLibrary({
@@ -93,6 +95,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-dynamodb',
     '@aws-sdk/lib-dynamodb',
     '@aws-sdk/client-eventbridge',
+    '@aws-sdk/client-secrets-manager',
+    '@aws-sdk/cloudfront-signer',
     '@aws-sdk/s3-presigned-post',
     '@aws-sdk/s3-request-presigner',
     '@types/aws-lambda',
@@ -130,6 +134,7 @@ project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
 
 // Tests run against the bundled handlers, so build them first. A fresh clone installs what it lacks.
 const ensureDeps = 'bash scripts/ensure-deps.sh';
+project.testTask.prependExec('tsc --noEmit -p tsconfig.dev.json', { name: 'type-check src, tests, sandbox and examples' });
 project.testTask.prependSpawn(project.bundler.bundleTask);
 project.testTask.prependExec(ensureDeps);
 

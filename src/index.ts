@@ -1,3 +1,5 @@
 export * from './upload/secure-upload-bucket';
 export * from './transcode/hls-ladder';
 export * from './transcode/hls-transcode-pipeline';
+export * from './delivery/signing-key';
+export * from './delivery/signed-cookie-distribution';

@@ -18,7 +18,7 @@ function logicalId(stack: Stack, construct: { node: { defaultChild?: unknown } }
 }
 
 /** The pipeline settings the submit handler receives, resolved as CloudFormation would see them. */
-function pipelineSettings(stack: Stack, template: Template): any {
+function pipelineSettings(template: Template): any {
   const fn = template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('submits its MediaConvert job') } });
   const value = Object.values(fn)[0].Properties.Environment.Variables.PIPELINE_SETTINGS;
   // Tokens render as Fn::Join parts; join the literal parts and mark the references.
@@ -151,7 +151,7 @@ describe('HlsTranscodePipeline defaults', () => {
 
   test('the handlers run on Node.js 24 arm64 with tracing and get the pipeline settings', () => {
     template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } }, 3);
-    const settings = pipelineSettings(stack, template);
+    const settings = pipelineSettings(template);
     expect(settings).toMatchObject({
       pipelineId: pipeline.pipelineId,
       acceleration: 'DISABLED',
@@ -220,13 +220,13 @@ describe('HlsTranscodePipeline options', () => {
       priority: 10,
     });
     const template = Template.fromStack(stack);
-    expect(pipelineSettings(stack, template)).toMatchObject({
+    expect(pipelineSettings(template)).toMatchObject({
       queueArn: 'arn:aws:mediaconvert:eu-west-1:111111111111:queues/vod',
       acceleration: 'PREFERRED',
       priority: 10,
       plan: { ladder: HlsLadder.uhd()._toSpec(), segmentSeconds: 4, qualityTuning: 'MULTI_PASS_HQ', download: true },
     });
-    expect(pipelineSettings(stack, template).plan.posters).toBeUndefined();
+    expect(pipelineSettings(template).plan.posters).toBeUndefined();
     expect(JSON.stringify(statementsOf(template, logicalId(stack, pipeline.submitFunction.role!)))).toContain('queues/vod');
   });
 
@@ -234,7 +234,7 @@ describe('HlsTranscodePipeline options', () => {
     const { stack, pipeline } = build();
     pipeline.addSettingsOverride('OutputGroups.0.OutputGroupSettings.HlsGroupSettings.ProgramDateTime', 'INCLUDE');
     pipeline.addSettingsOverride('AdAvailOffset', 0);
-    expect(pipelineSettings(stack, Template.fromStack(stack)).plan.overrides).toEqual([
+    expect(pipelineSettings(Template.fromStack(stack)).plan.overrides).toEqual([
       { path: 'OutputGroups.0.OutputGroupSettings.HlsGroupSettings.ProgramDateTime', value: 'INCLUDE' },
       { path: 'AdAvailOffset', value: 0 },
     ]);

@@ -62,7 +62,7 @@ beforeEach(() => {
   mcMock.reset();
   ebMock.reset();
   mcMock.on(ProbeCommand).resolves({ ProbeResults: [{ Container: { Tracks: [{ TrackType: 'video', VideoProperties: { Width: 640, Height: 360 } }] } }] });
-  mcMock.on(CreateJobCommand).resolves({ Job: { Id: 'job-entry' } });
+  mcMock.on(CreateJobCommand).resolves({ Job: { Id: 'job-entry', Role: 'arn:aws:iam::111111111111:role/mc', Settings: {} } });
   ebMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
 });
 afterEach(() => jest.restoreAllMocks());

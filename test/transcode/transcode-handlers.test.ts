@@ -114,7 +114,7 @@ describe('submit', () => {
     await expect(submitUpload(deps, event)).rejects.toThrow('slow down');
     expect(await submitUpload(deps, event)).toEqual({ outcome: 'duplicate' });
     clock += 60_000;
-    mcMock.on(CreateJobCommand).resolves({ Job: { Id: 'job-7' } });
+    mcMock.on(CreateJobCommand).resolves({ Job: { Id: 'job-7', Role: settings.roleArn, Settings: {} } });
     expect(await submitUpload(deps, event)).toEqual({ outcome: 'submitted', jobId: 'job-7', attempt: 1 });
     const tokens = createJobCalls().map((request) => request.ClientRequestToken);
     expect(tokens).toHaveLength(2);
