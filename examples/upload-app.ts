@@ -1,14 +1,16 @@
 import { App, CfnOutput, Stack, StackProps, aws_iam as iam } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { HlsTranscodePipeline, SecureUploadBucket } from '../src';
+import { HlsTranscodePipeline, SecureUploadBucket, SignedCookieDistribution } from '../src';
 
 /**
  * An example app: creators' uploads, issued by a function that a team's own
- * API would call, and the pipeline that turns each upload into an HLS ladder.
+ * API would call, the pipeline that turns each upload into an HLS ladder, and
+ * the distribution that serves it to holders of signed cookies.
  */
 export class UploadStack extends Stack {
   public readonly uploads: SecureUploadBucket;
   public readonly pipeline: HlsTranscodePipeline;
+  public readonly delivery: SignedCookieDistribution;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -20,9 +22,13 @@ export class UploadStack extends Stack {
     this.uploads.grantIssueUploads(api);
     this.pipeline = new HlsTranscodePipeline(this, 'Transcode', { sourceBucket: this.uploads.bucket });
     this.pipeline.grantRetry(api);
+    this.delivery = new SignedCookieDistribution(this, 'Delivery', { bucket: this.pipeline.outputBucket });
+    // The API signs playback cookies with the distribution's active key.
+    this.delivery.grantSign(api);
     new CfnOutput(this, 'UploadBucketName', { value: this.uploads.bucket.bucketName });
     new CfnOutput(this, 'IssuerFunctionName', { value: this.uploads.issuerFunction.functionName });
     new CfnOutput(this, 'OutputBucketName', { value: this.pipeline.outputBucket.bucketName });
+    new CfnOutput(this, 'MediaDomain', { value: this.delivery.domainName });
   }
 }
 
