@@ -69,7 +69,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   tsconfigDevFile: 'tsconfig.dev.json',
   tsconfigDev: {
-    include: ['.projenrc.ts', 'projenrc/**/*.ts', 'sandbox/**/*.ts', 'examples/**/*.ts'],
+    include: ['.projenrc.ts', 'projenrc/**/*.ts', 'sandbox/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts'],
     compilerOptions: {},
   },
   eslintOptions: {
@@ -77,7 +77,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     tsconfigPath: './tsconfig.dev.json',
     projectService: false,
     dirs: ['src'],
-    devdirs: ['test', 'sandbox', 'examples', 'projenrc', '.projenrc.ts'],
+    devdirs: ['test', 'sandbox', 'examples', 'bench', 'projenrc', '.projenrc.ts'],
   },
   jestOptions: {
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
@@ -152,5 +152,11 @@ const sandbox = project.addTask('sandbox', {
 sandbox.exec(ensureDeps);
 sandbox.spawn(project.bundler.bundleTask);
 sandbox.exec('ts-node --project tsconfig.dev.json examples/describe-app.ts');
+
+// Benchmarks: ratios against baselines measured in the same run, written to bench/results.json.
+const bench = project.addTask('bench', { description: 'Measure speed and size against their floors' });
+bench.exec(ensureDeps);
+bench.spawn(project.bundler.bundleTask);
+bench.exec('ts-node --project tsconfig.dev.json bench/run.ts');
 
 project.synth();
