@@ -15,6 +15,7 @@ import { SigningKeyGeneratorFunction } from './signing-key-generator-function';
 import { MEDIA_SIGNING_ENV } from '../contracts/media-signing';
 import { OUTPUT_LAYOUT } from '../contracts/transcode-status';
 import { createAccessLogsBucket, SECURE_BUCKET_DEFAULTS } from '../internal/buckets';
+import { handlerBasics } from '../internal/handlers';
 
 /**
  * Properties of a SignedCookieDistribution.
@@ -357,25 +358,11 @@ export class SignedCookieDistribution extends Construct {
   }
 
   private createKeyGenerator(): lambda.IFunction {
-    const logGroup = new logs.LogGroup(this, 'KeyGeneratorLogs', { retention: logs.RetentionDays.ONE_YEAR });
-    const role = new iam.Role(this, 'KeyGeneratorRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Generates CloudFront signing keys into their secrets',
-    });
-    logGroup.grantWrite(role);
-    const fn = new SigningKeyGeneratorFunction(this, 'KeyGenerator', {
+    const { functionOptions } = handlerBasics(this, 'KeyGenerator', {
       description: 'Generates a CloudFront signing key pair once; the private key goes only to Secrets Manager',
-      role,
-      logGroup,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 256,
-      timeout: Duration.seconds(60),
-      tracing: lambda.Tracing.ACTIVE,
+      logRetention: logs.RetentionDays.ONE_YEAR,
     });
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray accepts PutTraceSegments and PutTelemetryRecords only on Resource "*".',
-    });
+    const fn = new SigningKeyGeneratorFunction(this, 'KeyGenerator', { ...functionOptions, timeout: Duration.seconds(60) });
     Validations.of(fn).acknowledge({
       id: 'Serverless-LambdaDLQ',
       reason: 'CloudFormation invokes this custom resource and waits for its answer; a failure fails and rolls back the stack operation, so there is no event to keep.',

@@ -20,6 +20,7 @@ import { TRANSCODE_ENV, TRANSCODE_METRICS } from './transcode-metrics';
 import { SOURCE_PREFIX } from '../contracts/source-keys';
 import { JOB_METADATA_KEYS, OUTPUT_LAYOUT, TRANSCODE_DETAIL_TYPES, TRANSCODE_EVENT_SOURCE } from '../contracts/transcode-status';
 import { createAccessLogsBucket, enableEventBridgeNotifications, SECURE_BUCKET_DEFAULTS } from '../internal/buckets';
+import { handlerBasics } from '../internal/handlers';
 import { acknowledgeWildcardResource } from '../internal/nag';
 import { SecureUploadBucket } from '../upload/secure-upload-bucket';
 
@@ -320,28 +321,18 @@ export class HlsTranscodePipeline extends Construct {
       [TRANSCODE_ENV.table]: this.jobsTable.tableName,
       [TRANSCODE_ENV.eventBus]: this.eventBus.eventBusName,
     };
-    const common = (name: string, description: string) => {
-      const logGroup = new logs.LogGroup(this, `${name}Logs`, { retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS });
-      const role = new iam.Role(this, `${name}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description });
-      logGroup.grantWrite(role);
+    const common = (name: string, description: string, otherWildcardReason?: string) => {
+      const { role, functionOptions } = handlerBasics(this, name, {
+        description, logRetention: props.logRetention, tracing: props.tracing, otherWildcardReason,
+      });
       role.addToPrincipalPolicy(new iam.PolicyStatement({
         actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         resources: [this.jobsTable.tableArn],
       }));
       this.eventBus.grantPutEventsTo(role);
-      Validations.of(role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray accepts PutTraceSegments and PutTelemetryRecords only on Resource "*"' +
-          (name === 'Submit' ? '; MediaConvert\'s Probe has no resource-level permissions.' : '.'),
-      });
       return {
-        description,
-        role,
-        logGroup,
-        architecture: lambda.Architecture.ARM_64,
-        memorySize: 256,
+        ...functionOptions,
         timeout: Duration.seconds(60),
-        tracing: props.tracing ?? lambda.Tracing.ACTIVE,
         environment,
         // Asynchronous invocations that fail every retry, or grow too old, are kept with their context.
         onFailure: new destinations.SqsDestination(deadLetters),
@@ -350,7 +341,8 @@ export class HlsTranscodePipeline extends Construct {
       };
     };
 
-    const submit = new SubmitJobFunction(this, 'SubmitFunction', common('Submit', 'Probes each new source and submits its MediaConvert job'));
+    const submit = new SubmitJobFunction(this, 'SubmitFunction', common('Submit', 'Probes each new source and submits its MediaConvert job',
+      'MediaConvert\'s Probe has no resource-level permissions.'));
     this.submitFunction = submit;
     submit.addToRolePolicy(new iam.PolicyStatement({ actions: ['mediaconvert:CreateJob'], resources: [queueArn] }));
     submit.addToRolePolicy(new iam.PolicyStatement({ actions: ['mediaconvert:Probe'], resources: ['*'] }));

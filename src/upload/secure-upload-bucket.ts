@@ -13,6 +13,7 @@ import { UPLOAD_METRICS } from './upload-metrics';
 import { uploadSettingsToEnvironment, validateUploadSettings } from './upload-settings';
 import { SOURCE_PREFIX } from '../contracts/source-keys';
 import { createAccessLogsBucket, enableEventBridgeNotifications, SECURE_BUCKET_DEFAULTS } from '../internal/buckets';
+import { handlerBasics } from '../internal/handlers';
 import { acknowledgeWildcardResource } from '../internal/nag';
 
 /**
@@ -264,24 +265,16 @@ export class SecureUploadBucket extends Construct {
       enableEventBridgeNotifications(this, this.bucket);
     }
 
-    const logGroup = new logs.LogGroup(this, 'IssuerLogs', {
-      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+    const { role, logGroup, functionOptions } = handlerBasics(this, 'Issuer', {
+      description: 'Issues presigned browser uploads of source videos',
+      logRetention: props.logRetention,
+      tracing: props.tracing,
     });
     this.issuerLogGroup = logGroup;
-    const role = new iam.Role(this, 'IssuerRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Issues presigned browser uploads of source videos',
-    });
-    logGroup.grantWrite(role);
     this.issuerFunction = new UploadIssuerFunction(this, 'IssuerFunction', {
-      description: 'Issues presigned browser uploads of source videos',
-      role,
-      logGroup,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 256,
+      ...functionOptions,
       // Completing a multipart upload of many parts takes S3 a while; callers behind API Gateway wait at most 30 s.
       timeout: Duration.seconds(29),
-      tracing: props.tracing ?? lambda.Tracing.ACTIVE,
       environment: uploadSettingsToEnvironment({ bucketName: this.bucket.bucketName, ...settings }),
     });
 
@@ -301,10 +294,6 @@ export class SecureUploadBucket extends Construct {
 
     acknowledgeWildcardResource(role, sourceObjects,
       'Keys are assigned per upload at request time, so the issuer may write any key under the uploads/ prefix, and no other.');
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray accepts PutTraceSegments and PutTelemetryRecords only on Resource "*".',
-    });
     if (this.bucket.encryptionKey) {
       for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
         Validations.of(role).acknowledge({
