@@ -22,6 +22,10 @@ const handlerModules = [
   'src/transcode/transcode-runtime.ts',
   'src/delivery/key-generator.ts',
   'src/delivery/media-signer.ts',
+  'src/entitlement/auth.ts',
+  'src/entitlement/catalog.ts',
+  'src/entitlement/entitlements.ts',
+  'src/entitlement/routes.ts',
 ];
 
 const project = new awscdk.AwsCdkConstructLibrary({
@@ -97,6 +101,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-eventbridge',
     '@aws-sdk/client-secrets-manager',
     '@aws-sdk/cloudfront-signer',
+    '@aws-sdk/client-lambda',
+    'aws-jwt-verify',
     '@aws-sdk/s3-presigned-post',
     '@aws-sdk/s3-request-presigner',
     '@types/aws-lambda',
@@ -107,6 +113,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'cdk-nag@^3',
     's3rver@^3.7.1',
     'dynalite@^4',
+    'stripe',
     'busboy@^1.6.0',
     '@types/busboy',
     // the sandbox and examples run TypeScript directly

@@ -78,21 +78,21 @@ export interface TranscodeOutputs {
 const RANK: Record<TranscodeState, number> = { SUBMITTED: 1, PROGRESSING: 2, COMPLETE: 3, ERROR: 3 };
 
 /**
- * Whether `update` moves a video on from `current`: a later attempt, a later
- * state of the same attempt, or more progress in the same state. COMPLETE and
- * ERROR end an attempt; only a retry (a new attempt) follows them.
+ * The order of status updates as one number: a later attempt first, then a
+ * later state, then more progress. Consumers keep the largest they have seen
+ * and write only larger ones (a conditional write on this number), so a
+ * duplicate or out-of-order delivery never moves a video backwards.
  */
+export function statusOrder(status: Pick<TranscodeStatusDetail, 'attempt' | 'state' | 'progressPercent'>): number {
+  return status.attempt * 1_000_000 + RANK[status.state] * 1_000 + (status.state === 'PROGRESSING' ? status.progressPercent : 0);
+}
+
+/** Whether `update` moves a video on from `current` (see {@link statusOrder}). */
 export function isNewerStatus(
   current: Pick<TranscodeStatusDetail, 'attempt' | 'state' | 'progressPercent'> | undefined,
   update: Pick<TranscodeStatusDetail, 'attempt' | 'state' | 'progressPercent'>,
 ): boolean {
-  if (current === undefined || update.attempt !== current.attempt) {
-    return current === undefined || update.attempt > current.attempt;
-  }
-  if (RANK[update.state] !== RANK[current.state]) {
-    return RANK[update.state] > RANK[current.state];
-  }
-  return update.state === 'PROGRESSING' && update.progressPercent > current.progressPercent;
+  return current === undefined || statusOrder(update) > statusOrder(current);
 }
 
 /**

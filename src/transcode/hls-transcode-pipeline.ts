@@ -444,7 +444,8 @@ export class HlsTranscodePipeline extends Construct {
    * `{ action: 'retry', videoId, uploadId }` to transcode a failed upload again.
    */
   public grantRetry(grantee: iam.IGrantable): iam.Grant {
-    return this.submitFunction.grantInvoke(grantee);
+    // The unqualified function only: no versions or aliases, so no wildcard.
+    return iam.Grant.addToPrincipal({ grantee, actions: ['lambda:InvokeFunction'], resourceArns: [this.submitFunction.functionArn] });
   }
 
   /**

@@ -313,7 +313,8 @@ export class SecureUploadBucket extends Construct {
    * invoke the issuer to issue, sign parts of, complete and abort uploads.
    */
   public grantIssueUploads(grantee: iam.IGrantable): iam.Grant {
-    return this.issuerFunction.grantInvoke(grantee);
+    // The unqualified function only: no versions or aliases, so no wildcard.
+    return iam.Grant.addToPrincipal({ grantee, actions: ['lambda:InvokeFunction'], resourceArns: [this.issuerFunction.functionArn] });
   }
 
   /**

@@ -256,7 +256,7 @@ describe('SecureUploadBucket grants and metrics', () => {
         Statement: [{
           Effect: 'Allow',
           Action: 'lambda:InvokeFunction',
-          Resource: [{ 'Fn::GetAtt': [issuer, 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [issuer, 'Arn'] }, ':*']] }],
+          Resource: { 'Fn::GetAtt': [issuer, 'Arn'] },
         }],
       },
     });

@@ -1,0 +1,76 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { API_ENV, API_METRICS, requiredEnv } from './api-environment';
+import { Authenticator } from './auth';
+import { Catalog } from './catalog';
+import { EntitlementStore } from './entitlements';
+import { HttpEvent, HttpResult } from './http';
+import { ApiDependencies, handleApiRequest } from './routes';
+import { UploadRequest, UploadResponse } from '../contracts/upload-messages';
+import { MediaSigner } from '../delivery/media-signer';
+
+const env = process.env;
+const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+const lambda = new LambdaClient({});
+const secrets = new SecretsManagerClient({});
+const logger = new Logger({ serviceName: API_METRICS.service });
+const metrics = new Metrics({
+  namespace: API_METRICS.namespace,
+  serviceName: API_METRICS.service,
+  defaultDimensions: { [API_METRICS.scopeDimension]: requiredEnv(env, API_ENV.metricsScope) },
+});
+const authenticator = new Authenticator({
+  issuer: requiredEnv(env, API_ENV.issuer),
+  clientId: requiredEnv(env, API_ENV.clientId),
+  jwksUri: env[API_ENV.jwksUri] || undefined,
+});
+
+async function invoke<T>(functionName: string, payload: unknown): Promise<T> {
+  const answer = await lambda.send(new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(payload)) }));
+  const body = answer.Payload ? Buffer.from(answer.Payload).toString('utf8') : 'null';
+  if (answer.FunctionError) {
+    throw new Error(`${functionName} failed: ${answer.FunctionError}`);
+  }
+  return JSON.parse(body) as T;
+}
+
+let signer: Promise<MediaSigner> | undefined;
+const deps: ApiDependencies = {
+  auth: authenticator,
+  catalog: new Catalog(documents, requiredEnv(env, API_ENV.catalogTable)),
+  entitlements: new EntitlementStore(documents, requiredEnv(env, API_ENV.entitlementsTable)),
+  uploads: (request: UploadRequest) => invoke<UploadResponse>(requiredEnv(env, API_ENV.uploadIssuer), request),
+  retryTranscode: (videoId, uploadId) => invoke(requiredEnv(env, API_ENV.transcodeSubmit), { action: 'retry', videoId, uploadId }),
+  // The signing key is read and parsed once per container; a failed read is tried again on the next request.
+  signer: () => (signer ??= MediaSigner.fromEnvironment(secrets, env).catch((error) => {
+    signer = undefined;
+    throw error;
+  })),
+  settings: {
+    mediaDomain: requiredEnv(env, API_ENV.mediaDomain),
+    sessionSeconds: Number(requiredEnv(env, API_ENV.sessionSeconds)),
+    sameSite: env[API_ENV.sameSite] === 'None' ? 'None' : 'Strict',
+  },
+  onPlayback: (outcome, reason) => {
+    metrics.addMetric(outcome === 'issued' ? API_METRICS.sessionsIssued : API_METRICS.sessionsDenied, MetricUnit.Count, 1);
+    if (reason) {
+      logger.info('playback denied', { reason });
+    }
+  },
+};
+
+/** The HTTP API's routes (payload format 2.0). Logs name the route and status, never tokens or cookies. */
+export async function handler(event: HttpEvent): Promise<HttpResult> {
+  const started = Date.now();
+  try {
+    const result = await handleApiRequest(deps, event);
+    logger.info('request', { routeKey: event.routeKey, statusCode: result.statusCode, ms: Date.now() - started });
+    return result;
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}

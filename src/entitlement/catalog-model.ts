@@ -1,0 +1,76 @@
+/**
+ * The catalog's record of a video and what each caller may see of it.
+ */
+
+/** A video's life: DRAFT → UPLOADING → PROCESSING → READY → PUBLISHED; FAILED; DELETED. */
+export type VideoState = 'DRAFT' | 'UPLOADING' | 'PROCESSING' | 'READY' | 'PUBLISHED' | 'FAILED' | 'DELETED';
+
+/** Who may watch: anyone, viewers with premium, or viewers entitled to this video. */
+export type AccessMode = 'public' | 'premium' | 'purchase';
+export const ACCESS_MODES: readonly AccessMode[] = ['public', 'premium', 'purchase'];
+
+/** The upload a video is waiting for or was made from. */
+export interface UploadRecord {
+  readonly uploadId: string;
+  readonly key: string;
+  readonly kind: 'post' | 'multipart';
+  readonly multipartUploadId?: string;
+  readonly size: number;
+  readonly contentType: string;
+}
+
+export interface VideoOutputs {
+  readonly masterPlaylistKey: string;
+  readonly durationSeconds: number;
+  readonly posterKey?: string;
+  readonly renditions: ReadonlyArray<{ readonly width: number; readonly height: number }>;
+  readonly downloadKey?: string;
+}
+
+export interface VideoRecord {
+  readonly videoId: string;
+  readonly creatorId: string;
+  readonly title: string;
+  readonly description: string;
+  readonly access: AccessMode;
+  readonly state: VideoState;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly currentUploadId?: string;
+  readonly upload?: UploadRecord;
+  /** The largest transcode status order applied (see the transcode status contract). */
+  readonly transcodeOrder?: number;
+  readonly progressPercent?: number;
+  readonly outputs?: VideoOutputs;
+  readonly failure?: { readonly code: string; readonly message: string };
+  readonly publishedAt?: string;
+  /** `published` while listed; the published index's partition. */
+  readonly listing?: string;
+}
+
+/** What anyone may see of a published video. */
+export function publicView(video: VideoRecord, mediaBaseUrl: string) {
+  return {
+    id: video.videoId,
+    title: video.title,
+    description: video.description,
+    access: video.access,
+    publishedAt: video.publishedAt,
+    durationSeconds: video.outputs?.durationSeconds,
+    posterUrl: video.outputs?.posterKey ? `${mediaBaseUrl}/${video.outputs.posterKey}` : undefined,
+  };
+}
+
+/** What the video's creator (or an admin) may see. */
+export function ownerView(video: VideoRecord, mediaBaseUrl: string) {
+  return {
+    ...publicView(video, mediaBaseUrl),
+    creatorId: video.creatorId,
+    state: video.state,
+    progressPercent: video.progressPercent ?? 0,
+    failure: video.failure,
+    renditions: video.outputs?.renditions,
+    createdAt: video.createdAt,
+    updatedAt: video.updatedAt,
+  };
+}

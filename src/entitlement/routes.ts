@@ -1,0 +1,384 @@
+import { randomUUID } from 'node:crypto';
+import { ApiRouteKey } from './api-routes';
+import { Caller, isAdmin, requireAdmin, requireCaller, requireCreator } from './auth';
+import { Catalog } from './catalog';
+import { PUBLISHED_LISTING } from './schema';
+import { ACCESS_MODES, ownerView, publicView, UploadRecord, VideoRecord, VideoState } from './catalog-model';
+import { EntitlementStore, PREMIUM, videoEntitlement } from './entitlements';
+import { ApiError, errorResult, HttpEvent, HttpResult, jsonBody, jsonResult, oneOf, onlyFields, text, wholeNumber } from './http';
+import { isValidId } from '../contracts/source-keys';
+import { OUTPUT_LAYOUT } from '../contracts/transcode-status';
+import { IssuedUpload, UploadRequest, UploadResponse } from '../contracts/upload-messages';
+import type { MediaSigner } from '../delivery/media-signer';
+
+/** Fixed at deploy time. */
+export interface ApiSettings {
+  /** The viewer-facing media host: cookies are signed for it and URLs point at it. */
+  readonly mediaDomain: string;
+  /** Lifetime of a playback session's cookies. */
+  readonly sessionSeconds: number;
+  /** `Strict` when the player is on the media's domain, `None` for cross-site players. */
+  readonly sameSite: 'Strict' | 'None';
+}
+
+export interface ApiDependencies {
+  readonly auth: { caller(event: HttpEvent): Promise<Caller | undefined> };
+  readonly catalog: Catalog;
+  readonly entitlements: EntitlementStore;
+  /** Sends a request to SecureUploadBucket's issuer. */
+  readonly uploads: (request: UploadRequest) => Promise<UploadResponse>;
+  /** Asks the transcode pipeline to try a failed upload again. */
+  readonly retryTranscode: (videoId: string, uploadId: string) => Promise<{ outcome: string; reason?: string }>;
+  readonly signer: () => Promise<MediaSigner>;
+  readonly settings: ApiSettings;
+  readonly now?: () => Date;
+  readonly newId?: () => string;
+  /** Told of every playback session issued or denied, for metrics. */
+  readonly onPlayback?: (outcome: 'issued' | 'denied', reason?: string) => void;
+}
+
+interface RouteContext {
+  readonly event: HttpEvent;
+  readonly caller?: Caller;
+  readonly deps: ApiDependencies;
+  readonly now: Date;
+}
+
+type Route = (context: RouteContext) => Promise<HttpResult>;
+
+/** Answers one HTTP API request. Client mistakes are 4xx answers; only faults of the platform throw. */
+export async function handleApiRequest(deps: ApiDependencies, event: HttpEvent): Promise<HttpResult> {
+  try {
+    const route = (ROUTES as Record<string, Route | undefined>)[event.routeKey];
+    if (!route) {
+      throw new ApiError(404, 'no-such-route', `no route ${JSON.stringify(event.routeKey)}`);
+    }
+    const caller = await deps.auth.caller(event);
+    return await route({ event, caller, deps, now: (deps.now ?? (() => new Date()))() });
+  } catch (error) {
+    if (error instanceof ApiError) {
+      return errorResult(error);
+    }
+    throw error;
+  }
+}
+
+const notFound = () => new ApiError(404, 'not-found', 'no such video');
+
+function pathVideoId(context: RouteContext): string {
+  const videoId = context.event.pathParameters?.videoId;
+  if (!isValidId(videoId)) {
+    throw notFound();
+  }
+  return videoId;
+}
+
+function mediaBase(context: RouteContext): string {
+  return `https://${context.deps.settings.mediaDomain}`;
+}
+
+/** The video, if the caller owns it (or is an admin and `adminToo`); otherwise 404, whether or not it exists. */
+async function ownedVideo(context: RouteContext, adminToo = false): Promise<VideoRecord> {
+  const caller = requireCreator(context.caller);
+  const video = await context.deps.catalog.get(pathVideoId(context));
+  if (!video || video.state === 'DELETED' || (video.creatorId !== caller.userId && !(adminToo && isAdmin(caller)))) {
+    throw notFound();
+  }
+  return video;
+}
+
+function expectState(video: VideoRecord, states: readonly VideoState[], action: string): void {
+  if (!states.includes(video.state)) {
+    throw new ApiError(409, 'wrong-state', `cannot ${action} a video that is ${video.state}; it must be ${states.join(' or ')}`);
+  }
+}
+
+function pageLimit(context: RouteContext): number {
+  const raw = context.event.queryStringParameters?.limit;
+  if (raw === undefined) {
+    return 20;
+  }
+  return wholeNumber(/^\d{1,3}$/.test(raw) ? Number(raw) : raw, 'limit', 1, 50);
+}
+
+function pageCursor(context: RouteContext): string | undefined {
+  return context.event.queryStringParameters?.cursor || undefined;
+}
+
+async function sendUpload(context: RouteContext, request: UploadRequest) {
+  const answer = await context.deps.uploads(request);
+  if (!answer.ok) {
+    throw new ApiError(answer.statusCode, answer.error.code, answer.error.message);
+  }
+  return answer.result;
+}
+
+function currentUpload(video: VideoRecord, kind?: 'multipart'): UploadRecord {
+  if (!video.upload || video.upload.uploadId !== video.currentUploadId || video.state !== 'UPLOADING') {
+    throw new ApiError(409, 'no-upload', 'the video has no upload in progress; request one first');
+  }
+  if (kind && video.upload.kind !== kind) {
+    throw new ApiError(409, 'not-multipart', 'the upload in progress is a single POST, not a multipart upload');
+  }
+  return video.upload;
+}
+
+const ROUTES: Record<ApiRouteKey, Route> = {
+  /** Published videos, newest first; no sign-in needed. */
+  'GET /api/videos': async (context) => {
+    const page = await context.deps.catalog.listPublished(pageLimit(context), pageCursor(context));
+    return jsonResult(200, { videos: page.items.map((video) => publicView(video, mediaBase(context))), cursor: page.cursor });
+  },
+
+  /** A published video to anyone; any of their own to its creator and to admins. */
+  'GET /api/videos/{videoId}': async (context) => {
+    const video = await context.deps.catalog.get(pathVideoId(context));
+    const privileged = video !== undefined && (video.creatorId === context.caller?.userId || isAdmin(context.caller));
+    if (!video || video.state === 'DELETED' || (video.state !== 'PUBLISHED' && !privileged)) {
+      throw notFound();
+    }
+    return jsonResult(200, privileged ? ownerView(video, mediaBase(context)) : publicView(video, mediaBase(context)));
+  },
+
+  /** Creates a draft. */
+  'POST /api/videos': async (context) => {
+    const caller = requireCreator(context.caller);
+    const body = jsonBody(context.event);
+    onlyFields(body, ['title', 'description', 'access']);
+    const now = context.now.toISOString();
+    const video: VideoRecord = {
+      videoId: (context.deps.newId ?? randomUUID)(),
+      creatorId: caller.userId,
+      title: text(body, 'title', { min: 1, max: 200, required: true })!,
+      description: text(body, 'description', { max: 5000, required: false }) ?? '',
+      access: oneOf(body, 'access', ACCESS_MODES, false) ?? 'public',
+      state: 'DRAFT',
+      createdAt: now,
+      updatedAt: now,
+    };
+    await context.deps.catalog.create(video);
+    return jsonResult(201, ownerView(video, mediaBase(context)));
+  },
+
+  /** Changes a video's title, description or access mode. */
+  'PATCH /api/videos/{videoId}': async (context) => {
+    const video = await ownedVideo(context);
+    const body = jsonBody(context.event);
+    onlyFields(body, ['title', 'description', 'access']);
+    const changes: Record<string, unknown> = {};
+    const title = text(body, 'title', { min: 1, max: 200, required: false });
+    const description = text(body, 'description', { max: 5000, required: false });
+    const access = oneOf(body, 'access', ACCESS_MODES, false);
+    if (title !== undefined) changes.title = title;
+    if (description !== undefined) changes.description = description;
+    if (access !== undefined) changes.access = access;
+    if (Object.keys(changes).length === 0) {
+      throw new ApiError(400, 'nothing-to-change', 'give at least one of title, description, access');
+    }
+    const updated = await context.deps.catalog.transition(video.videoId, {
+      from: ['DRAFT', 'UPLOADING', 'PROCESSING', 'READY', 'PUBLISHED', 'FAILED'],
+      expected: { creatorId: video.creatorId },
+      set: { ...changes, updatedAt: context.now.toISOString() },
+    });
+    return jsonResult(200, ownerView(updated, mediaBase(context)));
+  },
+
+  /** Deletes a video (its creator, or an admin); sources and renditions stay in their buckets. */
+  'DELETE /api/videos/{videoId}': async (context) => {
+    const video = await ownedVideo(context, true);
+    await context.deps.catalog.transition(video.videoId, {
+      from: ['DRAFT', 'UPLOADING', 'PROCESSING', 'READY', 'PUBLISHED', 'FAILED'],
+      set: { state: 'DELETED', updatedAt: context.now.toISOString() },
+      remove: ['listing'],
+    });
+    return { statusCode: 204, headers: { 'cache-control': 'no-store' }, body: '' };
+  },
+
+  /** Issues an upload of the video's source; it becomes the video's current upload. */
+  'POST /api/videos/{videoId}/upload': async (context) => {
+    const video = await ownedVideo(context);
+    expectState(video, ['DRAFT', 'UPLOADING', 'PROCESSING', 'READY', 'FAILED'], 'upload to');
+    const body = jsonBody(context.event);
+    onlyFields(body, ['size', 'contentType']);
+    if (body.size === undefined || body.contentType === undefined) {
+      throw new ApiError(400, 'missing-field', 'size and contentType are required');
+    }
+    const issued = await sendUpload(context, {
+      action: 'issue', creatorId: video.creatorId, videoId: video.videoId, size: body.size as number, contentType: body.contentType as string,
+    }) as IssuedUpload;
+    const record: UploadRecord = {
+      uploadId: issued.uploadId, key: issued.key, kind: issued.kind, size: issued.size, contentType: issued.contentType,
+      ...(issued.kind === 'multipart' ? { multipartUploadId: issued.multipartUploadId } : {}),
+    };
+    try {
+      await context.deps.catalog.startUpload(video, record, context.now);
+    } catch (error) {
+      // Another upload won the race: free this one's parts.
+      if (issued.kind === 'multipart') {
+        await context.deps.uploads({ action: 'abort', videoId: video.videoId, key: issued.key, multipartUploadId: issued.multipartUploadId });
+      }
+      throw error;
+    }
+    return jsonResult(201, issued);
+  },
+
+  /** More part URLs of the current multipart upload. */
+  'POST /api/videos/{videoId}/upload/parts': async (context) => {
+    const video = await ownedVideo(context);
+    const upload = currentUpload(video, 'multipart');
+    const body = jsonBody(context.event);
+    onlyFields(body, ['firstPartNumber', 'count']);
+    const result = await sendUpload(context, {
+      action: 'sign-parts', videoId: video.videoId, key: upload.key, multipartUploadId: upload.multipartUploadId!, size: upload.size,
+      firstPartNumber: body.firstPartNumber as number, count: body.count as number,
+    });
+    return jsonResult(200, result);
+  },
+
+  /** Completes the current multipart upload once every part is stored. */
+  'POST /api/videos/{videoId}/upload/complete': async (context) => {
+    const video = await ownedVideo(context);
+    const upload = currentUpload(video, 'multipart');
+    const result = await sendUpload(context, {
+      action: 'complete', videoId: video.videoId, key: upload.key, multipartUploadId: upload.multipartUploadId!, size: upload.size,
+    });
+    return jsonResult(200, result);
+  },
+
+  /** Aborts the current multipart upload. */
+  'POST /api/videos/{videoId}/upload/abort': async (context) => {
+    const video = await ownedVideo(context);
+    const upload = currentUpload(video, 'multipart');
+    const result = await sendUpload(context, { action: 'abort', videoId: video.videoId, key: upload.key, multipartUploadId: upload.multipartUploadId! });
+    return jsonResult(200, result);
+  },
+
+  /** Lists a READY video for viewers. */
+  'POST /api/videos/{videoId}/publish': async (context) => {
+    const video = await ownedVideo(context);
+    expectState(video, ['READY'], 'publish');
+    const now = context.now.toISOString();
+    const updated = await context.deps.catalog.transition(video.videoId, {
+      from: ['READY'],
+      set: { state: 'PUBLISHED', listing: PUBLISHED_LISTING, publishedAt: `${now}#${video.videoId}`, updatedAt: now },
+    });
+    return jsonResult(200, ownerView(updated, mediaBase(context)));
+  },
+
+  /** Takes a video off the list (its creator, or an admin); it stays READY. */
+  'POST /api/videos/{videoId}/unpublish': async (context) => {
+    const video = await ownedVideo(context, true);
+    expectState(video, ['PUBLISHED'], 'unpublish');
+    const updated = await context.deps.catalog.transition(video.videoId, {
+      from: ['PUBLISHED'],
+      set: { state: 'READY', updatedAt: context.now.toISOString() },
+      remove: ['listing', 'publishedAt'],
+    });
+    return jsonResult(200, ownerView(updated, mediaBase(context)));
+  },
+
+  /** Transcodes a FAILED video's current upload again; its source was kept. */
+  'POST /api/videos/{videoId}/retry': async (context) => {
+    const video = await ownedVideo(context);
+    expectState(video, ['FAILED'], 'retry');
+    const outcome = await context.deps.retryTranscode(video.videoId, video.currentUploadId!);
+    if (outcome.outcome !== 'submitted') {
+      throw new ApiError(409, 'not-retried', `the transcode was not retried: ${outcome.reason ?? outcome.outcome}`);
+    }
+    return jsonResult(202, { id: video.videoId, retried: true });
+  },
+
+  /**
+   * Starts or refreshes a playback session: checks the video's access mode
+   * and the caller's entitlement, then sets the three CloudFront cookies for
+   * this video's folder and answers the playlist URL.
+   */
+  'POST /api/videos/{videoId}/playback': async (context) => {
+    const { deps, caller, now } = context;
+    const video = await deps.catalog.get(pathVideoId(context));
+    const privileged = video !== undefined && (video.creatorId === caller?.userId || isAdmin(caller));
+    const playable = video !== undefined && (video.state === 'PUBLISHED' || (privileged && video.state === 'READY'));
+    if (!video || !playable) {
+      deps.onPlayback?.('denied', 'not-found');
+      throw notFound();
+    }
+    if (!privileged && video.access !== 'public') {
+      if (!caller) {
+        deps.onPlayback?.('denied', 'sign-in-required');
+        throw new ApiError(401, 'sign-in-required', `this video is ${video.access === 'premium' ? 'for premium members' : 'for purchase'}; sign in`);
+      }
+      if (!await deps.entitlements.isEntitled(caller.userId, video.videoId, video.access, now)) {
+        deps.onPlayback?.('denied', 'not-entitled');
+        throw new ApiError(403, 'not-entitled', video.access === 'premium' ? 'this video needs an active premium membership' : 'this video needs a purchase');
+      }
+    }
+    const expiresAt = new Date(now.getTime() + deps.settings.sessionSeconds * 1000);
+    const signer = await deps.signer();
+    const signed = signer.signedCookies({ host: deps.settings.mediaDomain, videoId: video.videoId, expiresAt, sameSite: deps.settings.sameSite }, now);
+    deps.onPlayback?.('issued');
+    return jsonResult(200, {
+      playlistUrl: `${mediaBase(context)}/${OUTPUT_LAYOUT.masterPlaylist(video.videoId)}`,
+      expiresAt: expiresAt.toISOString(),
+      refreshAfterSeconds: Math.floor(deps.settings.sessionSeconds * 0.8),
+    }, signed.setCookies);
+  },
+
+  /** The caller's own videos, newest first. */
+  'GET /api/me/videos': async (context) => {
+    const caller = requireCreator(context.caller);
+    const page = await context.deps.catalog.listByCreator(caller.userId, pageLimit(context), pageCursor(context));
+    return jsonResult(200, { videos: page.items.map((video) => ownerView(video, mediaBase(context))), cursor: page.cursor });
+  },
+
+  /** Who the caller is and what they are entitled to. */
+  'GET /api/me': async (context) => {
+    const caller = requireCaller(context.caller);
+    const entitlements = await context.deps.entitlements.list(caller.userId);
+    return jsonResult(200, {
+      userId: caller.userId,
+      groups: caller.groups,
+      entitlements: entitlements.map((e) => ({ id: e.entitlementId === PREMIUM ? PREMIUM : e.entitlementId.replace(/^video#/, ''), expiresAt: e.expiresAt })),
+    });
+  },
+
+  /** Grants premium until a date (`entitlementId` "premium", `expiresAt` required) or one video. */
+  'PUT /api/admin/users/{userId}/entitlements/{entitlementId}': async (context) => {
+    const admin = requireAdmin(context.caller);
+    const { userId, entitlementId } = adminPath(context);
+    const body = jsonBody(context.event);
+    onlyFields(body, ['expiresAt']);
+    const expiresAt = text(body, 'expiresAt', { max: 40, required: entitlementId === PREMIUM });
+    if (expiresAt !== undefined && (Number.isNaN(Date.parse(expiresAt)) || !/^\d{4}-\d{2}-\d{2}/.test(expiresAt) || Date.parse(expiresAt) <= context.now.getTime())) {
+      throw new ApiError(400, 'invalid-field', `expiresAt must be a future ISO 8601 date, got ${JSON.stringify(expiresAt)}`);
+    }
+    const id = entitlementId === PREMIUM ? PREMIUM : videoEntitlement(entitlementId);
+    await context.deps.entitlements.grant({
+      userId, entitlementId: id, grantedAt: context.now.toISOString(), grantedBy: `admin:${admin.userId}`,
+      ...(expiresAt ? { expiresAt: new Date(expiresAt).toISOString() } : {}),
+    });
+    return jsonResult(200, { userId, entitlementId, expiresAt: expiresAt ? new Date(expiresAt).toISOString() : undefined });
+  },
+
+  /** Revokes an entitlement; revoking one that is gone answers the same. */
+  'DELETE /api/admin/users/{userId}/entitlements/{entitlementId}': async (context) => {
+    requireAdmin(context.caller);
+    const { userId, entitlementId } = adminPath(context);
+    await context.deps.entitlements.revoke(userId, entitlementId === PREMIUM ? PREMIUM : videoEntitlement(entitlementId));
+    return { statusCode: 204, headers: { 'cache-control': 'no-store' }, body: '' };
+  },
+};
+
+function adminPath(context: RouteContext): { userId: string; entitlementId: string } {
+  const userId = context.event.pathParameters?.userId ?? '';
+  const entitlementId = context.event.pathParameters?.entitlementId ?? '';
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$/.test(userId)) {
+    throw new ApiError(400, 'invalid-field', `userId must be a user id, got ${JSON.stringify(userId)}`);
+  }
+  if (entitlementId !== PREMIUM && !isValidId(entitlementId)) {
+    throw new ApiError(400, 'invalid-field', `entitlementId must be "premium" or a video id, got ${JSON.stringify(entitlementId)}`);
+  }
+  return { userId, entitlementId };
+}
+
+/** The route keys this handler answers (the same as API_ROUTES; a test holds them equal). */
+export const HANDLED_ROUTES = Object.keys(ROUTES);

@@ -1,0 +1,22 @@
+/**
+ * Names shared by the EntitlementApi construct (which creates the groups,
+ * tables and indexes) and its handlers (which use them).
+ */
+
+/** Cognito groups: creators upload and publish; admins grant entitlements and moderate. */
+export const CREATORS_GROUP = 'creators';
+export const ADMINS_GROUP = 'admins';
+
+export const CATALOG_INDEXES = {
+  /** A creator's videos, newest first: partition `creatorId`, sort `createdAt`. */
+  byCreator: 'byCreator',
+  /** Published videos, newest first: partition `listing` (= "published"), sort `publishedAt`. */
+  published: 'published',
+} as const;
+
+export const PUBLISHED_LISTING = 'published';
+
+export const ENTITLEMENT_INDEXES = {
+  /** Entitlements by the Stripe subscription or payment intent that granted them. */
+  byPaymentRef: 'byPaymentRef',
+} as const;

@@ -1,0 +1,16 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { API_ENV, requiredEnv } from './api-environment';
+import { Catalog } from './catalog';
+import { consumeTranscodeStatus } from './status-consumer';
+import { TranscodeStatusDetail } from '../contracts/transcode-status';
+
+const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+const catalog = new Catalog(documents, requiredEnv(process.env, API_ENV.catalogTable));
+
+/** Invoked by the rule for the pipeline's transcode status events. */
+export async function handler(event: { detail?: TranscodeStatusDetail }): Promise<{ applied: boolean }> {
+  const applied = await consumeTranscodeStatus(catalog, event, new Date());
+  console.log(JSON.stringify({ videoId: event.detail?.videoId, state: event.detail?.state, applied }));
+  return { applied };
+}

@@ -1,0 +1,29 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { API_ENV, requiredEnv } from './api-environment';
+import { EntitlementStore } from './entitlements';
+import { HttpEvent, HttpResult } from './http';
+import { handleStripeWebhook } from './stripe-webhook';
+
+const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+const secrets = new SecretsManagerClient({});
+const secretArn = requiredEnv(process.env, API_ENV.stripeSecret);
+const entitlements = new EntitlementStore(documents, requiredEnv(process.env, API_ENV.entitlementsTable));
+const logger = new Logger({ serviceName: 'stripe-webhook' });
+
+let secret: Promise<string> | undefined;
+const readSecret = () => (secret ??= secrets.send(new GetSecretValueCommand({ SecretId: secretArn }))
+  .then((answer) => answer.SecretString ?? '')
+  .catch((error) => {
+    secret = undefined;
+    throw error;
+  }));
+
+/** Stripe's webhook. Logs the outcome, never the payload or the signature. */
+export async function handler(event: HttpEvent): Promise<HttpResult> {
+  const result = await handleStripeWebhook({ entitlements, secret: readSecret }, event);
+  logger.info('stripe event', { statusCode: result.statusCode, outcome: result.body.slice(0, 200) });
+  return result;
+}
