@@ -378,9 +378,15 @@ export class EntitlementApi extends Construct {
       accessLogSettings: {
         destination: new apigwv2.LogGroupLogDestination(accessLogs),
         format: apigateway.AccessLogFormat.custom(JSON.stringify({
-          requestId: '$context.requestId', ip: '$context.identity.sourceIp', time: '$context.requestTime',
-          method: '$context.httpMethod', routeKey: '$context.routeKey', status: '$context.status',
-          responseLength: '$context.responseLength', latency: '$context.responseLatency', integrationLatency: '$context.integrationLatency',
+          requestId: '$context.requestId',
+          ip: '$context.identity.sourceIp',
+          time: '$context.requestTime',
+          method: '$context.httpMethod',
+          routeKey: '$context.routeKey',
+          status: '$context.status',
+          responseLength: '$context.responseLength',
+          latency: '$context.responseLatency',
+          integrationLatency: '$context.integrationLatency',
         })),
       },
     });
@@ -434,7 +440,11 @@ export class EntitlementApi extends Construct {
       selfSignUpEnabled,
       standardAttributes: { email: { required: true, mutable: true } },
       passwordPolicy: {
-        minLength: 12, requireLowercase: true, requireUppercase: true, requireDigits: true, requireSymbols: true,
+        minLength: 12,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
         tempPasswordValidity: Duration.days(3),
       },
       mfa: cognito.Mfa.OPTIONAL,

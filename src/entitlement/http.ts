@@ -55,20 +55,20 @@ const MAX_BODY_BYTES = 16 * 1024;
 
 /** The JSON object a route expects as its body. */
 export function jsonBody(event: HttpEvent): Record<string, unknown> {
-  const text = rawBody(event);
-  if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
+  const raw = rawBody(event);
+  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) {
     throw new ApiError(413, 'body-too-large', `the body must be at most ${MAX_BODY_BYTES} bytes`);
   }
   const type = header(event, 'content-type') ?? '';
-  if (text !== '' && !/^application\/json\b/i.test(type)) {
+  if (raw !== '' && !/^application\/json\b/i.test(type)) {
     throw new ApiError(415, 'unsupported-media-type', `the body must be application/json, got ${JSON.stringify(type || 'no content type')}`);
   }
-  if (text === '') {
+  if (raw === '') {
     return {};
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = JSON.parse(raw);
   } catch {
     throw new ApiError(400, 'invalid-json', 'the body is not valid JSON');
   }

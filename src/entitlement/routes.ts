@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { ApiRouteKey } from './api-routes';
 import { Caller, isAdmin, requireAdmin, requireCaller, requireCreator } from './auth';
 import { Catalog } from './catalog';
-import { PUBLISHED_LISTING } from './schema';
 import { ACCESS_MODES, ownerView, publicView, UploadRecord, VideoRecord, VideoState } from './catalog-model';
 import { EntitlementStore, PREMIUM, videoEntitlement } from './entitlements';
 import { ApiError, errorResult, HttpEvent, HttpResult, jsonBody, jsonResult, oneOf, onlyFields, text, wholeNumber } from './http';
+import { PUBLISHED_LISTING } from './schema';
 import { isValidId } from '../contracts/source-keys';
 import { OUTPUT_LAYOUT } from '../contracts/transcode-status';
 import { IssuedUpload, UploadRequest, UploadResponse } from '../contracts/upload-messages';
@@ -207,7 +207,11 @@ const ROUTES: Record<ApiRouteKey, Route> = {
       action: 'issue', creatorId: video.creatorId, videoId: video.videoId, size: body.size as number, contentType: body.contentType as string,
     }) as IssuedUpload;
     const record: UploadRecord = {
-      uploadId: issued.uploadId, key: issued.key, kind: issued.kind, size: issued.size, contentType: issued.contentType,
+      uploadId: issued.uploadId,
+      key: issued.key,
+      kind: issued.kind,
+      size: issued.size,
+      contentType: issued.contentType,
       ...(issued.kind === 'multipart' ? { multipartUploadId: issued.multipartUploadId } : {}),
     };
     try {
@@ -229,8 +233,13 @@ const ROUTES: Record<ApiRouteKey, Route> = {
     const body = jsonBody(context.event);
     onlyFields(body, ['firstPartNumber', 'count']);
     const result = await sendUpload(context, {
-      action: 'sign-parts', videoId: video.videoId, key: upload.key, multipartUploadId: upload.multipartUploadId!, size: upload.size,
-      firstPartNumber: body.firstPartNumber as number, count: body.count as number,
+      action: 'sign-parts',
+      videoId: video.videoId,
+      key: upload.key,
+      multipartUploadId: upload.multipartUploadId!,
+      size: upload.size,
+      firstPartNumber: body.firstPartNumber as number,
+      count: body.count as number,
     });
     return jsonResult(200, result);
   },
@@ -314,7 +323,9 @@ const ROUTES: Record<ApiRouteKey, Route> = {
     }
     const expiresAt = new Date(now.getTime() + deps.settings.sessionSeconds * 1000);
     const signer = await deps.signer();
-    const signed = signer.signedCookies({ host: deps.settings.mediaDomain, videoId: video.videoId, expiresAt, sameSite: deps.settings.sameSite }, now);
+    const signed = signer.signedCookies({
+      host: deps.settings.mediaDomain, videoId: video.videoId, expiresAt, sameSite: deps.settings.sameSite,
+    }, now);
     deps.onPlayback?.('issued');
     return jsonResult(200, {
       playlistUrl: `${mediaBase(context)}/${OUTPUT_LAYOUT.masterPlaylist(video.videoId)}`,
@@ -353,7 +364,10 @@ const ROUTES: Record<ApiRouteKey, Route> = {
     }
     const id = entitlementId === PREMIUM ? PREMIUM : videoEntitlement(entitlementId);
     await context.deps.entitlements.grant({
-      userId, entitlementId: id, grantedAt: context.now.toISOString(), grantedBy: `admin:${admin.userId}`,
+      userId,
+      entitlementId: id,
+      grantedAt: context.now.toISOString(),
+      grantedBy: `admin:${admin.userId}`,
       ...(expiresAt ? { expiresAt: new Date(expiresAt).toISOString() } : {}),
     });
     return jsonResult(200, { userId, entitlementId, expiresAt: expiresAt ? new Date(expiresAt).toISOString() : undefined });

@@ -98,13 +98,18 @@ async function apply(deps: StripeWebhookDependencies, event: StripeEvent, now: D
       }
       if (object.mode === 'subscription' && typeof object.subscription === 'string') {
         const until = new Date(now.getTime() + (deps.premiumDays ?? 31) * 86400_000);
-        await deps.entitlements.grant({ userId, entitlementId: PREMIUM, expiresAt: until.toISOString(), grantedAt: now.toISOString(), grantedBy, paymentRef: object.subscription });
+        await deps.entitlements.grant({
+          userId, entitlementId: PREMIUM, expiresAt: until.toISOString(), grantedAt: now.toISOString(), grantedBy, paymentRef: object.subscription,
+        });
         return 'premium granted';
       }
       const videoId = object.metadata?.videoId;
       if (isValidId(videoId)) {
         await deps.entitlements.grant({
-          userId, entitlementId: videoEntitlement(videoId), grantedAt: now.toISOString(), grantedBy,
+          userId,
+          entitlementId: videoEntitlement(videoId),
+          grantedAt: now.toISOString(),
+          grantedBy,
           ...(typeof object.payment_intent === 'string' ? { paymentRef: object.payment_intent } : {}),
         });
         return 'purchase granted';
@@ -118,7 +123,12 @@ async function apply(deps: StripeWebhookDependencies, event: StripeEvent, now: D
         return 'ignored: not an active subscription of a known user';
       }
       await deps.entitlements.grant({
-        userId, entitlementId: PREMIUM, expiresAt: new Date(periodEnd * 1000).toISOString(), grantedAt: now.toISOString(), grantedBy, paymentRef: object.id,
+        userId,
+        entitlementId: PREMIUM,
+        expiresAt: new Date(periodEnd * 1000).toISOString(),
+        grantedAt: now.toISOString(),
+        grantedBy,
+        paymentRef: object.id,
       });
       return 'premium extended';
     }

@@ -1,12 +1,12 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateJobCommand, CreateJobCommandInput, MediaConvertClient, ProbeCommand } from '@aws-sdk/client-mediaconvert';
 import { mockClient } from 'aws-sdk-client-mock';
-import { startLocalDynamoDB, LocalDynamoDB } from './local-dynamodb';
 import { HlsLadder } from '../../src';
 import { isNewerStatus, TRANSCODE_DETAIL_TYPES, TRANSCODE_EVENT_SOURCE, TranscodeStatusDetail } from '../../src/contracts/transcode-status';
 import { handleJobEvent, JobStateChangeDetail, StatusDependencies } from '../../src/transcode/job-status';
 import { getJob } from '../../src/transcode/job-store';
 import { PipelineSettings, requestToken, retryUpload, submitUpload, SubmitDependencies } from '../../src/transcode/submit-job';
+import { startLocalDynamoDB, LocalDynamoDB } from '../local-dynamodb';
 
 /**
  * The submit and status logic against dynalite, so every conditional write is

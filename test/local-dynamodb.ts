@@ -1,5 +1,5 @@
 import { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 // dynalite ships no type declarations.
@@ -10,6 +10,8 @@ export interface LocalDynamoDB {
   readonly client: DynamoDBClient;
   readonly documents: DynamoDBDocumentClient;
   createTable(name: string, partitionKey: string, sortKey?: string): Promise<void>;
+  /** A table with indexes: every key attribute is a string. */
+  createTableWithIndexes(name: string, keys: [string, string?], indexes: Record<string, [string, string?]>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,22 @@ export async function startLocalDynamoDB(): Promise<LocalDynamoDB> {
         AttributeDefinitions: [{ AttributeName: partitionKey, AttributeType: 'S' }, ...(sortKey ? [{ AttributeName: sortKey, AttributeType: 'S' as const }] : [])],
         KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }, ...(sortKey ? [{ AttributeName: sortKey, KeyType: 'RANGE' as const }] : [])],
       }));
+    },
+    async createTableWithIndexes(name, keys, indexes) {
+      const schema = ([hash, range]: [string, string?]) => [
+        { AttributeName: hash, KeyType: 'HASH' as const }, ...(range ? [{ AttributeName: range, KeyType: 'RANGE' as const }] : []),
+      ];
+      const attributes = new Set([...keys, ...Object.values(indexes).flat()].filter((a): a is string => !!a));
+      const input: CreateTableCommandInput = {
+        TableName: name,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [...attributes].map((attribute) => ({ AttributeName: attribute, AttributeType: 'S' as const })),
+        KeySchema: schema(keys),
+        GlobalSecondaryIndexes: Object.entries(indexes).map(([indexName, indexKeys]) => ({
+          IndexName: indexName, KeySchema: schema(indexKeys), Projection: { ProjectionType: 'ALL' as const },
+        })),
+      };
+      await client.send(new CreateTableCommand(input));
     },
     async close() {
       client.destroy();
