@@ -1,0 +1,203 @@
+import { App, Duration, Stack, aws_cognito as cognito, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { EntitlementApi, EntitlementApiProps } from '../../src';
+import { API_ROUTES, STRIPE_WEBHOOK_ROUTE } from '../../src/entitlement/api-routes';
+import { acknowledgements, maskedTemplate, nagFindings } from '../helpers';
+
+function build(configure?: (stack: Stack) => EntitlementApiProps) {
+  const app = new App({ context: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true } });
+  const stack = new Stack(app, 'Stack', { env: { account: '111111111111', region: 'eu-west-1' } });
+  const api = new EntitlementApi(stack, 'Api', configure?.(stack));
+  return { stack, api, template: Template.fromStack(stack) };
+}
+
+const logicalId = (stack: Stack, construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as any);
+
+function statementsOfRole(template: Template, roleLogicalId: string): any[] {
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(roleLogicalId))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+}
+
+describe('EntitlementApi defaults', () => {
+  const { stack, api, template } = build();
+
+  test('a user pool with email sign-in, a strong password policy, optional TOTP, and the creators and admins groups', () => {
+    template.hasResource('AWS::Cognito::UserPool', {
+      Properties: {
+        UsernameAttributes: ['email'],
+        AutoVerifiedAttributes: ['email'],
+        MfaConfiguration: 'OPTIONAL',
+        EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
+        Policies: { PasswordPolicy: { MinimumLength: 12, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: true, TemporaryPasswordValidityDays: 3 } },
+        DeletionProtection: 'ACTIVE',
+      },
+      DeletionPolicy: 'Retain',
+    });
+    for (const group of ['creators', 'admins']) {
+      template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: group });
+    }
+  });
+
+  test('a public app client with the authorization code flow (PKCE) and token revocation', () => {
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      GenerateSecret: false,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthFlowsUserPoolClient: true,
+      EnableTokenRevocation: true,
+      PreventUserExistenceErrors: 'ENABLED',
+      CallbackURLs: ['http://localhost:3000/'],
+    });
+  });
+
+  test('catalog and entitlements tables with point-in-time recovery, retained, with the indexes the routes use', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      Properties: {
+        KeySchema: [{ AttributeName: 'videoId', KeyType: 'HASH' }],
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        GlobalSecondaryIndexes: [
+          Match.objectLike({ IndexName: 'byCreator', KeySchema: [{ AttributeName: 'creatorId', KeyType: 'HASH' }, { AttributeName: 'createdAt', KeyType: 'RANGE' }] }),
+          Match.objectLike({ IndexName: 'published', KeySchema: [{ AttributeName: 'listing', KeyType: 'HASH' }, { AttributeName: 'publishedAt', KeyType: 'RANGE' }] }),
+        ],
+      },
+      DeletionPolicy: 'Retain',
+    });
+    template.hasResource('AWS::DynamoDB::Table', {
+      Properties: {
+        KeySchema: [{ AttributeName: 'userId', KeyType: 'HASH' }, { AttributeName: 'entitlementId', KeyType: 'RANGE' }],
+        TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+        GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byPaymentRef', Projection: { ProjectionType: 'KEYS_ONLY' } })],
+      },
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  test('an HTTP API with every route, Stripe\'s on its own function, throttled and access-logged as JSON', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((route) => route.Properties.RouteKey).sort();
+    expect(routes).toEqual([...API_ROUTES, STRIPE_WEBHOOK_ROUTE].sort());
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"routeKey":"\\$context.routeKey"') },
+    });
+    const integrations = Object.values(template.findResources('AWS::ApiGatewayV2::Integration'));
+    expect(integrations).toHaveLength(2);
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/AWS::ApiGatewayV2::Authorizer/);
+  });
+
+  test('the API function verifies tokens of this pool\'s client and signs for the distribution\'s domain', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Answers the video platform\'s HTTP API routes',
+      Runtime: 'nodejs24.x',
+      Environment: {
+        Variables: Match.objectLike({
+          JWT_ISSUER: { 'Fn::Join': ['', ['https://cognito-idp.eu-west-1.amazonaws.com/', { Ref: logicalId(stack, api.userPool) }]] },
+          JWT_CLIENT_ID: { Ref: logicalId(stack, api.userPoolClient) },
+          MEDIA_DOMAIN: { 'Fn::GetAtt': [logicalId(stack, api.delivery.distribution), 'DomainName'] },
+          PLAYBACK_SESSION_SECONDS: '300',
+          COOKIE_SAMESITE: 'Strict',
+          MEDIA_KEY_PAIR_ID: Match.anyValue(),
+          MEDIA_SIGNING_SECRET_ARN: Match.anyValue(),
+        }),
+      },
+    });
+  });
+
+  test('each function may touch only what it needs, by exact ARN', () => {
+    const api_ = statementsOfRole(template, logicalId(stack, api.apiFunction.role!));
+    const catalogArn = { 'Fn::GetAtt': [logicalId(stack, api.catalogTable), 'Arn'] };
+    expect(api_).toEqual(expect.arrayContaining([
+      {
+        Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+        Resource: [catalogArn, { 'Fn::Join': ['', [catalogArn, '/index/byCreator']] }, { 'Fn::Join': ['', [catalogArn, '/index/published']] }],
+      },
+      { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [logicalId(stack, api.uploads.issuerFunction), 'Arn'] } },
+      { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [logicalId(stack, api.pipeline.submitFunction), 'Arn'] } },
+      { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: { Ref: logicalId(stack, api.delivery.signingKeySecret) } },
+    ]));
+    expect(JSON.stringify(api_)).not.toContain(logicalId(stack, api.stripeWebhookSecret));
+    const webhook = JSON.stringify(statementsOfRole(template, logicalId(stack, api.webhookFunction.role!)));
+    expect(webhook).toContain(logicalId(stack, api.stripeWebhookSecret));
+    expect(webhook).not.toContain(logicalId(stack, api.catalogTable));
+    expect(statementsOfRole(template, logicalId(stack, api.statusFunction.role!)))
+      .toEqual(expect.arrayContaining([{ Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: catalogArn }]));
+  });
+
+  test('the status function hears this pipeline\'s transcode events, with a dead-letter queue', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['cdk-secure-vod.transcode'], detail: { pipelineId: [api.pipeline.pipelineId] } },
+      Targets: [Match.objectLike({
+        Arn: { 'Fn::GetAtt': [logicalId(stack, api.statusFunction), 'Arn'] },
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(stack, api.deadLetterQueue), 'Arn'] } },
+      })],
+    });
+  });
+
+  test('no AwsSolutions or Serverless finding is left; every acknowledgement says why', () => {
+    expect(nagFindings(stack)).toEqual([]);
+    for (const ack of acknowledgements(stack)) {
+      expect(ack.reason.length).toBeGreaterThan(40);
+    }
+    expect(acknowledgements(stack).filter((ack) => ack.path.startsWith('Stack/Api/HttpApi')).map((ack) => ack.id)).toEqual(['AwsSolutions-APIG4']);
+  });
+
+  test('metrics for sessions issued and denied, and server errors', () => {
+    expect(api.metricSessionsIssued().metricName).toBe('PlaybackSessionsIssued');
+    expect(api.metricSessionsDenied().metricName).toBe('PlaybackSessionsDenied');
+    expect(stack.resolve(api.metricSessionsIssued().dimensions)).toEqual({ service: 'entitlement', Api: expect.stringMatching(/^StackApi/) });
+    expect(api.metricServerErrors().metricName).toBe('5xx');
+  });
+
+  test('snapshot', () => {
+    expect(maskedTemplate(stack)).toMatchSnapshot();
+  });
+});
+
+describe('EntitlementApi options', () => {
+  test('a given user pool and client are used: no pool, client or groups are made', () => {
+    const { template } = build((s) => {
+      const pool = cognito.UserPool.fromUserPoolId(s, 'Pool', 'eu-west-1_Existing');
+      return { userPool: pool, userPoolClient: cognito.UserPoolClient.fromUserPoolClientId(s, 'Client', 'existing-client') };
+    });
+    template.resourceCountIs('AWS::Cognito::UserPool', 0);
+    template.resourceCountIs('AWS::Cognito::UserPoolClient', 0);
+    template.resourceCountIs('AWS::Cognito::UserPoolGroup', 0);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ JWT_ISSUER: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Existing', JWT_CLIENT_ID: 'existing-client' }) },
+    });
+  });
+
+  test('media domain, session length, cross-site cookies, callbacks, throttling and the Stripe secret are honoured', () => {
+    const { template } = build((s) => ({
+      mediaDomain: 'video.example.com',
+      playbackSessionDuration: Duration.minutes(10),
+      crossSiteCookies: true,
+      callbackUrls: ['https://video.example.com/'],
+      throttleRateLimit: 10,
+      throttleBurstLimit: 20,
+      stripeWebhookSecret: secretsmanager.Secret.fromSecretNameV2(s, 'Stripe', 'stripe/whsec'),
+      selfSignUpEnabled: false,
+    }));
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MEDIA_DOMAIN: 'video.example.com', PLAYBACK_SESSION_SECONDS: '600', COOKIE_SAMESITE: 'None' }) },
+    });
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', { CallbackURLs: ['https://video.example.com/'] });
+    template.hasResourceProperties('AWS::Cognito::UserPool', { AdminCreateUserConfig: { AllowAdminCreateUserOnly: true } });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', { DefaultRouteSettings: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 } });
+    template.resourcePropertiesCountIs('AWS::SecretsManager::Secret', { Description: Match.stringLikeRegexp('Stripe') }, 0);
+  });
+
+  test.each<[string, EntitlementApiProps, string]>([
+    ['a session under a minute', { playbackSessionDuration: Duration.seconds(30) }, 'playbackSessionDuration must be whole seconds from 1 minute to 1 hour'],
+    ['a session over an hour', { playbackSessionDuration: Duration.hours(2) }, 'got 7200 seconds'],
+    ['a zero rate limit', { throttleRateLimit: 0 }, 'throttle limits must be whole numbers of at least 1'],
+  ])('throws on %s', (_name, props, message) => {
+    expect(() => build(() => props)).toThrow(message);
+  });
+
+  test('throws on a client without its pool', () => {
+    expect(() => build((s) => ({ userPoolClient: cognito.UserPoolClient.fromUserPoolClientId(s, 'C', 'x') })))
+      .toThrow('userPoolClient needs the userPool it belongs to');
+  });
+});
