@@ -41,3 +41,37 @@ export function compare(subject: () => void, baseline: () => void, options: { ro
   const baselineMs = median(baselineTimes);
   return { subjectMs, baselineMs, ratio: subjectMs / baselineMs };
 }
+
+/** `compare` for asynchronous operations, run one at a time. */
+export async function compareAsync(
+  subject: () => Promise<unknown>, baseline: () => Promise<unknown> | unknown,
+  options: { rounds?: number; perRound?: number; warmup?: number } = {},
+) {
+  const rounds = options.rounds ?? 15;
+  const perRound = options.perRound ?? 100;
+  for (let i = 0; i < (options.warmup ?? 50); i++) {
+    await subject();
+    await baseline();
+  }
+  const time = async (fn: () => Promise<unknown> | unknown) => {
+    const start = performance.now();
+    for (let i = 0; i < perRound; i++) {
+      await fn();
+    }
+    return (performance.now() - start) / perRound;
+  };
+  const subjectTimes: number[] = [];
+  const baselineTimes: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    if (round % 2 === 0) {
+      subjectTimes.push(await time(subject));
+      baselineTimes.push(await time(baseline));
+    } else {
+      baselineTimes.push(await time(baseline));
+      subjectTimes.push(await time(subject));
+    }
+  }
+  const subjectMs = median(subjectTimes);
+  const baselineMs = median(baselineTimes);
+  return { subjectMs, baselineMs, ratio: subjectMs / baselineMs };
+}

@@ -109,7 +109,8 @@ describe('EntitlementApi defaults', () => {
     const catalogArn = { 'Fn::GetAtt': [logicalId(stack, api.catalogTable), 'Arn'] };
     expect(api_).toEqual(expect.arrayContaining([
       {
-        Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
         Resource: [catalogArn, { 'Fn::Join': ['', [catalogArn, '/index/byCreator']] }, { 'Fn::Join': ['', [catalogArn, '/index/published']] }],
       },
       { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [logicalId(stack, api.uploads.issuerFunction), 'Arn'] } },
