@@ -29,7 +29,16 @@ describe('EntitlementApi defaults', () => {
         AutoVerifiedAttributes: ['email'],
         MfaConfiguration: 'OPTIONAL',
         EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
-        Policies: { PasswordPolicy: { MinimumLength: 12, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: true, TemporaryPasswordValidityDays: 3 } },
+        Policies: {
+          PasswordPolicy: {
+            MinimumLength: 12,
+            RequireLowercase: true,
+            RequireUppercase: true,
+            RequireNumbers: true,
+            RequireSymbols: true,
+            TemporaryPasswordValidityDays: 3,
+          },
+        },
         DeletionProtection: 'ACTIVE',
       },
       DeletionPolicy: 'Retain',
