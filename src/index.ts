@@ -4,3 +4,4 @@ export * from './transcode/hls-transcode-pipeline';
 export * from './delivery/signing-key';
 export * from './delivery/signed-cookie-distribution';
 export * from './entitlement/entitlement-api';
+export * from './platform/vod-platform';

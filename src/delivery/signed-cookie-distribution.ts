@@ -14,7 +14,7 @@ import { SigningKey, BoundSigningKey } from './signing-key';
 import { SigningKeyGeneratorFunction } from './signing-key-generator-function';
 import { MEDIA_SIGNING_ENV } from '../contracts/media-signing';
 import { OUTPUT_LAYOUT } from '../contracts/transcode-status';
-import { createAccessLogsBucket, SECURE_BUCKET_DEFAULTS } from '../internal/buckets';
+import { createAccessLogsBucket, SECURE_BUCKET_DEFAULTS, versionedLifecycle } from '../internal/buckets';
 import { handlerBasics } from '../internal/handlers';
 
 /**
@@ -196,6 +196,7 @@ export class SignedCookieDistribution extends Construct {
 
     this.bucket = props.bucket ?? new s3.Bucket(this, 'Bucket', {
       ...SECURE_BUCKET_DEFAULTS,
+      ...versionedLifecycle(30),
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       serverAccessLogsBucket: createAccessLogsBucket(this, 'BucketAccessLogs', Duration.days(90)),
     });
@@ -277,6 +278,7 @@ export class SignedCookieDistribution extends Construct {
           compress: true,
         },
       },
+      defaultRootObject: 'index.html',
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
       domainNames: props.domainNames,
@@ -348,7 +350,8 @@ export class SignedCookieDistribution extends Construct {
       // CloudFront standard logging writes with an ACL.
       objectOwnership: s3.ObjectOwnership.OBJECT_WRITER,
       removalPolicy: RemovalPolicy.RETAIN,
-      lifecycleRules: [{ id: 'ExpireLogs', expiration: Duration.days(90) }],
+      versioned: true,
+      lifecycleRules: [{ id: 'ExpireLogs', expiration: Duration.days(90), noncurrentVersionExpiration: Duration.days(1) }],
     });
     Validations.of(bucket).acknowledge({
       id: 'AwsSolutions-S1',

@@ -104,6 +104,13 @@ export interface EntitlementApiProps {
   readonly selfSignUpEnabled?: boolean;
 
   /**
+   * Whether a user pool this construct creates requires a second factor (TOTP).
+   *
+   * @default false (offered, not required)
+   */
+  readonly requireMfa?: boolean;
+
+  /**
    * The secret holding the Stripe webhook endpoint's signing secret (`whsec_...`).
    *
    * @default - a new secret with a random value: set it to the endpoint's secret; until then every event is refused
@@ -130,7 +137,7 @@ export interface EntitlementApiProps {
   /**
    * Retention of the handlers' and the access logs.
    *
-   * @default logs.RetentionDays.THREE_MONTHS
+   * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
 }
@@ -215,10 +222,11 @@ export class EntitlementApi extends Construct {
     this.pipeline = props.pipeline ?? new HlsTranscodePipeline(this, 'Transcode', { sourceBucket: this.uploads.bucket });
     this.delivery = props.delivery ?? new SignedCookieDistribution(this, 'Delivery', { bucket: this.pipeline.outputBucket });
 
-    this.userPool = props.userPool ?? this.createUserPool(props.selfSignUpEnabled ?? true, removalPolicy);
+    this.userPool = props.userPool ?? this.createUserPool(props.selfSignUpEnabled ?? true, props.requireMfa ?? false, removalPolicy);
     this.userPoolClient = props.userPoolClient ?? this.userPool.addClient('WebClient', {
       generateSecret: false,
-      authFlows: { userSrp: true },
+      // SRP for apps; admin password auth lets an operator with IAM rights get a token from the AWS CLI.
+      authFlows: { userSrp: true, adminUserPassword: true },
       oAuth: {
         flows: { authorizationCodeGrant: true },
         scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
@@ -279,7 +287,7 @@ export class EntitlementApi extends Construct {
     }
 
     const issuer = `https://cognito-idp.${this.userPool.env.region}.amazonaws.com/${this.userPool.userPoolId}`;
-    const logRetention = props.logRetention ?? logs.RetentionDays.THREE_MONTHS;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     // Each table and each index by its own ARN: no wildcards.
     const tableAccess = (role: iam.IGrantable, target: dynamodb.ITable, actions: string[], indexes: readonly string[]) => {
       role.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
@@ -433,7 +441,7 @@ export class EntitlementApi extends Construct {
     this.httpApi.addRoutes({ path, methods: [method as apigwv2.HttpMethod], integration });
   }
 
-  private createUserPool(selfSignUpEnabled: boolean, removalPolicy: RemovalPolicy): cognito.UserPool {
+  private createUserPool(selfSignUpEnabled: boolean, requireMfa: boolean, removalPolicy: RemovalPolicy): cognito.UserPool {
     const pool = new cognito.UserPool(this, 'UserPool', {
       signInAliases: { email: true },
       autoVerify: { email: true },
@@ -447,7 +455,7 @@ export class EntitlementApi extends Construct {
         requireSymbols: true,
         tempPasswordValidity: Duration.days(3),
       },
-      mfa: cognito.Mfa.OPTIONAL,
+      mfa: requireMfa ? cognito.Mfa.REQUIRED : cognito.Mfa.OPTIONAL,
       mfaSecondFactor: { otp: true, sms: false },
       accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
       deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
@@ -455,10 +463,12 @@ export class EntitlementApi extends Construct {
     });
     pool.addGroup('Creators', { groupName: CREATORS_GROUP, description: 'May create, upload and publish videos' });
     pool.addGroup('Admins', { groupName: ADMINS_GROUP, description: 'May grant and revoke entitlements, and moderate any video' });
-    Validations.of(pool).acknowledge({
-      id: 'AwsSolutions-COG2',
-      reason: 'MFA is offered (TOTP) but not required, so viewers can sign up and watch without a second factor; pass your own pool to require it.',
-    });
+    if (!requireMfa) {
+      Validations.of(pool).acknowledge({
+        id: 'AwsSolutions-COG2',
+        reason: 'MFA is offered (TOTP) but not required, so viewers can sign up and watch without a second factor; requireMfa turns it on.',
+      });
+    }
     for (const rule of ['AwsSolutions-COG3', 'AwsSolutions-COG8']) {
       Validations.of(pool).acknowledge({
         id: rule,

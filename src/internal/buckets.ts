@@ -11,7 +11,15 @@ export const SECURE_BUCKET_DEFAULTS: s3.BucketProps = {
   objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
 };
 
-/** A private bucket for server access logs, whose logs expire after `retention`. */
+/** Versioned, with replaced or deleted versions kept `noncurrentDays` days. */
+export function versionedLifecycle(noncurrentDays: number): Pick<s3.BucketProps, 'versioned' | 'lifecycleRules'> {
+  return {
+    versioned: true,
+    lifecycleRules: [{ id: 'ExpireNoncurrentVersions', noncurrentVersionExpiration: Duration.days(noncurrentDays) }],
+  };
+}
+
+/** A private, versioned bucket for server access logs, whose logs expire after `retention`. */
 export function createAccessLogsBucket(scope: Construct, id: string, retention: Duration): s3.Bucket {
   const logsBucket = new s3.Bucket(scope, id, {
     ...SECURE_BUCKET_DEFAULTS,
@@ -22,7 +30,8 @@ export function createAccessLogsBucket(scope: Construct, id: string, retention: 
       ? s3.ObjectOwnership.BUCKET_OWNER_ENFORCED
       : s3.ObjectOwnership.OBJECT_WRITER,
     removalPolicy: RemovalPolicy.RETAIN,
-    lifecycleRules: [{ id: 'ExpireAccessLogs', expiration: retention }],
+    versioned: true,
+    lifecycleRules: [{ id: 'ExpireAccessLogs', expiration: retention, noncurrentVersionExpiration: Duration.days(1) }],
   });
   Validations.of(logsBucket).acknowledge({
     id: 'AwsSolutions-S1',

@@ -22,7 +22,7 @@ export function handlerBasics(scope: Construct, name: string, options: {
   /** Why else the role holds an action on Resource "*", if it does. */
   readonly otherWildcardReason?: string;
 }): HandlerBasics {
-  const logGroup = new logs.LogGroup(scope, `${name}Logs`, { retention: options.logRetention ?? logs.RetentionDays.THREE_MONTHS });
+  const logGroup = new logs.LogGroup(scope, `${name}Logs`, { retention: options.logRetention ?? logs.RetentionDays.ONE_YEAR });
   const role = new iam.Role(scope, `${name}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: options.description });
   logGroup.grantWrite(role);
   Validations.of(role).acknowledge({

@@ -19,7 +19,7 @@ import { SubmitJobFunction } from './submit-job-function';
 import { TRANSCODE_ENV, TRANSCODE_METRICS } from './transcode-metrics';
 import { SOURCE_PREFIX } from '../contracts/source-keys';
 import { JOB_METADATA_KEYS, OUTPUT_LAYOUT, TRANSCODE_DETAIL_TYPES, TRANSCODE_EVENT_SOURCE } from '../contracts/transcode-status';
-import { createAccessLogsBucket, enableEventBridgeNotifications, SECURE_BUCKET_DEFAULTS } from '../internal/buckets';
+import { createAccessLogsBucket, enableEventBridgeNotifications, SECURE_BUCKET_DEFAULTS, versionedLifecycle } from '../internal/buckets';
 import { handlerBasics } from '../internal/handlers';
 import { acknowledgeWildcardResource } from '../internal/nag';
 import { SecureUploadBucket } from '../upload/secure-upload-bucket';
@@ -158,7 +158,7 @@ export interface HlsTranscodePipelineProps {
   /**
    * Retention of the handlers' logs.
    *
-   * @default logs.RetentionDays.THREE_MONTHS
+   * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
 
@@ -251,6 +251,8 @@ export class HlsTranscodePipeline extends Construct {
     }
     this.outputBucket = props.outputBucket ?? new s3.Bucket(this, 'Output', {
       ...SECURE_BUCKET_DEFAULTS,
+      // Renditions replaced by a new encode stay recoverable for a while.
+      ...versionedLifecycle(30),
       removalPolicy,
       serverAccessLogsBucket: createAccessLogsBucket(this, 'OutputAccessLogs', Duration.days(90)),
     });

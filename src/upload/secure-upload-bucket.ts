@@ -148,7 +148,7 @@ export interface SecureUploadBucketProps {
   /**
    * Retention of the issuer function's logs.
    *
-   * @default logs.RetentionDays.THREE_MONTHS
+   * @default logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
 

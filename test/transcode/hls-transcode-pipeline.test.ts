@@ -48,7 +48,8 @@ describe('HlsTranscodePipeline defaults', () => {
         LoggingConfiguration: Match.anyValue(),
         PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
         CorsConfiguration: Match.absent(),
-        LifecycleConfiguration: Match.absent(),
+        VersioningConfiguration: { Status: 'Enabled' },
+        LifecycleConfiguration: { Rules: [{ Id: 'ExpireNoncurrentVersions', NoncurrentVersionExpiration: { NoncurrentDays: 30 }, Status: 'Enabled' }] },
       },
       DeletionPolicy: 'Retain',
     });

@@ -71,16 +71,17 @@ describe('SecureUploadBucket defaults', () => {
     const logs = uploads.accessLogsBucket!.node.defaultChild as s3.CfnBucket;
     expect(uploadBucketProps(template).LoggingConfiguration).toEqual({ DestinationBucketName: { Ref: stack.getLogicalId(logs) } });
     template.hasResourceProperties('AWS::S3::Bucket', {
-      LifecycleConfiguration: { Rules: [{ Id: 'ExpireAccessLogs', ExpirationInDays: 90, Status: 'Enabled' }] },
+      LifecycleConfiguration: { Rules: [{ Id: 'ExpireAccessLogs', ExpirationInDays: 90, NoncurrentVersionExpiration: { NoncurrentDays: 1 }, Status: 'Enabled' }] },
+      VersioningConfiguration: { Status: 'Enabled' },
       PublicAccessBlockConfiguration: Match.objectLike({ BlockPublicAcls: true }),
     });
   });
 
-  test('the issuer runs on Node.js 24 arm64 with tracing, a 3-month log group and the default settings', () => {
+  test('the issuer runs on Node.js 24 arm64 with tracing, a one-year log group and the default settings', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x', Architectures: ['arm64'], MemorySize: 256, Timeout: 29, TracingConfig: { Mode: 'Active' },
     });
-    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
     template.hasResourceProperties('AWS::Lambda::Function', {
       LoggingConfig: { LogGroup: { Ref: stack.getLogicalId(uploads.issuerLogGroup.node.defaultChild as any) } },
       Role: { 'Fn::GetAtt': [stack.getLogicalId(uploads.issuerFunction.role!.node.defaultChild as any), 'Arn'] },

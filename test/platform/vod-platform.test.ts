@@ -1,0 +1,228 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+import { App, Duration, Size, Stack, aws_certificatemanager as acm, aws_s3 as s3, aws_sns as sns } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { HlsLadder, VodPlatform, VodPlatformProps } from '../../src';
+import { acknowledgements, maskedTemplate, nagFindings } from '../helpers';
+
+const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
+const ALL_VIEWER_EXCEPT_HOST = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
+
+function build(configure?: (stack: Stack) => VodPlatformProps, context: Record<string, unknown> = {}) {
+  const app = new App({ context: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true, ...context } });
+  const stack = new Stack(app, 'Stack', { env: { account: '111111111111', region: 'us-east-1' } });
+  const vod = new VodPlatform(stack, 'Vod', configure?.(stack));
+  return { app, stack, vod };
+}
+
+const logicalId = (stack: Stack, construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as any);
+
+function distributionConfig(template: Template): any {
+  const distributions = Object.values(template.findResources('AWS::CloudFront::Distribution'));
+  expect(distributions).toHaveLength(1);
+  return distributions[0].Properties.DistributionConfig;
+}
+
+function behaviors(config: any): Record<string, any> {
+  return Object.fromEntries(config.CacheBehaviors.map((behavior: any) => [behavior.PathPattern, behavior]));
+}
+
+describe('VodPlatform with no props', () => {
+  const { stack, vod } = build();
+  const template = Template.fromStack(stack);
+  const config = distributionConfig(template);
+  const byPath = behaviors(config);
+
+  test('one distribution serves the API, the signed media and the public posters', () => {
+    expect(Object.keys(byPath)).toEqual(['videos/*.m3u8', 'videos/*', 'posters/*', 'api/*']);
+    const keyGroup = [{ Ref: logicalId(stack, vod.delivery.keyGroup) }];
+    expect(byPath['videos/*'].TrustedKeyGroups).toEqual(keyGroup);
+    expect(byPath['videos/*.m3u8'].TrustedKeyGroups).toEqual(keyGroup);
+    expect(byPath['posters/*'].TrustedKeyGroups).toBeUndefined();
+    expect(config.DefaultRootObject).toBe('index.html');
+  });
+
+  test('/api/* reaches the HTTP API uncached, with every method and every viewer header but Host', () => {
+    const api = byPath['api/*'];
+    expect(api).toMatchObject({
+      CachePolicyId: CACHING_DISABLED,
+      OriginRequestPolicyId: ALL_VIEWER_EXCEPT_HOST,
+      AllowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'],
+      ViewerProtocolPolicy: 'https-only',
+    });
+    expect(api.TrustedKeyGroups).toBeUndefined();
+    const origin = config.Origins.find((o: any) => o.Id === api.TargetOriginId);
+    expect(origin).toMatchObject({
+      DomainName: { 'Fn::Select': [2, { 'Fn::Split': ['/', { 'Fn::GetAtt': [logicalId(stack, vod.api.httpApi), 'ApiEndpoint'] }] }] },
+      CustomOriginConfig: { OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] },
+    });
+  });
+
+  test('everything points at the one domain: cookies, upload CORS and the sign-in callback', () => {
+    const domain = { 'Fn::GetAtt': [logicalId(stack, vod.delivery.distribution), 'DomainName'] };
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Answers the video platform\'s HTTP API routes',
+      Environment: { Variables: Match.objectLike({ MEDIA_DOMAIN: domain, COOKIE_SAMESITE: 'Strict' }) },
+    });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      CorsConfiguration: { CorsRules: [Match.objectLike({ AllowedOrigins: [{ 'Fn::Join': ['', ['https://', domain]] }] })] },
+    });
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      CallbackURLs: [{ 'Fn::Join': ['', ['https://', domain, '/']] }],
+      AllowedOAuthFlows: ['code'],
+      GenerateSecret: false,
+    });
+    for (const group of ['creators', 'admins']) {
+      template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: group });
+    }
+  });
+
+  test('outputs the platform URL, the API URL, the user pool and its client', () => {
+    const outputs = template.toJSON().Outputs;
+    const byName = (prefix: string) => Object.entries(outputs).find(([name]) => name.startsWith(prefix))![1] as any;
+    expect(byName('VodPlatformUrl').Value).toEqual({ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(stack, vod.delivery.distribution), 'DomainName'] }]] });
+    expect(byName('VodApiUrl').Value).toEqual({ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(stack, vod.delivery.distribution), 'DomainName'] }, '/api']] });
+    expect(byName('VodUserPoolId').Value).toEqual({ Ref: logicalId(stack, vod.userPool) });
+    expect(byName('VodUserPoolClientId').Value).toEqual({ Ref: logicalId(stack, vod.userPoolClient) });
+  });
+
+  test('alarms watch failed jobs, dead letters, API server errors and throttling', () => {
+    expect(vod.alarms).toHaveLength(5);
+    for (const metric of ['JobsFailed', 'ApproximateNumberOfMessagesVisible', '5xx', 'Throttles']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: metric });
+    }
+  });
+
+  test('every child is exposed', () => {
+    expect(vod.pipeline.sourceBucket).toBe(vod.uploads.bucket);
+    expect(vod.delivery.bucket).toBe(vod.pipeline.outputBucket);
+    expect(vod.api.uploads).toBe(vod.uploads);
+    expect(vod.api.delivery).toBe(vod.delivery);
+  });
+
+  test('no AwsSolutions or Serverless finding is left; every acknowledgement says why', () => {
+    expect(nagFindings(stack)).toEqual([]);
+    for (const ack of acknowledgements(stack)) {
+      expect(ack.reason.length).toBeGreaterThan(40);
+    }
+  });
+
+  test('snapshot', () => {
+    expect(maskedTemplate(stack)).toMatchSnapshot();
+  });
+});
+
+/**
+ * The CloudFormation Guard rules of AWS Control Tower. Each rule the platform
+ * does not satisfy is listed with why; a new finding fails this test.
+ */
+const GUARD_EXCEPTIONS: Record<string, string> = {
+  api_gw_v2_authorization_type_configured_check: 'Routes are authorized in the handler with aws-jwt-verify; public routes need no token; Stripe signs its webhook.',
+  lambda_function_public_access_prohibited_check: 'These are API Gateway\'s invoke permissions, each limited by SourceArn to this API\'s route.',
+  lambda_inside_vpc_check: 'The handlers reach only AWS service endpoints; a VPC would add NAT cost and cold-start latency for no private resource.',
+  cloudwatch_log_group_encrypted_check: 'CloudWatch Logs encrypts every log group at rest; a customer key per group costs a KMS key and its key policy.',
+  cloudwatch_alarm_action_check: 'Alarms notify the alarmTopic when one is given; without it they show in CloudWatch only.',
+  cloudfront_origin_failover_enabled_check: 'One origin bucket per Region; failover would need a replicated bucket in another Region.',
+  cloudfront_custom_ssl_certificate_check: 'Only without domainNames and certificate: the *.cloudfront.net name uses CloudFront\'s certificate.',
+  cloudfront_sni_enabled_check: 'Only without domainNames and certificate: SNI applies to a custom certificate.',
+  cloudfront_security_policy_check: 'Only without domainNames and certificate: the *.cloudfront.net name gets CloudFront\'s own TLS policy.',
+  s3_bucket_default_encryption_kms_check: 'Buckets use SSE-S3 by default (uploads take encryptionKey); S3 server access logs can only go to SSE-S3 buckets.',
+  s3_bucket_logging_enabled_check: 'Only the access log buckets: logging a log bucket into itself would loop.',
+  s3_event_notifications_enabled_check: 'Nothing consumes the object events of the output and log buckets; the upload bucket sends them to EventBridge.',
+  s3_bucket_object_lock_enabled_check: 'Object Lock would stop lifecycle expiry of logs and replaced renditions; sources are versioned and retained.',
+  sqs_dlq_check: 'These queues are themselves the dead-letter queues.',
+};
+
+function guardViolations(configure?: (stack: Stack) => VodPlatformProps): Record<string, string[]> {
+  const outdir = mkdtempSync(join(tmpdir(), 'guard-'));
+  try {
+    const app = new App({ outdir, context: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true } });
+    const stack = new Stack(app, 'Stack', { env: { account: '111111111111', region: 'us-east-1' } });
+    new VodPlatform(stack, 'Vod', configure?.(stack));
+    const assembly = app.synth();
+    const report = new CfnGuardValidator({ controlTowerRulesEnabled: true })
+      .validate({ templatePaths: [join(outdir, assembly.getStackByName('Stack').templateFile)] });
+    return Object.fromEntries(report.violations.map((v) => [v.ruleName, v.violatingResources.map((r) => r.resourceLogicalId).sort()]));
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+describe('CloudFormation Guard, Control Tower rules', () => {
+  test('with no props, the only findings are the explained exceptions', () => {
+    const violations = guardViolations();
+    expect(Object.keys(violations).sort()).toEqual(Object.keys(GUARD_EXCEPTIONS).sort());
+    expect(violations.s3_bucket_logging_enabled_check.every((id) => /AccessLogs|DeliveryLogs/.test(id))).toBe(true);
+  });
+
+  test('with a custom domain and certificate, the default-domain exceptions go away', () => {
+    const violations = guardViolations((s) => ({
+      domainNames: ['video.example.com'],
+      certificate: acm.Certificate.fromCertificateArn(s, 'Cert', 'arn:aws:acm:us-east-1:111111111111:certificate/abc'),
+      alarmTopic: new sns.Topic(s, 'Ops', { enforceSSL: true }),
+    }));
+    for (const rule of ['cloudfront_custom_ssl_certificate_check', 'cloudfront_sni_enabled_check', 'cloudfront_security_policy_check', 'cloudwatch_alarm_action_check']) {
+      expect(violations[rule]).toBeUndefined();
+    }
+  });
+});
+
+describe('VodPlatform options', () => {
+  test('a custom domain carries the cookies, the callback and the outputs', () => {
+    const { stack } = build((s) => ({
+      domainNames: ['video.example.com'],
+      certificate: acm.Certificate.fromCertificateArn(s, 'Cert', 'arn:aws:acm:us-east-1:111111111111:certificate/abc'),
+    }));
+    const template = Template.fromStack(stack);
+    expect(distributionConfig(template).Aliases).toEqual(['video.example.com']);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ MEDIA_DOMAIN: 'video.example.com' }) } });
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', { CallbackURLs: ['https://video.example.com/'] });
+    expect(JSON.stringify(template.toJSON().Outputs)).toContain('https://video.example.com/api');
+  });
+
+  test('a web app bucket serves the default path, publicly, through origin access control', () => {
+    const { stack } = build((s) => ({ webAppBucket: new s3.Bucket(s, 'Player', { enforceSSL: true }) }));
+    const template = Template.fromStack(stack);
+    const config = distributionConfig(template);
+    expect(config.DefaultCacheBehavior.TrustedKeyGroups).toBeUndefined();
+    const origin = config.Origins.find((o: any) => o.Id === config.DefaultCacheBehavior.TargetOriginId);
+    expect(origin.DomainName['Fn::GetAtt'][0]).toMatch(/^Player/);
+    expect(origin.OriginAccessControlId).toBeDefined();
+  });
+
+  test('cross-origin players: SameSite=None cookies, and their origins may upload and fetch media', () => {
+    const { stack } = build(() => ({ corsAllowedOrigins: ['https://player.example.com'] }));
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ COOKIE_SAMESITE: 'None' }) } });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      CorsConfiguration: { CorsRules: [Match.objectLike({ AllowedOrigins: Match.arrayWith(['https://player.example.com']) })] },
+    });
+    template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+      ResponseHeadersPolicyConfig: { CorsConfig: Match.objectLike({ AccessControlAllowOrigins: { Items: ['https://player.example.com'] } }) },
+    });
+  });
+
+  test('per-child props reach each construct without undoing the composition', () => {
+    const { stack, vod } = build(() => ({
+      uploads: { maxUploadSize: Size.gibibytes(10) },
+      pipeline: { ladder: HlsLadder.uhd(), downloadRendition: true },
+      api: { playbackSessionDuration: Duration.minutes(10) },
+      selfSignUpEnabled: false,
+      requireMfa: true,
+    }));
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ UPLOAD_MAX_BYTES: String(10 * 1024 ** 3) }) } });
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ PLAYBACK_SESSION_SECONDS: '600' }) } });
+    expect(vod.pipeline.ladder.rungs.map((r) => r.shortSide)).toContain(2160);
+    expect(vod.pipeline.sourceBucket).toBe(vod.uploads.bucket);
+    template.hasResourceProperties('AWS::Cognito::UserPool', { MfaConfiguration: 'ON', AdminCreateUserConfig: { AllowAdminCreateUserOnly: true } });
+    expect(nagFindings(stack)).toEqual([]);
+  });
+
+  test('alarms notify the given topic', () => {
+    const { stack } = build((s) => ({ alarmTopic: new sns.Topic(s, 'Ops', { enforceSSL: true }) }));
+    Template.fromStack(stack).resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: Match.stringLikeRegexp('^Ops') }] }, 5);
+  });
+});
