@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildExampleApp } from './upload-app';
+import { buildExampleApp } from './vod-app';
 
 /**
  * Synthesizes the example app and lists what it would deploy: every resource

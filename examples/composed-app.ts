@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { HlsTranscodePipeline, SecureUploadBucket, SignedCookieDistribution } from '../src';
 
 /**
- * An example app: creators' uploads, issued by a function that a team's own
+ * An example of assembling the constructs yourself: creators' uploads, issued by a function that a team's own
  * API would call, the pipeline that turns each upload into an HLS ladder, and
  * the distribution that serves it to holders of signed cookies.
  */
@@ -32,12 +32,8 @@ export class UploadStack extends Stack {
   }
 }
 
-export function buildExampleApp(outdir?: string, context: Record<string, unknown> = {}): { app: App; stack: UploadStack } {
-  const app = new App({ outdir, context: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true, ...context } });
-  const stack = new UploadStack(app, 'CdkSecureVodExample');
-  return { app, stack };
-}
-
 if (require.main === module) {
-  buildExampleApp().app.synth();
+  const app = new App({ context: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true } });
+  new UploadStack(app, 'CdkSecureVodComposed');
+  app.synth();
 }
