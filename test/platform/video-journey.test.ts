@@ -167,7 +167,8 @@ test('a video goes from upload to playback through every construct\'s handlers',
       durationSeconds: 12,
       posterUrl: `https://d123.cloudfront.net/posters/${videoId}/poster.0000000.jpg`,
       renditions: [
-        { width: 270, height: 480 }, { width: 360, height: 640 }, { width: 540, height: 960 }, { width: 720, height: 1280 }, { width: 1080, height: 1920 },
+        { width: 270, height: 480 }, { width: 360, height: 640 }, { width: 540, height: 960 },
+        { width: 720, height: 1280 }, { width: 1080, height: 1920 },
       ],
     });
 
