@@ -29,10 +29,12 @@ export interface LocalS3Options {
   readonly port?: number;
   /** Where objects are stored. @default a new temporary directory, removed on close */
   readonly directory?: string;
-  /** Origins allowed to upload from a browser. @default none */
+  /** Origins allowed to upload from a browser (CORS, answered by the front as S3 would for a bucket's CORS rule). @default none */
   readonly allowedOrigins?: string[];
   /** Clock, for tests of time windows. */
   readonly now?: () => Date;
+  /** Told of every object stored (a POST, a PUT, a completed multipart upload), as S3 tells EventBridge. */
+  readonly onObjectCreated?: (bucket: string, key: string) => void;
 }
 
 export interface LocalS3 {
@@ -51,19 +53,12 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const ownDirectory = options.directory === undefined;
   const directory = options.directory ?? mkdtempSync(join(tmpdir(), 'local-s3-'));
   const scratch = mkdtempSync(join(tmpdir(), 'local-s3-post-'));
-  const corsXml = (options.allowedOrigins ?? []).length === 0 ? [] : [
-    '<CORSConfiguration><CORSRule>' +
-    options.allowedOrigins!.map((origin) => `<AllowedOrigin>${origin}</AllowedOrigin>`).join('') +
-    '<AllowedMethod>POST</AllowedMethod><AllowedMethod>PUT</AllowedMethod><AllowedMethod>GET</AllowedMethod>' +
-    '<AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>3600</MaxAgeSeconds>' +
-    '</CORSRule></CORSConfiguration>',
-  ];
   const backend = new S3rver({
     address: '127.0.0.1',
     port: 0,
     silent: true,
     directory,
-    configureBuckets: options.buckets.map((name) => ({ name, configs: corsXml })),
+    configureBuckets: options.buckets.map((name) => ({ name, configs: [] })),
   });
   const backendAddress: AddressInfo = await backend.run();
   const now = options.now ?? (() => new Date());
@@ -88,9 +83,21 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     const key = decodeURIComponent(keyParts.join('/'));
     const method = req.method ?? 'GET';
 
-    if (method === 'OPTIONS') {
-      await forward(req, res);
-      return;
+    const origin = req.headers.origin;
+    if (origin && (options.allowedOrigins ?? []).includes(origin)) {
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Access-Control-Expose-Headers', 'ETag');
+      res.setHeader('Vary', 'Origin');
+      if (method === 'OPTIONS') {
+        res.writeHead(204, {
+          'Access-Control-Allow-Methods': 'POST, PUT, GET',
+          'Access-Control-Allow-Headers': req.headers['access-control-request-headers'] ?? '*',
+          'Access-Control-Max-Age': '3600',
+        }).end();
+        return;
+      }
+    } else if (method === 'OPTIONS') {
+      return drainAndSend(req, res, { status: 403, code: 'AccessForbidden', message: 'CORSResponse: This CORS request is not allowed.' });
     }
     if (params.has('X-Amz-Algorithm') || req.headers.authorization) {
       const refusal = verifySignedRequest({ method, rawPath: url.pathname, query, headers: req.headers }, lookup, now());
@@ -143,6 +150,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
         const answer = await forward(req, res);
         if (answer.statusCode === 200) {
           uploads.delete(uploadId);
+          notify(bucket, key);
         }
         return;
       }
@@ -155,7 +163,16 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       }
       return;
     }
-    await forward(req, res);
+    const answer = await forward(req, res);
+    if (method === 'PUT' && answer.statusCode === 200 && keyParts.length > 0 && !params.has('tagging') && !req.headers['x-amz-copy-source']) {
+      notify(bucket, key);
+    }
+  }
+
+  function notify(bucket: string, key: string): void {
+    if (options.onObjectCreated) {
+      setImmediate(() => options.onObjectCreated!(bucket, key));
+    }
   }
 
   /** Browser POST upload: policy first, then the file into scratch space, then into s3rver. Nothing is stored on refusal. */
@@ -226,6 +243,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       }
       const status = Number(result.fields.get('success_action_status'));
       res.writeHead([200, 201].includes(status) ? status : 204, { ETag: String(stored.headers.etag ?? '') }).end();
+      notify(bucket, result.fields.get('key')!);
     } finally {
       rmSync(result.path, { force: true });
     }

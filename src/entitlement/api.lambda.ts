@@ -71,6 +71,8 @@ export async function handler(event: HttpEvent): Promise<HttpResult> {
     logger.info('request', { routeKey: event.routeKey, statusCode: result.statusCode, ms: Date.now() - started });
     return result;
   } finally {
-    metrics.publishStoredMetrics();
+    if (metrics.hasStoredMetrics()) {
+      metrics.publishStoredMetrics();
+    }
   }
 }

@@ -20,6 +20,8 @@ export async function handler(event: JobStateChangeEvent): Promise<string> {
     runtime.metrics.addMetric(TRANSCODE_METRICS.failed, MetricUnit.Count, 1);
   }
   runtime.logger.info('job event handled', { jobId: event.detail?.jobId, status, result });
-  runtime.metrics.publishStoredMetrics();
+  if (runtime.metrics.hasStoredMetrics()) {
+    runtime.metrics.publishStoredMetrics();
+  }
   return result;
 }

@@ -29,6 +29,8 @@ export async function handler(event: SubmitEvent): Promise<SubmitOutcome> {
     runtime.metrics.addMetric(TRANSCODE_METRICS.failed, MetricUnit.Count, 1);
   }
   runtime.logger.info('source handled', { ...outcome });
-  runtime.metrics.publishStoredMetrics();
+  if (runtime.metrics.hasStoredMetrics()) {
+    runtime.metrics.publishStoredMetrics();
+  }
   return outcome;
 }

@@ -36,6 +36,8 @@ export async function handler(event: unknown): Promise<UploadResponse> {
     metrics.addMetric(UPLOAD_METRICS.refused, MetricUnit.Count, 1);
     logger.warn('upload request refused', { action: String(action), statusCode: response.statusCode, code: response.error.code });
   }
-  metrics.publishStoredMetrics();
+  if (metrics.hasStoredMetrics()) {
+    metrics.publishStoredMetrics();
+  }
   return response;
 }

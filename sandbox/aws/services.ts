@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import { AddressInfo } from 'node:net';
+
+/**
+ * The AWS APIs the handlers call besides S3 and DynamoDB, on one loopback
+ * server that each SDK client reaches through its standard endpoint variable
+ * (AWS_ENDPOINT_URL_LAMBDA, _SECRETS_MANAGER, _EVENTBRIDGE, _MEDIACONVERT):
+ * Lambda Invoke, Secrets Manager GetSecretValue, EventBridge PutEvents, and
+ * MediaConvert Probe and CreateJob. Each speaks its service's wire protocol.
+ */
+export interface ServiceHooks {
+  /** Lambda functions by name, invoked synchronously. */
+  readonly functions: ReadonlyMap<string, (event: unknown) => Promise<unknown>>;
+  /** Secret values by ARN or name. */
+  readonly secrets: ReadonlyMap<string, string>;
+  /** EventBridge entries, as PutEvents receives them. */
+  readonly putEvents: (entries: Array<{ Source: string; DetailType: string; Detail: string; EventBusName?: string }>) => void;
+  /** MediaConvert Probe: camelCase request, camelCase answer. */
+  readonly probe: (request: { inputFiles: Array<{ fileUrl: string }> }) => Promise<unknown>;
+  /** MediaConvert CreateJob: camelCase request, answers the job. */
+  readonly createJob: (request: Record<string, any>) => Promise<Record<string, unknown>>;
+}
+
+export interface ServicesServer {
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+export async function startServices(hooks: ServiceHooks): Promise<ServicesServer> {
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      handle(req, Buffer.concat(chunks).toString('utf8'))
+        .then(({ status, body, headers }) => res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body))
+        .catch((error) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: String(error) })));
+    });
+  });
+
+  async function handle(req: http.IncomingMessage, body: string): Promise<{ status: number; body: string; headers?: Record<string, string> }> {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(url.pathname);
+    if (invoke) {
+      const fn = hooks.functions.get(decodeURIComponent(invoke[1]));
+      if (!fn) {
+        return { status: 404, body: JSON.stringify({ Type: 'User', message: `Function not found: ${invoke[1]}` }), headers: { 'x-amzn-errortype': 'ResourceNotFoundException' } };
+      }
+      try {
+        const result = await fn(body ? JSON.parse(body) : {});
+        return { status: 200, body: JSON.stringify(result ?? null), headers: { 'x-amz-executed-version': '$LATEST' } };
+      } catch (error) {
+        return { status: 200, body: JSON.stringify({ errorType: 'Error', errorMessage: String((error as Error).message ?? error) }), headers: { 'x-amz-function-error': 'Unhandled' } };
+      }
+    }
+    if (target === 'secretsmanager.GetSecretValue') {
+      const { SecretId } = JSON.parse(body);
+      const value = hooks.secrets.get(SecretId);
+      if (value === undefined) {
+        return { status: 400, body: JSON.stringify({ __type: 'ResourceNotFoundException', message: 'Secrets Manager can\'t find the specified secret.' }) };
+      }
+      return { status: 200, body: JSON.stringify({ ARN: SecretId, Name: SecretId, SecretString: value, VersionId: 'sandbox' }), headers: { 'content-type': 'application/x-amz-json-1.1' } };
+    }
+    if (target === 'AWSEvents.PutEvents') {
+      const { Entries } = JSON.parse(body);
+      hooks.putEvents(Entries);
+      return {
+        status: 200,
+        body: JSON.stringify({ FailedEntryCount: 0, Entries: Entries.map(() => ({ EventId: randomUUID() })) }),
+        headers: { 'content-type': 'application/x-amz-json-1.1' },
+      };
+    }
+    if (req.method === 'POST' && url.pathname === '/2017-08-29/probe') {
+      return { status: 200, body: JSON.stringify(await hooks.probe(JSON.parse(body))) };
+    }
+    if (req.method === 'POST' && url.pathname === '/2017-08-29/jobs') {
+      return { status: 201, body: JSON.stringify({ job: await hooks.createJob(JSON.parse(body)) }) };
+    }
+    return { status: 400, body: JSON.stringify({ message: `the sandbox does not answer ${req.method} ${url.pathname} ${target}` }) };
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}

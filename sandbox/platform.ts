@@ -1,0 +1,377 @@
+import { createHmac, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { startServices, ServicesServer } from './aws/services';
+import { Edge } from './cloudfront/edge';
+import { TokenMinter } from './identity/tokens';
+import { MediaConvertStandIn, run } from './mediaconvert/mediaconvert';
+import { LocalS3, startLocalS3 } from './s3/local-s3';
+import { HlsLadder } from '../src/transcode/hls-ladder';
+
+// dynalite ships no type declarations.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dynalite = require('dynalite');
+
+const root = resolve(__dirname, '..');
+
+/** The demo users of the sandbox's sign-in page. */
+export const DEMO_USERS: Record<string, { readonly groups: string[] }> = {
+  creator: { groups: ['creators'] },
+  viewer: { groups: [] },
+  admin: { groups: ['admins'] },
+};
+
+export interface SandboxOptions {
+  /** @default 0 (any free port) */
+  readonly port?: number;
+  /** Seed two short generated videos (one public, one premium). @default true */
+  readonly seed?: boolean;
+  /** Lifetime of playback cookies. @default 120 */
+  readonly sessionSeconds?: number;
+  readonly log?: (message: string) => void;
+}
+
+export interface Sandbox {
+  /** `http://localhost:<port>`: the page, `/api`, `/videos`, `/posters`, `/auth`. */
+  readonly url: string;
+  readonly minter: TokenMinter;
+  /** The CloudFront key pair that signs cookies: its id and private key (PEM). */
+  readonly signing: { readonly keyPairId: string; readonly privateKeyPem: string; readonly publicKeyPem: string };
+  readonly stripeSecret: string;
+  /** Ids of the seeded videos. */
+  readonly seeded: { publicVideoId?: string; premiumVideoId?: string };
+  /** Waits until every transcode that was started has finished. */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the whole platform on loopback with the real bundled handlers of
+ * the four constructs (built into `assets/` by `npx projen bundle`),
+ * configured only through environment variables and the SDK's standard
+ * endpoint settings.
+ */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const log = options.log ?? (() => undefined);
+  const credentials = { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'sandbox-secret-access-key' };
+  const region = 'us-east-1';
+  const closers: Array<() => Promise<void> | void> = [];
+  const bundle = (name: string) => join(root, 'assets', name, 'index.js');
+  for (const name of ['upload/upload-issuer.lambda', 'transcode/submit-job.lambda', 'transcode/job-status.lambda', 'entitlement/api.lambda', 'entitlement/stripe-webhook.lambda', 'entitlement/status-consumer.lambda']) {
+    if (!existsSync(bundle(name))) {
+      throw new Error(`the handler bundle ${name} is missing: run "npx projen bundle" first`);
+    }
+  }
+
+  // The edge listens first: its address is the platform's one origin.
+  const s3Holder: { client?: S3Client } = {};
+  const keyPair = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  const keyPairId = 'KSANDBOXKEYPAIR';
+  const edge = new Edge({
+    get s3() {
+      return s3Holder.client!;
+    },
+    mediaBucket: 'outputs',
+    trustedKeys: new Map([[keyPairId, createPublicKey(keyPair.publicKey)]]),
+    webRoot: join(__dirname, 'web'),
+    assets: { '/vendor/hls.min.js': join(root, 'node_modules', 'hls.js', 'dist', 'hls.min.js') },
+  } as any);
+  await new Promise<void>((done) => edge.server.listen(options.port ?? 0, '127.0.0.1', done));
+  closers.push(() => new Promise<void>((done) => {
+    edge.server.closeAllConnections();
+    edge.server.close(() => done());
+  }));
+  const port = (edge.server.address() as AddressInfo).port;
+  const host = `localhost:${port}`;
+  const url = `http://${host}`;
+
+  try {
+    // DynamoDB (dynalite) with the platform's tables and indexes.
+    const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    await new Promise<void>((done) => dynamo.listen(0, '127.0.0.1', done));
+    closers.push(() => new Promise<void>((done) => dynamo.close(() => done())));
+    const dynamoEndpoint = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
+    const ddb = new DynamoDBClient({ endpoint: dynamoEndpoint, region, credentials });
+    const table = async (name: string, keys: string[], indexes: Record<string, string[]> = {}) => {
+      const schema = (k: string[]) => k.map((attribute, i) => ({ AttributeName: attribute, KeyType: (i === 0 ? 'HASH' : 'RANGE') as 'HASH' | 'RANGE' }));
+      const attributes = [...new Set([...keys, ...Object.values(indexes).flat()])];
+      await ddb.send(new CreateTableCommand({
+        TableName: name,
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: schema(keys),
+        AttributeDefinitions: attributes.map((a) => ({ AttributeName: a, AttributeType: 'S' })),
+        GlobalSecondaryIndexes: Object.keys(indexes).length === 0 ? undefined
+          : Object.entries(indexes).map(([IndexName, k]) => ({ IndexName, KeySchema: schema(k), Projection: { ProjectionType: 'ALL' } })),
+      }));
+    };
+    await table('jobs', ['videoId', 'uploadId']);
+    await table('catalog', ['videoId'], { byCreator: ['creatorId', 'createdAt'], published: ['listing', 'publishedAt'] });
+    await table('entitlements', ['userId', 'entitlementId'], { byPaymentRef: ['paymentRef'] });
+    ddb.destroy();
+
+    // S3 with the source and output buckets; new sources go to the submit handler, as EventBridge would.
+    let onObjectCreated: (bucket: string, key: string) => void = () => undefined;
+    const s3Server: LocalS3 = await startLocalS3({
+      buckets: ['sources', 'outputs'],
+      credentials,
+      allowedOrigins: [url],
+      onObjectCreated: (bucket, key) => onObjectCreated(bucket, key),
+    });
+    closers.push(() => s3Server.close());
+    const s3 = new S3Client({ endpoint: s3Server.endpoint, forcePathStyle: true, region, credentials });
+    s3Holder.client = s3;
+    closers.push(() => s3.destroy());
+
+    // Cognito's stand-in: tokens of the demo users, verified by the API against this JWKS.
+    const issuer = `${url}/auth`;
+    const clientId = 'sandbox-web-client';
+    const minter = new TokenMinter(issuer, clientId);
+    const stripeSecret = 'whsec_sandbox_webhook_signing_secret';
+    const pipelineId = 'SandboxTranscode';
+
+    // Handlers run here; what they call runs on the stand-ins.
+    const handlers: Record<string, (event: any) => Promise<any>> = {};
+    const asyncInvoke = (name: string, event: unknown) => {
+      // Lambda's asynchronous invocation: two retries, then the failure is reported.
+      const attempt = async (tries: number): Promise<void> => {
+        try {
+          await handlers[name](event);
+        } catch (error) {
+          if (tries > 0) {
+            await new Promise((done) => setTimeout(done, 200));
+            return attempt(tries - 1);
+          }
+          log(`${name} failed: ${(error as Error).message}`);
+        }
+      };
+      return attempt(2);
+    };
+    const mediaconvert = new MediaConvertStandIn({
+      s3,
+      emit: (event) => {
+        if ((event.detail.userMetadata as Record<string, string>)?.['cdk-secure-vod-pipeline'] === pipelineId) {
+          void asyncInvoke('transcodeStatus', event);
+        }
+      },
+      onError: (jobId, error) => log(`transcode ${jobId} failed: ${error.message}`),
+    });
+    const secrets = new Map([
+      ['arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/signing-key', keyPair.privateKey],
+      ['arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/stripe-webhook', stripeSecret],
+    ]);
+    const services: ServicesServer = await startServices({
+      functions: new Map([
+        ['upload-issuer', (event) => handlers.uploadIssuer(event)],
+        ['transcode-submit', (event) => handlers.transcodeSubmit(event)],
+      ]),
+      secrets,
+      putEvents: (entries) => {
+        for (const entry of entries) {
+          const detail = JSON.parse(entry.Detail);
+          if (entry.Source === 'cdk-secure-vod.transcode' && detail.pipelineId === pipelineId) {
+            void asyncInvoke('statusConsumer', { 'source': entry.Source, 'detail-type': entry.DetailType, detail });
+          }
+        }
+      },
+      probe: (request) => mediaconvert.probe(request),
+      createJob: (request) => mediaconvert.createJob(request),
+    });
+    closers.push(() => services.close());
+
+    Object.assign(process.env, {
+      AWS_REGION: region,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_ENDPOINT_URL_S3: s3Server.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+      AWS_ENDPOINT_URL_LAMBDA: services.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: services.endpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: services.endpoint,
+      AWS_ENDPOINT_URL_MEDIACONVERT: services.endpoint,
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      // SecureUploadBucket's issuer
+      UPLOAD_BUCKET: 'sources',
+      UPLOAD_MAX_BYTES: String(2 * 1024 ** 3),
+      UPLOAD_MULTIPART_THRESHOLD_BYTES: String(100 * 1024 ** 2),
+      UPLOAD_PART_BYTES: String(16 * 1024 ** 2),
+      UPLOAD_CONTENT_TYPES: 'video/*',
+      UPLOAD_URL_EXPIRY_SECONDS: '900',
+      // HlsTranscodePipeline's handlers
+      PIPELINE_SETTINGS: JSON.stringify({
+        pipelineId,
+        roleArn: 'arn:aws:iam::000000000000:role/sandbox-mediaconvert',
+        sourceBucket: 'sources',
+        outputBucket: 'outputs',
+        plan: {
+          ladder: HlsLadder.fromRungs([
+            { shortSide: 240, maxBitrate: 500_000 }, { shortSide: 360, maxBitrate: 900_000 }, { shortSide: 720, maxBitrate: 2_500_000 },
+          ])._toSpec(),
+          segmentSeconds: 2,
+          qualityTuning: 'SINGLE_PASS_HQ',
+          posters: { intervalSeconds: 2, maxCaptures: 2 },
+          download: false,
+          overrides: [],
+        },
+        acceleration: 'DISABLED',
+        priority: 0,
+      }),
+      JOBS_TABLE: 'jobs',
+      STATUS_EVENT_BUS: 'default',
+      // EntitlementApi's handlers, and SignedCookieDistribution's signer
+      CATALOG_TABLE: 'catalog',
+      ENTITLEMENTS_TABLE: 'entitlements',
+      JWT_ISSUER: issuer,
+      JWT_CLIENT_ID: clientId,
+      UPLOAD_ISSUER_FUNCTION: 'upload-issuer',
+      TRANSCODE_SUBMIT_FUNCTION: 'transcode-submit',
+      MEDIA_DOMAIN: host,
+      PLAYBACK_SESSION_SECONDS: String(options.sessionSeconds ?? 120),
+      COOKIE_SAMESITE: 'Strict',
+      METRICS_SCOPE: 'sandbox',
+      MEDIA_KEY_PAIR_ID: keyPairId,
+      MEDIA_SIGNING_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/signing-key',
+      STRIPE_WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/stripe-webhook',
+    });
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    handlers.uploadIssuer = require(bundle('upload/upload-issuer.lambda')).handler;
+    handlers.transcodeSubmit = require(bundle('transcode/submit-job.lambda')).handler;
+    handlers.transcodeStatus = require(bundle('transcode/job-status.lambda')).handler;
+    handlers.api = require(bundle('entitlement/api.lambda')).handler;
+    handlers.webhook = require(bundle('entitlement/stripe-webhook.lambda')).handler;
+    handlers.statusConsumer = require(bundle('entitlement/status-consumer.lambda')).handler;
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    onObjectCreated = (bucket, key) => {
+      if (bucket === 'sources' && key.startsWith('uploads/')) {
+        void asyncInvoke('transcodeSubmit', { 'source': 'aws.s3', 'detail-type': 'Object Created', 'detail': { bucket: { name: bucket }, object: { key } } });
+      }
+    };
+
+    edge.handlers = {
+      api: (event) => handlers.api(event),
+      webhook: (event) => handlers.webhook(event),
+      sandbox: async (req, body) => {
+        const path = (req.url ?? '/').split('?')[0];
+        if (path === '/auth/.well-known/jwks.json') {
+          return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(minter.jwks()) };
+        }
+        if (path === '/auth/token' && req.method === 'POST') {
+          const user = (JSON.parse(body || '{}') as { user?: string }).user ?? '';
+          const demo = DEMO_USERS[user];
+          if (!demo) {
+            return { statusCode: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: `no demo user ${JSON.stringify(user)}` }) };
+          }
+          return {
+            statusCode: 200,
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ access_token: minter.token(user, demo.groups), token_type: 'Bearer', expires_in: 3600, user, groups: demo.groups }),
+          };
+        }
+        if (path === '/sandbox/stripe-test-event' && req.method === 'POST') {
+          // A checkout of a premium subscription by the demo viewer, signed with the endpoint's secret as Stripe signs it.
+          const payload = JSON.stringify({
+            id: `evt_sandbox${Date.now()}`,
+            object: 'event',
+            type: 'checkout.session.completed',
+            data: { object: { id: `cs_sandbox${Date.now()}`, mode: 'subscription', client_reference_id: 'viewer', subscription: `sub_sandbox${Date.now()}` } },
+          });
+          const t = Math.floor(Date.now() / 1000);
+          const signature = createHmac('sha256', stripeSecret).update(`${t}.${payload}`).digest('hex');
+          return handlers.webhook({
+            routeKey: 'POST /api/webhooks/stripe', headers: { 'stripe-signature': `t=${t},v1=${signature}`, 'content-type': 'application/json' }, body: payload,
+          });
+        }
+        return undefined;
+      },
+    };
+
+    const sandbox: Sandbox = {
+      url,
+      minter,
+      signing: { keyPairId, privateKeyPem: keyPair.privateKey, publicKeyPem: keyPair.publicKey },
+      stripeSecret,
+      seeded: {},
+      settle: async () => {
+        while (mediaconvert.running.size > 0) {
+          await Promise.all([...mediaconvert.running]);
+        }
+      },
+      close: async () => {
+        for (const close of closers.reverse()) {
+          await close();
+        }
+      },
+    };
+    if (options.seed ?? true) {
+      sandbox.seeded.publicVideoId = await seedVideo(sandbox, 'Test pattern', 'public');
+      sandbox.seeded.premiumVideoId = await seedVideo(sandbox, 'Premium test pattern', 'premium');
+    }
+    return sandbox;
+  } catch (error) {
+    for (const close of closers.reverse()) {
+      await close();
+    }
+    throw error;
+  }
+}
+
+/** Makes a short test-pattern clip with sound: a generated source for seeding and tests. */
+export async function generateClip(path: string, seconds = 6, size = '640x360'): Promise<void> {
+  await run('ffmpeg', [
+    '-y', '-v', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=25:duration=${seconds}`,
+    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
+    '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', path,
+  ]);
+}
+
+/** Uploads a generated clip as the demo creator, through the API and the issued form, waits until READY, publishes. */
+async function seedVideo(sandbox: Sandbox, title: string, access: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'seed-'));
+  try {
+    const file = join(dir, 'clip.mp4');
+    await generateClip(file);
+    const token = sandbox.minter.token('creator', ['creators']);
+    const api = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${sandbox.url}/api${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      const json = await response.json().catch(() => undefined) as any;
+      if (!response.ok) {
+        throw new Error(`seeding: ${method} ${path} answered ${response.status} ${JSON.stringify(json)}`);
+      }
+      return json;
+    };
+    const video = await api('POST', '/videos', { title, description: 'A generated test pattern with a 440 Hz tone', access });
+    const bytes = readFileSync(file);
+    const upload = await api('POST', `/videos/${video.id}/upload`, { size: bytes.length, contentType: 'video/mp4' });
+    const form = new FormData();
+    for (const [name, value] of Object.entries(upload.fields as Record<string, string>)) {
+      form.append(name, value);
+    }
+    form.append('file', new Blob([bytes], { type: 'video/mp4' }), 'clip.mp4');
+    const stored = await fetch(upload.url, { method: 'POST', body: form });
+    if (stored.status !== 204) {
+      throw new Error(`seeding: the upload answered ${stored.status} ${await stored.text()}`);
+    }
+    for (let i = 0; i < 600; i++) {
+      const state = (await api('GET', `/videos/${video.id}`)).state;
+      if (state === 'READY') {
+        await api('POST', `/videos/${video.id}/publish`);
+        return video.id;
+      }
+      if (state === 'FAILED') {
+        throw new Error(`seeding: the transcode of ${title} failed`);
+      }
+      await new Promise((done) => setTimeout(done, 100));
+    }
+    throw new Error(`seeding: ${title} did not become READY`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
