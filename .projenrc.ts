@@ -114,6 +114,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     's3rver@^3.7.1',
     'dynalite@^4',
     'stripe',
+    'playwright-core',
+    'hls.js',
+    '@cdklabs/cdk-validator-cfnguard',
     'busboy@^1.6.0',
     '@types/busboy',
     // the sandbox and examples run TypeScript directly
@@ -152,13 +155,19 @@ const packageTask = project.tasks.tryFind('package')!;
 packageTask.reset();
 packageTask.spawn(project.tasks.tryFind('package:js')!);
 
-// The main job: until the sandbox serves the platform, synthesize the example app and list what it creates.
+// The main job: the whole platform offline, with the real handlers, on http://localhost:4310.
 const sandbox = project.addTask('sandbox', {
-  description: 'Synthesize the example app built from the constructs and list the resources it creates',
+  description: 'Run the whole platform on this machine with the real handlers (SANDBOX_PORT, default 4310)',
 });
 sandbox.exec(ensureDeps);
 sandbox.spawn(project.bundler.bundleTask);
-sandbox.exec('ts-node --project tsconfig.dev.json examples/describe-app.ts');
+// The AWS SDK warns that Node.js 20 support ends; on this machine that is known, and the sandbox prints one line.
+sandbox.exec('ts-node --project tsconfig.dev.json sandbox/main.ts', { env: { NODE_NO_WARNINGS: '1' } });
+
+const example = project.addTask('example', { description: 'Synthesize the example platform and list the resources it would deploy' });
+example.exec(ensureDeps);
+example.spawn(project.bundler.bundleTask);
+example.exec('ts-node --project tsconfig.dev.json examples/describe-app.ts');
 
 // Benchmarks: ratios against baselines measured in the same run, written to bench/results.json.
 const bench = project.addTask('bench', { description: 'Measure speed and size against their floors' });

@@ -1,6 +1,8 @@
 // The sandbox's player page: everything goes through the platform's one origin.
 const state = { token: undefined, user: undefined, hls: undefined, refresh: undefined };
 const $ = (id) => document.getElementById(id);
+// The API answers the URLs CloudFront serves (https://<domain>/...); on the sandbox the same paths are on this origin.
+const local = (url) => (url ? new URL(url).pathname : '');
 
 async function api(method, path, body) {
   const headers = {};
@@ -31,7 +33,7 @@ async function refreshLists() {
     const li = document.createElement('li');
     li.dataset.id = video.id;
     li.innerHTML = `<img alt=""><span class="title"></span><span class="badge"></span><button>Play</button>`;
-    li.querySelector('img').src = video.posterUrl ?? '';
+    li.querySelector('img').src = local(video.posterUrl);
     li.querySelector('.title').textContent = video.title;
     li.querySelector('.badge').textContent = video.access;
     li.querySelector('button').onclick = () => play(video.id, video.title);
@@ -77,10 +79,10 @@ async function play(videoId, title) {
     if (window.Hls && Hls.isSupported()) {
       state.hls = new Hls();
       state.hls.on(Hls.Events.ERROR, (_e, data) => { if (data.fatal) $('player-message').textContent = `playback error: ${data.details}`; });
-      state.hls.loadSource(session.playlistUrl);
+      state.hls.loadSource(local(session.playlistUrl));
       state.hls.attachMedia(video);
     } else {
-      video.src = session.playlistUrl;
+      video.src = local(session.playlistUrl);
     }
     await video.play().catch(() => undefined);
   } catch (error) {

@@ -55,7 +55,8 @@ export function publicView(video: VideoRecord, mediaBaseUrl: string) {
     title: video.title,
     description: video.description,
     access: video.access,
-    publishedAt: video.publishedAt,
+    // The stored value also sorts the published index (`<time>#<id>`); callers see the time.
+    publishedAt: video.publishedAt?.split('#')[0],
     durationSeconds: video.outputs?.durationSeconds,
     posterUrl: video.outputs?.posterKey ? `${mediaBaseUrl}/${video.outputs.posterKey}` : undefined,
   };
