@@ -354,7 +354,7 @@ async function seedVideo(sandbox: Sandbox, title: string, access: string): Promi
     for (const [name, value] of Object.entries(upload.fields as Record<string, string>)) {
       form.append(name, value);
     }
-    form.append('file', new Blob([bytes], { type: 'video/mp4' }), 'clip.mp4');
+    form.append('file', new Blob([new Uint8Array(bytes)], { type: 'video/mp4' }), 'clip.mp4');
     const stored = await fetch(upload.url, { method: 'POST', body: form });
     if (stored.status !== 204) {
       throw new Error(`seeding: the upload answered ${stored.status} ${await stored.text()}`);

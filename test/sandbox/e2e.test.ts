@@ -35,12 +35,12 @@ afterAll(async () => {
 
 async function signIn(page: Page, user: string): Promise<void> {
   await page.click(`header button[data-user="${user}"]`);
-  await page.waitForFunction((who) => document.getElementById('who')?.textContent === `signed in as ${who}`, user);
+  await page.waitForFunction((who) => (globalThis as any).document.getElementById('who')?.textContent === `signed in as ${who}`, user);
 }
 
 async function playUntil(page: Page, title: string, seconds: number): Promise<void> {
   await page.locator('#catalog li', { hasText: title }).getByRole('button', { name: 'Play' }).click();
-  await page.waitForFunction((s) => (document.getElementById('player') as HTMLVideoElement).currentTime > s, seconds, { timeout: 30_000 });
+  await page.waitForFunction((s) => (globalThis as any).document.getElementById('player').currentTime > s, seconds, { timeout: 30_000 });
 }
 
 test('a creator uploads, the video becomes READY and is published, and a viewer plays it', async () => {
@@ -53,7 +53,7 @@ test('a creator uploads, the video becomes READY and is published, and a viewer 
     await page.fill('#title', 'Browser upload');
     await page.setInputFiles('#file', clip);
     await page.click('#upload');
-    await page.waitForFunction(() => document.getElementById('upload-progress')?.getAttribute('value') === '100' || (document.getElementById('upload-progress') as HTMLProgressElement).value === 100);
+    await page.waitForFunction(() => (globalThis as any).document.getElementById('upload-progress').value === 100);
     const mine = page.locator('#mine li', { hasText: 'Browser upload' });
     await mine.getByRole('button', { name: 'Publish' }).waitFor({ timeout: 60_000 });
     await mine.getByRole('button', { name: 'Publish' }).click();
@@ -100,11 +100,11 @@ test('the premium video plays only after an admin grants the viewer premium', as
     await page.goto(sandbox.url);
     await signIn(page, 'viewer');
     await page.locator('#catalog li', { hasText: 'Premium test pattern' }).getByRole('button', { name: 'Play' }).click();
-    await page.waitForFunction(() => (document.getElementById('player-message')?.textContent ?? '').includes('premium'));
+    await page.waitForFunction(() => ((globalThis as any).document.getElementById('player-message')?.textContent ?? '').includes('premium'));
 
     await signIn(page, 'admin');
     await page.click('#grant');
-    await page.waitForFunction(() => (document.getElementById('admin-status')?.textContent ?? '').startsWith('viewer has premium'));
+    await page.waitForFunction(() => ((globalThis as any).document.getElementById('admin-status')?.textContent ?? '').startsWith('viewer has premium'));
 
     await signIn(page, 'viewer');
     await playUntil(page, 'Premium test pattern', 1);

@@ -64,7 +64,7 @@ function postForm(upload: PostUpload, file: Uint8Array, overrides: Record<string
   for (const [name, value] of Object.entries({ ...upload.fields, ...overrides })) {
     form.append(name, value);
   }
-  form.append('file', new Blob([file], { type: overrides['Content-Type'] ?? upload.contentType }), 'clip.mp4');
+  form.append('file', new Blob([new Uint8Array(file)], { type: overrides['Content-Type'] ?? upload.contentType }), 'clip.mp4');
   return form;
 }
 
