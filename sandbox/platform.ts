@@ -44,6 +44,8 @@ export interface Sandbox {
   readonly stripeSecret: string;
   /** Ids of the seeded videos. */
   readonly seeded: { publicVideoId?: string; premiumVideoId?: string };
+  /** The MediaConvert stand-in, with the jobs it ran. */
+  readonly mediaconvert: MediaConvertStandIn;
   /** Waits until every transcode that was started has finished. */
   settle(): Promise<void>;
   close(): Promise<void>;
@@ -295,6 +297,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       signing: { keyPairId, privateKeyPem: keyPair.privateKey, publicKeyPem: keyPair.publicKey },
       stripeSecret,
       seeded: {},
+      mediaconvert,
       settle: async () => {
         while (mediaconvert.running.size > 0) {
           await Promise.all([...mediaconvert.running]);
@@ -334,44 +337,58 @@ async function seedVideo(sandbox: Sandbox, title: string, access: string): Promi
   try {
     const file = join(dir, 'clip.mp4');
     await generateClip(file);
-    const token = sandbox.minter.token('creator', ['creators']);
-    const api = async (method: string, path: string, body?: unknown) => {
-      const response = await fetch(`${sandbox.url}/api${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-        body: body ? JSON.stringify(body) : undefined,
-      });
-      const json = await response.json().catch(() => undefined) as any;
-      if (!response.ok) {
-        throw new Error(`seeding: ${method} ${path} answered ${response.status} ${JSON.stringify(json)}`);
-      }
-      return json;
-    };
-    const video = await api('POST', '/videos', { title, description: 'A generated test pattern with a 440 Hz tone', access });
-    const bytes = readFileSync(file);
-    const upload = await api('POST', `/videos/${video.id}/upload`, { size: bytes.length, contentType: 'video/mp4' });
-    const form = new FormData();
-    for (const [name, value] of Object.entries(upload.fields as Record<string, string>)) {
-      form.append(name, value);
-    }
-    form.append('file', new Blob([new Uint8Array(bytes)], { type: 'video/mp4' }), 'clip.mp4');
-    const stored = await fetch(upload.url, { method: 'POST', body: form });
-    if (stored.status !== 204) {
-      throw new Error(`seeding: the upload answered ${stored.status} ${await stored.text()}`);
-    }
-    for (let i = 0; i < 600; i++) {
-      const state = (await api('GET', `/videos/${video.id}`)).state;
-      if (state === 'READY') {
-        await api('POST', `/videos/${video.id}/publish`);
-        return video.id;
-      }
-      if (state === 'FAILED') {
-        throw new Error(`seeding: the transcode of ${title} failed`);
-      }
-      await new Promise((done) => setTimeout(done, 100));
-    }
-    throw new Error(`seeding: ${title} did not become READY`);
+    const { videoId } = await uploadAndWait(sandbox, file, title, access);
+    await creatorApi(sandbox)('POST', `/videos/${videoId}/publish`);
+    return videoId;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function creatorApi(sandbox: Sandbox) {
+  const token = sandbox.minter.token('creator', ['creators']);
+  return async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${sandbox.url}/api${path}`, {
+      method, headers: { 'authorization': `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const json = await response.json().catch(() => undefined) as any;
+    if (!response.ok) {
+      throw new Error(`${method} ${path} answered ${response.status} ${JSON.stringify(json)}`);
+    }
+    return json;
+  };
+}
+
+/**
+ * Uploads `file` as the demo creator through the API and the issued form,
+ * then waits until the video is READY. Answers the video id and the
+ * milliseconds from the stored upload to READY.
+ */
+export async function uploadAndWait(sandbox: Sandbox, file: string, title: string, access = 'public'): Promise<{ videoId: string; readyMs: number }> {
+  const api = creatorApi(sandbox);
+  const video = await api('POST', '/videos', { title, description: 'A generated test pattern with a 440 Hz tone', access });
+  const bytes = readFileSync(file);
+  const upload = await api('POST', `/videos/${video.id}/upload`, { size: bytes.length, contentType: 'video/mp4' });
+  const form = new FormData();
+  for (const [name, value] of Object.entries(upload.fields as Record<string, string>)) {
+    form.append(name, value);
+  }
+  form.append('file', new Blob([new Uint8Array(bytes)], { type: 'video/mp4' }), 'clip.mp4');
+  const stored = await fetch(upload.url, { method: 'POST', body: form });
+  if (stored.status !== 204) {
+    throw new Error(`the upload answered ${stored.status} ${await stored.text()}`);
+  }
+  const uploaded = performance.now();
+  for (let i = 0; i < 12_000; i++) {
+    const state = (await api('GET', `/videos/${video.id}`)).state;
+    if (state === 'READY') {
+      return { videoId: video.id, readyMs: performance.now() - uploaded };
+    }
+    if (state === 'FAILED') {
+      throw new Error(`the transcode of ${title} failed`);
+    }
+    await new Promise((done) => setTimeout(done, 10));
+  }
+  throw new Error(`${title} did not become READY`);
 }

@@ -37,6 +37,8 @@ export class MediaConvertStandIn {
   private readonly jobsByToken = new Map<string, { id: string; at: number }>();
   /** Jobs still running, for whoever waits for the sandbox to settle. */
   public readonly running = new Set<Promise<void>>();
+  /** Every job created, with its request as the SDK sent it. */
+  public readonly jobs: Array<{ readonly id: string; readonly request: Record<string, any> }> = [];
 
   constructor(private readonly options: MediaConvertOptions) {}
 
@@ -73,6 +75,7 @@ export class MediaConvertStandIn {
     if (token) {
       this.jobsByToken.set(token, { id, at: Date.now() });
     }
+    this.jobs.push({ id, request });
     const work = this.encode(id, request).finally(() => this.running.delete(work));
     this.running.add(work);
     return { id, status: 'SUBMITTED', role: request.role, settings: request.settings, userMetadata: request.userMetadata };
@@ -97,63 +100,10 @@ export class MediaConvertStandIn {
       const duration = Number(JSON.parse(await run('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', source])).format?.duration ?? 0);
       event('PROGRESSING', { jobProgress: { jobPercentComplete: 0, currentPhase: 'TRANSCODING' } });
 
-      const groups: any[] = settings.outputGroups;
-      const hls = groups.find((g) => g.outputGroupSettings?.type === 'HLS_GROUP_SETTINGS');
-      const files = groups.filter((g) => g.outputGroupSettings?.type === 'FILE_GROUP_SETTINGS');
-      if (!hls || !hls.outputs?.every((o: any) => o.videoDescription?.width && o.videoDescription?.height)) {
-        throw new Error('the sandbox encodes HLS groups with a fixed ladder only');
-      }
-      const withAudio = hls.outputs.some((o: any) => (o.audioDescriptions ?? []).length > 0);
-      const hlsDestination: string = hls.outputGroupSettings.hlsGroupSettings.destination;
-      const segment = Number(hls.outputGroupSettings.hlsGroupSettings.segmentLength ?? 6);
-      const renditions: Rendition[] = hls.outputs.map((o: any) => ({
-        name: `${baseName(hlsDestination)}${o.nameModifier ?? ''}`,
-        width: o.videoDescription.width,
-        height: o.videoDescription.height,
-        maxBitrate: o.videoDescription.codecSettings?.h264Settings?.maxBitrate ?? 2_000_000,
-        gopSeconds: o.videoDescription.codecSettings?.h264Settings?.gopSize ?? 2,
-      }));
-      const posters = files.find((g) => g.outputs?.[0]?.videoDescription?.codecSettings?.codec === 'FRAME_CAPTURE');
-      const download = files.find((g) => g.outputs?.[0]?.containerSettings?.container === 'MP4');
-
-      const hlsDir = join(work, 'hls');
-      mkdirSync(hlsDir);
-      const split = renditions.length + (posters ? 1 : 0) + (download ? 1 : 0);
-      const filters = [`[0:v]split=${split}${Array.from({ length: split }, (_, i) => `[v${i}]`).join('')}`];
-      const args = ['-y', '-v', 'error', '-nostats', '-progress', 'pipe:1', '-i', source];
-      const outputs: string[] = [];
-      renditions.forEach((r, i) => {
-        filters.push(`[v${i}]scale=${r.width}:${r.height},setsar=1[o${i}]`);
-        outputs.push(
-          '-map', `[o${i}]`, ...(withAudio ? ['-map', '0:a:0?', '-c:a', 'aac', '-b:a', '128k', '-ac', '2', '-ar', '48000'] : []),
-          '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-crf', '23',
-          '-maxrate', String(r.maxBitrate), '-bufsize', String(2 * r.maxBitrate), '-pix_fmt', 'yuv420p',
-          '-force_key_frames', `expr:gte(t,n_forced*${r.gopSeconds})`, '-sc_threshold', '0',
-          '-f', 'hls', '-hls_time', String(segment), '-hls_playlist_type', 'vod',
-          '-hls_segment_filename', join(hlsDir, `${r.name}_%05d.ts`), join(hlsDir, `${r.name}.m3u8`),
-        );
-      });
-      let posterDir: string | undefined;
-      if (posters) {
-        const capture = posters.outputs[0].videoDescription;
-        const every = Number(capture.codecSettings.frameCaptureSettings.framerateDenominator ?? 5);
-        const count = Number(capture.codecSettings.frameCaptureSettings.maxCaptures ?? 1);
-        posterDir = join(work, 'posters');
-        mkdirSync(posterDir);
-        filters.push(`[v${renditions.length}]fps=1/${every},scale=${capture.width}:${capture.height}[p]`);
-        outputs.push('-map', '[p]', '-frames:v', String(count), '-start_number', '0', '-q:v', '3',
-          join(posterDir, `${baseName(posters.outputGroupSettings.fileGroupSettings.destination)}.%07d.jpg`));
-      }
-      let downloadFile: string | undefined;
-      if (download) {
-        const video = download.outputs[0].videoDescription;
-        downloadFile = join(work, `${baseName(download.outputGroupSettings.fileGroupSettings.destination)}.mp4`);
-        filters.push(`[v${split - 1}]scale=${video.width}:${video.height},setsar=1[d]`);
-        outputs.push('-map', '[d]', ...(withAudio ? ['-map', '0:a:0?', '-c:a', 'aac', '-b:a', '128k'] : []),
-          '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', downloadFile);
-      }
+      const plan = planEncode(settings, source, work);
+      const { renditions, withAudio, hlsDestination, hlsDir, posters, posterDir, download, downloadFile } = plan;
       let reported = 0;
-      await run('ffmpeg', [...args, '-filter_complex', filters.join(';'), ...outputs], (line) => {
+      await run('ffmpeg', plan.args, (line) => {
         const match = /^out_time_ms=(\d+)/.exec(line);
         const percent = match && duration > 0 ? Math.min(99, Math.floor(Number(match[1]) / 1e4 / duration)) : undefined;
         if (percent !== undefined && percent >= reported + 20) {
@@ -216,6 +166,67 @@ export class MediaConvertStandIn {
     }
     return uploaded;
   }
+}
+
+/** The ffmpeg run that encodes a job's settings (camelCase, as the SDK sends them) from `source` into `work`. */
+export function planEncode(settings: any, source: string, work: string) {
+  const groups: any[] = settings.outputGroups;
+  const hls = groups.find((g) => g.outputGroupSettings?.type === 'HLS_GROUP_SETTINGS');
+  const files = groups.filter((g) => g.outputGroupSettings?.type === 'FILE_GROUP_SETTINGS');
+  if (!hls || !hls.outputs?.every((o: any) => o.videoDescription?.width && o.videoDescription?.height)) {
+    throw new Error('the sandbox encodes HLS groups with a fixed ladder only');
+  }
+  const withAudio = hls.outputs.some((o: any) => (o.audioDescriptions ?? []).length > 0);
+  const hlsDestination: string = hls.outputGroupSettings.hlsGroupSettings.destination;
+  const segment = Number(hls.outputGroupSettings.hlsGroupSettings.segmentLength ?? 6);
+  const renditions: Rendition[] = hls.outputs.map((o: any) => ({
+    name: `${baseName(hlsDestination)}${o.nameModifier ?? ''}`,
+    width: o.videoDescription.width,
+    height: o.videoDescription.height,
+    maxBitrate: o.videoDescription.codecSettings?.h264Settings?.maxBitrate ?? 2_000_000,
+    gopSeconds: o.videoDescription.codecSettings?.h264Settings?.gopSize ?? 2,
+  }));
+  const posters = files.find((g) => g.outputs?.[0]?.videoDescription?.codecSettings?.codec === 'FRAME_CAPTURE');
+  const download = files.find((g) => g.outputs?.[0]?.containerSettings?.container === 'MP4');
+
+  const hlsDir = join(work, 'hls');
+  mkdirSync(hlsDir);
+  const split = renditions.length + (posters ? 1 : 0) + (download ? 1 : 0);
+  const filters = [`[0:v]split=${split}${Array.from({ length: split }, (_, i) => `[v${i}]`).join('')}`];
+  const args = ['-y', '-v', 'error', '-nostats', '-progress', 'pipe:1', '-i', source];
+  const outputs: string[] = [];
+  renditions.forEach((r, i) => {
+    filters.push(`[v${i}]scale=${r.width}:${r.height},setsar=1[o${i}]`);
+    outputs.push(
+      '-map', `[o${i}]`, ...(withAudio ? ['-map', '0:a:0?', '-c:a', 'aac', '-b:a', '128k', '-ac', '2', '-ar', '48000'] : []),
+      '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-crf', '23',
+      '-maxrate', String(r.maxBitrate), '-bufsize', String(2 * r.maxBitrate), '-pix_fmt', 'yuv420p',
+      '-force_key_frames', `expr:gte(t,n_forced*${r.gopSeconds})`, '-sc_threshold', '0',
+      '-f', 'hls', '-hls_time', String(segment), '-hls_playlist_type', 'vod',
+      '-hls_segment_filename', join(hlsDir, `${r.name}_%05d.ts`), join(hlsDir, `${r.name}.m3u8`),
+    );
+  });
+  let posterDir: string | undefined;
+  if (posters) {
+    const capture = posters.outputs[0].videoDescription;
+    const every = Number(capture.codecSettings.frameCaptureSettings.framerateDenominator ?? 5);
+    const count = Number(capture.codecSettings.frameCaptureSettings.maxCaptures ?? 1);
+    posterDir = join(work, 'posters');
+    mkdirSync(posterDir);
+    filters.push(`[v${renditions.length}]fps=1/${every},scale=${capture.width}:${capture.height}[p]`);
+    outputs.push('-map', '[p]', '-frames:v', String(count), '-start_number', '0', '-q:v', '3',
+      join(posterDir, `${baseName(posters.outputGroupSettings.fileGroupSettings.destination)}.%07d.jpg`));
+  }
+  let downloadFile: string | undefined;
+  if (download) {
+    const video = download.outputs[0].videoDescription;
+    downloadFile = join(work, `${baseName(download.outputGroupSettings.fileGroupSettings.destination)}.mp4`);
+    filters.push(`[v${split - 1}]scale=${video.width}:${video.height},setsar=1[d]`);
+    outputs.push('-map', '[d]', ...(withAudio ? ['-map', '0:a:0?', '-c:a', 'aac', '-b:a', '128k'] : []),
+      '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', downloadFile);
+  }
+  args.push('-filter_complex', filters.join(';'), ...outputs);
+  return { args, renditions, withAudio, hlsDestination, hlsDir, posters, posterDir, download, downloadFile };
 }
 
 function rotation(stream: any): number | undefined {
