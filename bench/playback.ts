@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { compareAsync } from './measure';
 import { MediaSigner } from '../src/delivery/media-signer';
@@ -8,6 +8,7 @@ import { Authenticator } from '../src/entitlement/auth';
 import { Catalog } from '../src/entitlement/catalog';
 import { EntitlementStore } from '../src/entitlement/entitlements';
 import { handleApiRequest } from '../src/entitlement/routes';
+import { Documents } from '../src/internal/documents';
 import { startIdentity } from '../test/entitlement/identity';
 
 /**
@@ -20,12 +21,12 @@ export async function playbackBenchmark() {
   const identity = await startIdentity();
   try {
     const client = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
-    const documents = DynamoDBDocumentClient.from(client);
-    const dynamo = mockClient(documents);
+    const documents = new Documents(client);
+    const dynamo = mockClient(client);
     const video = { videoId: 'video-1', creatorId: 'creator', title: 't', description: '', access: 'premium', state: 'PUBLISHED', createdAt: 'x', updatedAt: 'x' };
     const entitlement = { userId: 'viewer', entitlementId: 'premium', expiresAt: '2999-01-01T00:00:00.000Z', grantedAt: 'x', grantedBy: 'admin:a' };
-    dynamo.on(GetCommand, { TableName: 'catalog' }).resolves({ Item: video });
-    dynamo.on(GetCommand, { TableName: 'entitlements' }).resolves({ Item: entitlement });
+    dynamo.on(GetItemCommand, { TableName: 'catalog' }).resolves({ Item: marshall(video) });
+    dynamo.on(GetItemCommand, { TableName: 'entitlements' }).resolves({ Item: marshall(entitlement) });
 
     const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
     const signer = Promise.resolve(new MediaSigner(signingKey.privateKey, 'KBENCH'));

@@ -1,6 +1,6 @@
 import { AddressInfo } from 'node:net';
 import { CreateTableCommand, CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Documents } from '../src/internal/documents';
 
 // dynalite ships no type declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -8,7 +8,7 @@ const dynalite = require('dynalite');
 
 export interface LocalDynamoDB {
   readonly client: DynamoDBClient;
-  readonly documents: DynamoDBDocumentClient;
+  readonly documents: Documents;
   createTable(name: string, partitionKey: string, sortKey?: string): Promise<void>;
   /** A table with indexes: every key attribute is a string. */
   createTableWithIndexes(name: string, keys: [string, string?], indexes: Record<string, [string, string?]>): Promise<void>;
@@ -25,7 +25,7 @@ export async function startLocalDynamoDB(): Promise<LocalDynamoDB> {
   });
   return {
     client,
-    documents: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+    documents: new Documents(client),
     async createTable(name, partitionKey, sortKey) {
       await client.send(new CreateTableCommand({
         TableName: name,

@@ -1,9 +1,9 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { AccessMode, UploadRecord, VideoRecord, VideoState } from './catalog-model';
 import { ApiError } from './http';
 import { CATALOG_INDEXES, PUBLISHED_LISTING } from './schema';
 import { statusOrder, TranscodeStatusDetail } from '../contracts/transcode-status';
+import { Documents } from '../internal/documents';
 
 /** A page of videos and the cursor of the next one. */
 export interface Page<T> {
@@ -22,15 +22,15 @@ function conditionFailed(error: unknown): boolean {
  * nothing.
  */
 export class Catalog {
-  constructor(private readonly documents: DynamoDBDocumentClient, private readonly tableName: string) {}
+  constructor(private readonly documents: Documents, private readonly tableName: string) {}
 
   public async get(videoId: string): Promise<VideoRecord | undefined> {
-    const answer = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { videoId }, ConsistentRead: true }));
+    const answer = await this.documents.get({ TableName: this.tableName, Key: { videoId }, ConsistentRead: true });
     return answer.Item as VideoRecord | undefined;
   }
 
   public async create(video: VideoRecord): Promise<void> {
-    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: video, ConditionExpression: 'attribute_not_exists(videoId)' }));
+    await this.documents.put({ TableName: this.tableName, Item: video, ConditionExpression: 'attribute_not_exists(videoId)' });
   }
 
   /**
@@ -69,7 +69,7 @@ export class Catalog {
       return `#r${i}`;
     });
     try {
-      const answer = await this.documents.send(new UpdateCommand({
+      const answer = await this.documents.update({
         TableName: this.tableName,
         Key: { videoId },
         UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
@@ -77,7 +77,7 @@ export class Catalog {
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
         ReturnValues: 'ALL_NEW',
-      }));
+      });
       return answer.Attributes as VideoRecord;
     } catch (error) {
       if (conditionFailed(error)) {
@@ -130,14 +130,14 @@ export class Catalog {
       return `#s${i} = :s${i}`;
     });
     try {
-      await this.documents.send(new UpdateCommand({
+      await this.documents.update({
         TableName: this.tableName,
         Key: { videoId: status.videoId },
         UpdateExpression: `SET ${sets.join(', ')}${status.failure ? '' : ' REMOVE failure'}`,
         ConditionExpression: 'currentUploadId = :upload AND #state IN (:u, :p, :f) AND (attribute_not_exists(transcodeOrder) OR transcodeOrder < :order)',
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
-      }));
+      });
       return true;
     } catch (error) {
       if (conditionFailed(error)) {
@@ -168,16 +168,16 @@ export class Catalog {
   }
 
   private async page(
-    query: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName' | 'Limit' | 'ExclusiveStartKey' | 'ScanIndexForward'>,
+    query: Omit<Parameters<Documents['query']>[0], 'TableName' | 'Limit' | 'ExclusiveStartKey' | 'ScanIndexForward'>,
     keyFields: string[], limit: number, cursor: string | undefined,
   ): Promise<Page<VideoRecord>> {
-    const answer = await this.documents.send(new QueryCommand({
+    const answer = await this.documents.query({
       ...query,
       TableName: this.tableName,
       Limit: limit,
       ScanIndexForward: false,
       ExclusiveStartKey: cursor === undefined ? undefined : decodeCursor(cursor, keyFields),
-    }));
+    });
     return {
       items: (answer.Items ?? []) as VideoRecord[],
       cursor: answer.LastEvaluatedKey ? encodeCursor(answer.LastEvaluatedKey) : undefined,

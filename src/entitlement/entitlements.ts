@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { AccessMode } from './catalog-model';
 import { ENTITLEMENT_INDEXES } from './schema';
+import { Documents } from '../internal/documents';
 
 
 /** `premium`, or `video#<id>` for one purchased video. */
@@ -26,26 +26,26 @@ export interface Entitlement {
  * DynamoDB, which also records the Stripe events already handled.
  */
 export class EntitlementStore {
-  constructor(private readonly documents: DynamoDBDocumentClient, private readonly tableName: string) {}
+  constructor(private readonly documents: Documents, private readonly tableName: string) {}
 
   /** Grants (or replaces) an entitlement; the same grant twice is the same state. */
   public async grant(entitlement: Entitlement): Promise<void> {
-    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: entitlement }));
+    await this.documents.put({ TableName: this.tableName, Item: entitlement });
   }
 
   /** Revokes an entitlement; revoking one that is gone answers the same. */
   public async revoke(userId: string, entitlementId: EntitlementId): Promise<void> {
-    await this.documents.send(new DeleteCommand({ TableName: this.tableName, Key: { userId, entitlementId } }));
+    await this.documents.delete({ TableName: this.tableName, Key: { userId, entitlementId } });
   }
 
   /** Revokes whatever a Stripe subscription or payment granted; answers how many. */
   public async revokeByPaymentRef(paymentRef: string): Promise<number> {
-    const answer = await this.documents.send(new QueryCommand({
+    const answer = await this.documents.query({
       TableName: this.tableName,
       IndexName: ENTITLEMENT_INDEXES.byPaymentRef,
       KeyConditionExpression: 'paymentRef = :ref',
       ExpressionAttributeValues: { ':ref': paymentRef },
-    }));
+    });
     for (const item of answer.Items ?? []) {
       await this.revoke(item.userId, item.entitlementId);
     }
@@ -53,9 +53,9 @@ export class EntitlementStore {
   }
 
   public async list(userId: string): Promise<Entitlement[]> {
-    const answer = await this.documents.send(new QueryCommand({
+    const answer = await this.documents.query({
       TableName: this.tableName, KeyConditionExpression: 'userId = :user', ExpressionAttributeValues: { ':user': userId },
-    }));
+    });
     return (answer.Items ?? []) as Entitlement[];
   }
 
@@ -66,7 +66,7 @@ export class EntitlementStore {
     }
     const ids = access === 'premium' ? [PREMIUM, videoEntitlement(videoId)] : [videoEntitlement(videoId)];
     for (const entitlementId of ids) {
-      const answer = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { userId, entitlementId } }));
+      const answer = await this.documents.get({ TableName: this.tableName, Key: { userId, entitlementId } });
       const expiresAt = answer.Item?.expiresAt as string | undefined;
       if (answer.Item && (expiresAt === undefined || Date.parse(expiresAt) > now.getTime())) {
         return true;
@@ -82,13 +82,13 @@ export class EntitlementStore {
    */
   public async claimEvent(eventId: string, now: Date): Promise<boolean> {
     try {
-      await this.documents.send(new PutCommand({
+      await this.documents.put({
         TableName: this.tableName,
         Item: { userId: `stripe-event#${eventId}`, entitlementId: 'event', status: 'processing', claimedAt: now.toISOString(), ttl: Math.floor(now.getTime() / 1000) + 90 * 86400 },
         ConditionExpression: 'attribute_not_exists(userId) OR #status = :processing',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':processing': 'processing' },
-      }));
+      });
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException') {
@@ -99,12 +99,12 @@ export class EntitlementStore {
   }
 
   public async finishEvent(eventId: string): Promise<void> {
-    await this.documents.send(new UpdateCommand({
+    await this.documents.update({
       TableName: this.tableName,
       Key: { userId: `stripe-event#${eventId}`, entitlementId: 'event' },
       UpdateExpression: 'SET #status = :done',
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: { ':done': 'done' },
-    }));
+    });
   }
 }

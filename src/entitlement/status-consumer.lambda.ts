@@ -1,11 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { API_ENV, requiredEnv } from './api-environment';
 import { Catalog } from './catalog';
 import { consumeTranscodeStatus } from './status-consumer';
 import { TranscodeStatusDetail } from '../contracts/transcode-status';
+import { Documents } from '../internal/documents';
 
-const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+const documents = new Documents(new DynamoDBClient({}));
 const catalog = new Catalog(documents, requiredEnv(process.env, API_ENV.catalogTable));
 
 /** Invoked by the rule for the pipeline's transcode status events. */

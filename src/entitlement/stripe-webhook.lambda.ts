@@ -1,13 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { API_ENV, requiredEnv } from './api-environment';
 import { EntitlementStore } from './entitlements';
 import { HttpEvent, HttpResult } from './http';
 import { handleStripeWebhook } from './stripe-webhook';
+import { Documents } from '../internal/documents';
 
-const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+const documents = new Documents(new DynamoDBClient({}));
 const secrets = new SecretsManagerClient({});
 const secretArn = requiredEnv(process.env, API_ENV.stripeSecret);
 const entitlements = new EntitlementStore(documents, requiredEnv(process.env, API_ENV.entitlementsTable));

@@ -1,9 +1,9 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutEventsCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   TRANSCODE_DETAIL_TYPES, TRANSCODE_EVENT_SOURCE, TranscodeStatusDetail, TranscodeState,
 } from '../contracts/transcode-status';
+import { Documents } from '../internal/documents';
 
 /**
  * The pipeline's record of each upload's transcode, one item per
@@ -30,7 +30,7 @@ export interface JobRecord {
 }
 
 export interface JobStoreDependencies {
-  readonly documents: DynamoDBDocumentClient;
+  readonly documents: Documents;
   readonly tableName: string;
   readonly events: EventBridgeClient;
   /** @default the account's default event bus */
@@ -44,7 +44,7 @@ function isConditionFailure(error: unknown): boolean {
 }
 
 export async function getJob(deps: JobStoreDependencies, videoId: string, uploadId: string): Promise<JobRecord | undefined> {
-  const answer = await deps.documents.send(new GetCommand({ TableName: deps.tableName, Key: { videoId, uploadId }, ConsistentRead: true }));
+  const answer = await deps.documents.get({ TableName: deps.tableName, Key: { videoId, uploadId }, ConsistentRead: true });
   return answer.Item as JobRecord | undefined;
 }
 
@@ -74,9 +74,9 @@ export async function claimSubmission(
     claimedAt: now.getTime(),
   };
   try {
-    await deps.documents.send(new PutCommand({
+    await deps.documents.put({
       TableName: deps.tableName, Item: record, ConditionExpression: 'attribute_not_exists(videoId)',
-    }));
+    });
     return record;
   } catch (error) {
     if (!isConditionFailure(error)) {
@@ -84,7 +84,7 @@ export async function claimSubmission(
     }
   }
   try {
-    const answer = await deps.documents.send(new UpdateCommand({
+    const answer = await deps.documents.update({
       TableName: deps.tableName,
       Key: { videoId: key.videoId, uploadId: key.uploadId },
       UpdateExpression: 'SET claimedAt = :now',
@@ -92,7 +92,7 @@ export async function claimSubmission(
       ExpressionAttributeNames: { '#state': 'state' },
       ExpressionAttributeValues: { ':now': now.getTime(), ':submitting': 'SUBMITTING', ':expired': now.getTime() - CLAIM_LEASE_MS },
       ReturnValues: 'ALL_NEW',
-    }));
+    });
     return answer.Attributes as JobRecord;
   } catch (error) {
     if (isConditionFailure(error)) {
@@ -108,7 +108,7 @@ export async function claimSubmission(
  */
 export async function claimRetry(deps: JobStoreDependencies, videoId: string, uploadId: string, now: Date): Promise<JobRecord | undefined> {
   try {
-    const answer = await deps.documents.send(new UpdateCommand({
+    const answer = await deps.documents.update({
       TableName: deps.tableName,
       Key: { videoId, uploadId },
       UpdateExpression: 'SET #state = :submitting, progressPercent = :zero, attempt = attempt + :one, updatedAt = :now, claimedAt = :claimed ' +
@@ -119,7 +119,7 @@ export async function claimRetry(deps: JobStoreDependencies, videoId: string, up
         ':submitting': 'SUBMITTING', ':zero': 0, ':one': 1, ':now': now.toISOString(), ':claimed': now.getTime(), ':error': 'ERROR',
       },
       ReturnValues: 'ALL_NEW',
-    }));
+    });
     return answer.Attributes as JobRecord;
   } catch (error) {
     if (isConditionFailure(error)) {
@@ -132,13 +132,13 @@ export async function claimRetry(deps: JobStoreDependencies, videoId: string, up
 /** Records the MediaConvert job of an attempt, unless a status event already did. */
 export async function recordJobId(deps: JobStoreDependencies, record: JobRecord, jobId: string): Promise<void> {
   try {
-    await deps.documents.send(new UpdateCommand({
+    await deps.documents.update({
       TableName: deps.tableName,
       Key: { videoId: record.videoId, uploadId: record.uploadId },
       UpdateExpression: 'SET jobId = :job',
       ConditionExpression: 'attempt = :attempt AND attribute_not_exists(jobId)',
       ExpressionAttributeValues: { ':job': jobId, ':attempt': record.attempt },
-    }));
+    });
   } catch (error) {
     if (!isConditionFailure(error)) {
       throw error;
@@ -183,14 +183,14 @@ export async function applyStatus(deps: JobStoreDependencies, detail: TranscodeS
   }
   let accepted = true;
   try {
-    await deps.documents.send(new UpdateCommand({
+    await deps.documents.update({
       TableName: deps.tableName,
       Key: { videoId: detail.videoId, uploadId: detail.uploadId },
       UpdateExpression: update,
       ConditionExpression: condition,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
-    }));
+    });
   } catch (error) {
     if (!isConditionFailure(error)) {
       throw error;
@@ -226,13 +226,13 @@ async function publish(deps: JobStoreDependencies, detail: TranscodeStatusDetail
 
 async function clearOutbox(deps: JobStoreDependencies, videoId: string, uploadId: string, outbox: string): Promise<void> {
   try {
-    await deps.documents.send(new UpdateCommand({
+    await deps.documents.update({
       TableName: deps.tableName,
       Key: { videoId, uploadId },
       UpdateExpression: 'REMOVE outbox',
       ConditionExpression: 'outbox = :outbox',
       ExpressionAttributeValues: { ':outbox': outbox },
-    }));
+    });
   } catch (error) {
     if (!isConditionFailure(error)) {
       throw error;

@@ -2,10 +2,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { JobStoreDependencies } from './job-store';
 import { PipelineSettings } from './submit-job';
 import { TRANSCODE_ENV, TRANSCODE_METRICS } from './transcode-metrics';
+import { Documents } from '../internal/documents';
 
 /** What both transcode handlers build once per container from their environment. */
 export interface TranscodeRuntime {
@@ -32,7 +32,7 @@ export function transcodeRuntime(env: Record<string, string | undefined>): Trans
   return {
     settings,
     store: {
-      documents: DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
+      documents: new Documents(new DynamoDBClient({})),
       tableName: read(TRANSCODE_ENV.table),
       events: new EventBridgeClient({}),
       eventBusName: env[TRANSCODE_ENV.eventBus] || undefined,

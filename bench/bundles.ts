@@ -1,0 +1,76 @@
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { median } from './measure';
+import { HlsLadder } from '../src/transcode/hls-ladder';
+
+const root = resolve(__dirname, '..');
+
+/** What each handler reads at start-up; nothing here is reached over the network while loading. */
+const HANDLER_ENV: Record<string, string> = {
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'a',
+  AWS_SECRET_ACCESS_KEY: 'b',
+  UPLOAD_BUCKET: 'sources',
+  UPLOAD_MAX_BYTES: '1073741824',
+  UPLOAD_MULTIPART_THRESHOLD_BYTES: '104857600',
+  UPLOAD_PART_BYTES: '16777216',
+  UPLOAD_CONTENT_TYPES: 'video/*',
+  UPLOAD_URL_EXPIRY_SECONDS: '900',
+  PIPELINE_SETTINGS: JSON.stringify({
+    pipelineId: 'P',
+    roleArn: 'arn:aws:iam::1:role/r',
+    sourceBucket: 's',
+    outputBucket: 'o',
+    plan: { ladder: HlsLadder.standard()._toSpec(), segmentSeconds: 6, qualityTuning: 'SINGLE_PASS_HQ', download: false, overrides: [] },
+    acceleration: 'DISABLED',
+    priority: 0,
+  }),
+  JOBS_TABLE: 'jobs',
+  STATUS_EVENT_BUS: 'default',
+  CATALOG_TABLE: 'catalog',
+  ENTITLEMENTS_TABLE: 'entitlements',
+  JWT_ISSUER: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_x',
+  JWT_CLIENT_ID: 'c',
+  UPLOAD_ISSUER_FUNCTION: 'f',
+  TRANSCODE_SUBMIT_FUNCTION: 'f',
+  MEDIA_DOMAIN: 'd.cloudfront.net',
+  PLAYBACK_SESSION_SECONDS: '300',
+  METRICS_SCOPE: 's',
+  MEDIA_KEY_PAIR_ID: 'K',
+  MEDIA_SIGNING_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:1:secret:k',
+  STRIPE_WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:1:secret:s',
+  NODE_NO_WARNINGS: '1',
+};
+
+function coldStart(script: string): number {
+  const started = performance.now();
+  const result = spawnSync(process.execPath, ['-e', script], { cwd: root, env: { ...process.env, ...HANDLER_ENV }, stdio: 'ignore' });
+  if (result.status !== 0) {
+    throw new Error(`a cold start failed: ${script}`);
+  }
+  return performance.now() - started;
+}
+
+/**
+ * Every bundled handler: its size, and its cold load (a fresh Node.js process
+ * that loads the bundle and runs its start-up) against a fresh process that
+ * loads nothing; medians of 7 alternating runs.
+ */
+export function bundleBenchmarks() {
+  const bundles = readdirSync(join(root, 'assets')).flatMap((group) =>
+    readdirSync(join(root, 'assets', group)).map((name) => ({ name: `${group}/${name.replace(/\.lambda$/, '')}`, path: join(root, 'assets', group, name, 'index.js') })));
+  return bundles.map((bundle) => {
+    const loads: number[] = [];
+    const empties: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      empties.push(coldStart(''));
+      loads.push(coldStart(`require(${JSON.stringify(bundle.path)})`));
+    }
+    const sizeKb = statSync(bundle.path).size / 1024;
+    const load = median(loads);
+    const empty = median(empties);
+    return { name: bundle.name, sizeKb, loadMs: load, emptyMs: empty, ratio: load / empty };
+  });
+}
