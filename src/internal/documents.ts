@@ -28,10 +28,14 @@ export class Documents {
   }
 
   public async put(input: { TableName: string; Item: object } & Expressions): Promise<void> {
-    await this.client.send(new PutItemCommand({ ...input, Item: item(input.Item), ExpressionAttributeValues: values(input.ExpressionAttributeValues) }));
+    await this.client.send(new PutItemCommand({
+      ...input, Item: item(input.Item), ExpressionAttributeValues: values(input.ExpressionAttributeValues),
+    }));
   }
 
-  public async update(input: { TableName: string; Key: Values; UpdateExpression: string; ReturnValues?: ReturnValue } & Expressions): Promise<{ Attributes?: Item }> {
+  public async update(
+    input: { TableName: string; Key: Values; UpdateExpression: string; ReturnValues?: ReturnValue } & Expressions,
+  ): Promise<{ Attributes?: Item }> {
     const answer = await this.client.send(new UpdateItemCommand({
       ...input, Key: item(input.Key), ExpressionAttributeValues: values(input.ExpressionAttributeValues),
     }));
