@@ -37,6 +37,8 @@ export class MediaConvertStandIn {
   private readonly jobsByToken = new Map<string, { id: string; at: number }>();
   /** Jobs still running, for whoever waits for the sandbox to settle. */
   public readonly running = new Set<Promise<void>>();
+  /** Sources already fetched for a probe, reused by the job that follows it. */
+  private readonly fetched = new Map<string, { dir: string; file: string }>();
   /** Every job created, with its request as the SDK sent it. */
   public readonly jobs: Array<{ readonly id: string; readonly request: Record<string, any> }> = [];
 
@@ -48,6 +50,8 @@ export class MediaConvertStandIn {
       const work = mkdtempSync(join(tmpdir(), 'probe-'));
       try {
         const file = await this.download(fileUrl, work);
+        this.forget(fileUrl);
+        this.fetched.set(fileUrl, { dir: work, file });
         const info = JSON.parse(await run('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file]));
         probeResults.push({
           container: {
@@ -57,8 +61,9 @@ export class MediaConvertStandIn {
               : { trackType: 'audio', audioProperties: { channels: s.channels, sampleRate: Number(s.sample_rate) } }),
           },
         });
-      } finally {
+      } catch (error) {
         rmSync(work, { recursive: true, force: true });
+        throw error;
       }
     }
     return { probeResults };
@@ -96,7 +101,8 @@ export class MediaConvertStandIn {
       await new Promise((resolve) => setTimeout(resolve, 50));
       event('SUBMITTED');
       const settings = request.settings;
-      const source = await this.download(settings.inputs[0].fileInput, work);
+      const fileUrl: string = settings.inputs[0].fileInput;
+      const source = this.fetched.get(fileUrl)?.file ?? await this.download(fileUrl, work);
       const duration = Number(JSON.parse(await run('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', source])).format?.duration ?? 0);
       event('PROGRESSING', { jobProgress: { jobPercentComplete: 0, currentPhase: 'TRANSCODING' } });
 
@@ -141,6 +147,15 @@ export class MediaConvertStandIn {
       event('ERROR', { errorCode: 1999, errorMessage: String((error as Error).message).slice(0, 500) });
     } finally {
       rmSync(work, { recursive: true, force: true });
+      this.forget(request.settings?.inputs?.[0]?.fileInput);
+    }
+  }
+
+  private forget(fileUrl: string | undefined): void {
+    const cached = fileUrl ? this.fetched.get(fileUrl) : undefined;
+    if (cached) {
+      rmSync(cached.dir, { recursive: true, force: true });
+      this.fetched.delete(fileUrl!);
     }
   }
 
@@ -158,13 +173,14 @@ export class MediaConvertStandIn {
 
   private async uploadFiles(paths: string[], s3Folder: string): Promise<string[]> {
     const { bucket, key: prefix } = parseS3Url(s3Folder);
-    const uploaded: string[] = [];
-    for (const path of paths) {
-      const name = path.split('/').pop()!;
-      await this.options.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}${name}`, Body: readFileSync(path), ContentType: contentType(name) }));
-      uploaded.push(`s3://${bucket}/${prefix}${name}`);
+    // Eight at a time, as MediaConvert writes its outputs in parallel.
+    const names = paths.map((path) => path.split('/').pop()!);
+    for (let i = 0; i < paths.length; i += 8) {
+      await Promise.all(paths.slice(i, i + 8).map((path, j) => this.options.s3.send(new PutObjectCommand({
+        Bucket: bucket, Key: `${prefix}${names[i + j]}`, Body: readFileSync(path), ContentType: contentType(names[i + j]),
+      }))));
     }
-    return uploaded;
+    return names.map((name) => `s3://${bucket}/${prefix}${name}`);
   }
 }
 
