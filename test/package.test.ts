@@ -51,3 +51,27 @@ describe('construct code', () => {
     expect(offending).toEqual([]);
   });
 });
+
+describe('API.md', () => {
+  const api = readFileSync(join(root, 'API.md'), 'utf8');
+  const index = readFileSync(join(root, 'src/index.ts'), 'utf8');
+  const modules = [...index.matchAll(/export \* from '([^']+)'/g)].map((m) => join(root, 'src', `${m[1]}.ts`));
+
+  /** Each exported class, interface and enum of the public modules, with the public properties it declares. */
+  const declarations = modules.flatMap((file) =>
+    readFileSync(file, 'utf8').split(/^(?=(?:export )?(?:abstract )?(?:class|interface|enum|function|const|type) )/m)
+      .map((chunk) => ({ chunk, head: chunk.match(/^export (?:abstract )?(class|interface|enum) (\w+)/) }))
+      .filter(({ head }) => head)
+      .map(({ chunk, head }) => ({
+        name: head![2],
+        properties: head![1] === 'enum' ? [] : [...chunk.matchAll(/^ {2}(?:public )?readonly (\w+)\??:/gm)].map((m) => m[1]),
+      })));
+
+  test('describes every exported type and each of its public properties, as generated from the current source', () => {
+    expect(declarations.length).toBeGreaterThan(10);
+    const missing = declarations.flatMap(({ name, properties }) => [
+      `cdk-secure-vod.${name}`, ...properties.map((property) => `cdk-secure-vod.${name}.property.${property}`),
+    ]).filter((id) => !api.includes(`id="${id}"`));
+    expect(missing).toEqual([]);
+  });
+});

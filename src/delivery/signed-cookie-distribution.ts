@@ -163,6 +163,9 @@ export class SignedCookieDistribution extends Construct {
   /** The function that generates keys; set only when a key is generated. */
   public readonly keyGeneratorFunction?: lambda.IFunction;
 
+  /** The key generator's log group; set only when a key is generated. */
+  public readonly keyGeneratorLogGroup?: logs.ILogGroup;
+
   /** The environment a signing function needs, as `bindSigner` sets it. */
   public readonly signerEnvironment: { [name: string]: string };
 
@@ -202,9 +205,10 @@ export class SignedCookieDistribution extends Construct {
     });
     this.logBucket = props.logBucket ?? this.createLogBucket();
 
-    let generator: lambda.IFunction | undefined;
+    let generator: lambda.Function | undefined;
     const bound: BoundSigningKey[] = keys.map((key) => key._bind(this, () => (generator ??= this.createKeyGenerator())));
     this.keyGeneratorFunction = generator;
+    this.keyGeneratorLogGroup = generator?.logGroup;
     this.publicKeys = bound.map((key) => key.publicKey);
     this.keyPairId = bound[0].publicKey.publicKeyId;
     this.signingKeySecret = bound[0].privateKeySecret;
@@ -360,7 +364,7 @@ export class SignedCookieDistribution extends Construct {
     return bucket;
   }
 
-  private createKeyGenerator(): lambda.IFunction {
+  private createKeyGenerator(): lambda.Function {
     const { functionOptions } = handlerBasics(this, 'KeyGenerator', {
       description: 'Generates a CloudFront signing key pair once; the private key goes only to Secrets Manager',
       logRetention: logs.RetentionDays.ONE_YEAR,

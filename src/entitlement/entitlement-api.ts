@@ -159,6 +159,12 @@ export class EntitlementApi extends Construct {
   /** The HTTP API. */
   public readonly httpApi: apigwv2.HttpApi;
 
+  /** The API's `$default` stage: throttling and access logs. */
+  public readonly stage: apigwv2.IHttpStage;
+
+  /** The stage's access logs, one JSON line per request. */
+  public readonly accessLogGroup: logs.ILogGroup;
+
   /** The base URL of the routes (`<endpoint>/api`). */
   public readonly apiUrl: string;
 
@@ -182,6 +188,18 @@ export class EntitlementApi extends Construct {
 
   /** The function applying transcode status to the catalog. */
   public readonly statusFunction: lambda.IFunction;
+
+  /** The API function's log group. */
+  public readonly apiLogGroup: logs.ILogGroup;
+
+  /** The webhook function's log group. */
+  public readonly webhookLogGroup: logs.ILogGroup;
+
+  /** The status function's log group. */
+  public readonly statusLogGroup: logs.ILogGroup;
+
+  /** The rule that sends the pipeline's transcode status events to the status function. */
+  public readonly statusRule: events.IRule;
 
   /** The secret holding Stripe's webhook signing secret. */
   public readonly stripeWebhookSecret: secretsmanager.ISecret;
@@ -315,6 +333,7 @@ export class EntitlementApi extends Construct {
       },
     });
     this.apiFunction = apiFunction;
+    this.apiLogGroup = api.logGroup;
     tableAccess(apiFunction, catalog, ['GetItem', 'PutItem', 'UpdateItem', 'Query'], Object.values(CATALOG_INDEXES));
     tableAccess(apiFunction, entitlements, ['GetItem', 'PutItem', 'DeleteItem', 'Query'], []);
     this.uploads.grantIssueUploads(apiFunction);
@@ -335,6 +354,7 @@ export class EntitlementApi extends Construct {
       },
     });
     this.webhookFunction = webhookFunction;
+    this.webhookLogGroup = webhook.logGroup;
     tableAccess(webhookFunction, entitlements, ['PutItem', 'UpdateItem', 'DeleteItem', 'Query'], Object.values(ENTITLEMENT_INDEXES));
     this.stripeWebhookSecret.grantRead(webhookFunction);
     Validations.of(webhookFunction).acknowledge({
@@ -361,12 +381,13 @@ export class EntitlementApi extends Construct {
       retryAttempts: 2,
     });
     this.statusFunction = statusFunction;
+    this.statusLogGroup = consumer.logGroup;
     tableAccess(statusFunction, catalog, ['UpdateItem'], []);
     Validations.of(statusFunction).acknowledge({
       id: 'Serverless-LambdaDLQ',
       reason: 'Failed asynchronous invocations go to an on-failure destination, the API\'s dead-letter queue, which keeps the event and the error together.',
     });
-    new events.Rule(this, 'TranscodeStatus', {
+    this.statusRule = new events.Rule(this, 'TranscodeStatus', {
       description: 'The pipeline\'s transcode status moves videos through their life',
       eventBus: this.pipeline.eventBus,
       eventPattern: { source: [TRANSCODE_EVENT_SOURCE], detail: { pipelineId: [this.pipeline.pipelineId] } },
@@ -374,11 +395,12 @@ export class EntitlementApi extends Construct {
     });
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention });
+    this.accessLogGroup = accessLogs;
     this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
       description: 'Video platform API: catalog, uploads, playback sessions, entitlements',
       createDefaultStage: false,
     });
-    new apigwv2.HttpStage(this, 'Stage', {
+    this.stage = new apigwv2.HttpStage(this, 'Stage', {
       httpApi: this.httpApi,
       stageName: '$default',
       autoDeploy: true,

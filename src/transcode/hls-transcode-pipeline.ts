@@ -200,6 +200,18 @@ export class HlsTranscodePipeline extends Construct {
   /** The handler that turns job events into status. */
   public readonly statusFunction: lambda.IFunction;
 
+  /** The submit handler's log group. */
+  public readonly submitLogGroup: logs.ILogGroup;
+
+  /** The status handler's log group. */
+  public readonly statusLogGroup: logs.ILogGroup;
+
+  /** The rule that sends each new source under `uploads/` to the submit handler. */
+  public readonly sourceCreatedRule: events.IRule;
+
+  /** The rule that sends this pipeline's MediaConvert job events to the status handler. */
+  public readonly jobStateRule: events.IRule;
+
   /** One record per upload: its state, progress, job, outputs or failure. Keys `videoId`, `uploadId`. */
   public readonly jobsTable: dynamodb.ITable;
 
@@ -346,6 +358,7 @@ export class HlsTranscodePipeline extends Construct {
     const submit = new SubmitJobFunction(this, 'SubmitFunction', common('Submit', 'Probes each new source and submits its MediaConvert job',
       'MediaConvert\'s Probe has no resource-level permissions.'));
     this.submitFunction = submit;
+    this.submitLogGroup = submit.logGroup;
     submit.addToRolePolicy(new iam.PolicyStatement({ actions: ['mediaconvert:CreateJob'], resources: [queueArn] }));
     submit.addToRolePolicy(new iam.PolicyStatement({ actions: ['mediaconvert:Probe'], resources: ['*'] }));
     // Probe reads the source with the caller's permissions.
@@ -360,6 +373,7 @@ export class HlsTranscodePipeline extends Construct {
 
     const status = new JobStatusFunction(this, 'StatusFunction', common('Status', 'Turns MediaConvert job events into transcode status'));
     this.statusFunction = status;
+    this.statusLogGroup = status.logGroup;
     for (const fn of [submit, status]) {
       Validations.of(fn).acknowledge({
         id: 'Serverless-LambdaDLQ',
@@ -372,7 +386,7 @@ export class HlsTranscodePipeline extends Construct {
       retryAttempts: 8,
       maxEventAge: Duration.hours(24),
     });
-    new events.Rule(this, 'SourceCreated', {
+    this.sourceCreatedRule = new events.Rule(this, 'SourceCreated', {
       description: 'New sources under uploads/ start a transcode',
       eventPattern: {
         source: ['aws.s3'],
@@ -381,7 +395,7 @@ export class HlsTranscodePipeline extends Construct {
       },
       targets: [target(submit)],
     });
-    new events.Rule(this, 'JobStateChanged', {
+    this.jobStateRule = new events.Rule(this, 'JobStateChanged', {
       description: 'This pipeline\'s MediaConvert job events become transcode status',
       eventPattern: {
         source: ['aws.mediaconvert'],

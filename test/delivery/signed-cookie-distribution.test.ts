@@ -110,6 +110,9 @@ describe('SignedCookieDistribution defaults', () => {
       ServiceToken: { 'Fn::GetAtt': [logicalId(stack, delivery.keyGeneratorFunction!), 'Arn'] },
       SecretArn: { Ref: logicalId(stack, delivery.signingKeySecret) },
     });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      LoggingConfig: { LogGroup: { Ref: logicalId(stack, delivery.keyGeneratorLogGroup!) } },
+    });
     template.hasResourceProperties('AWS::CloudFront::PublicKey', {
       PublicKeyConfig: Match.objectLike({ EncodedKey: { 'Fn::GetAtt': [Match.stringLikeRegexp('DefaultKeyPair'), 'PublicKeyPem'] } }),
     });
@@ -166,6 +169,7 @@ describe('SignedCookieDistribution options', () => {
     template.resourceCountIs('AWS::Lambda::Function', 0);
     template.hasResourceProperties('AWS::CloudFront::PublicKey', { PublicKeyConfig: Match.objectLike({ EncodedKey: PUBLIC_KEY_PEM }) });
     expect(delivery.keyGeneratorFunction).toBeUndefined();
+    expect(delivery.keyGeneratorLogGroup).toBeUndefined();
     expect(nagFindings(stack)).toEqual([]);
   });
 

@@ -95,6 +95,16 @@ describe('EntitlementApi defaults', () => {
     expect(JSON.stringify(template.toJSON())).not.toMatch(/AWS::ApiGatewayV2::Authorizer/);
   });
 
+  test('the stage, its access log group, each function\'s log group and the status rule are exposed, and are the ones wired', () => {
+    const resources = template.toJSON().Resources;
+    const props = (construct: { node: { defaultChild?: unknown } }) => resources[logicalId(stack, construct)].Properties;
+    expect(props(api.stage).AccessLogSettings.DestinationArn).toEqual({ 'Fn::GetAtt': [logicalId(stack, api.accessLogGroup), 'Arn'] });
+    expect(props(api.apiFunction).LoggingConfig).toEqual({ LogGroup: { Ref: logicalId(stack, api.apiLogGroup) } });
+    expect(props(api.webhookFunction).LoggingConfig).toEqual({ LogGroup: { Ref: logicalId(stack, api.webhookLogGroup) } });
+    expect(props(api.statusFunction).LoggingConfig).toEqual({ LogGroup: { Ref: logicalId(stack, api.statusLogGroup) } });
+    expect(props(api.statusRule).Targets[0].Arn).toEqual({ 'Fn::GetAtt': [logicalId(stack, api.statusFunction), 'Arn'] });
+  });
+
   test('the API function verifies tokens of this pool\'s client and signs for the distribution\'s domain', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: 'Answers the video platform\'s HTTP API routes',

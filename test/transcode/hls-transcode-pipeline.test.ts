@@ -36,6 +36,20 @@ describe('HlsTranscodePipeline defaults', () => {
   const { stack, pipeline } = build();
   const template = Template.fromStack(stack);
 
+  test('each handler\'s log group and each rule is exposed, and is the one wired', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('submits its MediaConvert job'),
+      LoggingConfig: { LogGroup: { Ref: logicalId(stack, pipeline.submitLogGroup) } },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Turns MediaConvert job events into transcode status',
+      LoggingConfig: { LogGroup: { Ref: logicalId(stack, pipeline.statusLogGroup) } },
+    });
+    const rule = (construct: events.IRule) => template.toJSON().Resources[logicalId(stack, construct)].Properties;
+    expect(rule(pipeline.sourceCreatedRule).Targets[0].Arn).toEqual({ 'Fn::GetAtt': [logicalId(stack, pipeline.submitFunction), 'Arn'] });
+    expect(rule(pipeline.jobStateRule).Targets[0].Arn).toEqual({ 'Fn::GetAtt': [logicalId(stack, pipeline.statusFunction), 'Arn'] });
+  });
+
   test('with no props it creates its upload bucket, a private output bucket and a jobs table with PITR', () => {
     expect(pipeline.uploads).toBeInstanceOf(SecureUploadBucket);
     expect(pipeline.sourceBucket).toBe(pipeline.uploads!.bucket);
