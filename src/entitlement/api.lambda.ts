@@ -38,13 +38,16 @@ async function invoke<T>(functionName: string, payload: unknown): Promise<T> {
   return JSON.parse(body) as T;
 }
 
+const uploadIssuer = requiredEnv(env, API_ENV.uploadIssuer);
+const transcodeSubmit = requiredEnv(env, API_ENV.transcodeSubmit);
+
 let signer: Promise<MediaSigner> | undefined;
 const deps: ApiDependencies = {
   auth: authenticator,
   catalog: new Catalog(documents, requiredEnv(env, API_ENV.catalogTable)),
   entitlements: new EntitlementStore(documents, requiredEnv(env, API_ENV.entitlementsTable)),
-  uploads: (request: UploadRequest) => invoke<UploadResponse>(requiredEnv(env, API_ENV.uploadIssuer), request),
-  retryTranscode: (videoId, uploadId) => invoke(requiredEnv(env, API_ENV.transcodeSubmit), { action: 'retry', videoId, uploadId }),
+  uploads: (request: UploadRequest) => invoke<UploadResponse>(uploadIssuer, request),
+  retryTranscode: (videoId, uploadId) => invoke(transcodeSubmit, { action: 'retry', videoId, uploadId }),
   // The signing key is read and parsed once per container; a failed read is tried again on the next request.
   signer: () => (signer ??= MediaSigner.fromEnvironment(secrets, env).catch((error) => {
     signer = undefined;
