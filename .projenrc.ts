@@ -1,12 +1,14 @@
 import { awscdk, javascript, ReleasableCommits } from 'projen';
 
 /**
- * Lambda bundles: minified, with the SDK clients the Node.js runtime already
- * ships left external. Every other handler library (presigners, verifiers,
- * signers) is inlined by esbuild, so those are devDependencies only.
+ * Lambda bundles: minified, with every library inlined by esbuild, the AWS SDK
+ * clients included. The handlers read fields that only recent clients know
+ * (Probe's rotation and sample aspect ratio, SearchJobs), so they ship the
+ * client versions they were tested with instead of whatever version the
+ * Lambda runtime bundles. Handler libraries are devDependencies only.
  */
 const lambdaBundling = {
-  externals: ['@aws-sdk/client-*'],
+  externals: [],
   minify: true,
   sourcemap: false,
 };
@@ -17,6 +19,7 @@ const handlerModules = [
   'src/transcode/job-settings.ts',
   'src/transcode/job-status.ts',
   'src/transcode/job-store.ts',
+  'src/transcode/reconcile.ts',
   'src/transcode/source-info.ts',
   'src/transcode/submit-job.ts',
   'src/transcode/transcode-runtime.ts',
@@ -95,14 +98,16 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   devDeps: [
     // handler libraries, inlined by esbuild
-    '@aws-sdk/client-s3',
-    '@aws-sdk/client-mediaconvert',
+    // pinned: the bundles carry these exact versions (see lambdaBundling)
+    '@aws-sdk/client-s3@3.1169.0',
+    '@aws-sdk/client-mediaconvert@3.1169.0',
     '@aws-sdk/client-dynamodb',
     '@aws-sdk/util-dynamodb',
     '@aws-sdk/client-eventbridge',
     '@aws-sdk/client-secrets-manager',
     '@aws-sdk/cloudfront-signer',
     '@aws-sdk/client-lambda',
+    '@aws-sdk/client-sqs',
     'aws-jwt-verify',
     '@aws-sdk/s3-presigned-post',
     '@aws-sdk/s3-request-presigner',
@@ -111,6 +116,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-lambda-powertools/metrics',
     // tests
     'aws-sdk-client-mock',
+    // MediaConvert's published JSON service model (apis/mediaconvert-2017-08-29), to validate job requests
+    'aws-sdk@^2',
     'cdk-nag@^3',
     's3rver@^3.7.1',
     'dynalite@^4',

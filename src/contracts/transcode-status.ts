@@ -69,7 +69,12 @@ export interface TranscodeOutputs {
   readonly masterPlaylistKey: string;
   readonly renditions: Rendition[];
   readonly durationSeconds: number;
-  /** Poster frames under the public poster prefix. */
+  /**
+   * The poster: the first frame, under the public poster prefix, with the key
+   * MediaConvert reported for it. Absent when the pipeline captures no poster.
+   */
+  readonly posterKey?: string;
+  /** Every frame capture MediaConvert reported (the poster, and the last of the further frames). */
   readonly posterKeys: string[];
   /** The MP4 download, when the pipeline makes one. */
   readonly downloadKey?: string;
@@ -115,5 +120,9 @@ export const OUTPUT_LAYOUT = {
   masterPlaylist: (videoId: string) => `videos/${videoId}/master.m3u8`,
   videoFolder: (videoId: string) => `videos/${videoId}/`,
   posterFolder: (videoId: string) => `posters/${videoId}/`,
+  /** The poster's file name before MediaConvert's frame number: `posters/<id>/poster.<n>.jpg`. */
+  posterBaseName: 'poster',
+  /** Further frame captures: `posters/<id>/frame.<n>.jpg`. */
+  frameBaseName: 'frame',
   download: (videoId: string) => `videos/${videoId}/download.mp4`,
 } as const;

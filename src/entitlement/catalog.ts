@@ -115,7 +115,7 @@ export class Catalog {
         masterPlaylistKey: status.outputs.masterPlaylistKey,
         durationSeconds: status.outputs.durationSeconds,
         renditions: status.outputs.renditions.map((r) => ({ width: r.width, height: r.height })),
-        ...(status.outputs.posterKeys[0] ? { posterKey: status.outputs.posterKeys[0] } : {}),
+        ...(status.outputs.posterKey ? { posterKey: status.outputs.posterKey } : {}),
         ...(status.outputs.downloadKey ? { downloadKey: status.outputs.downloadKey } : {}),
       };
     }

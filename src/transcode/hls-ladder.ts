@@ -1,5 +1,5 @@
 import { Token } from 'aws-cdk-lib';
-import { DOWNLOAD_MAX_SHORT_SIDE, LadderSpec } from './ladder-spec';
+import { DOWNLOAD_MAX_SHORT_SIDE, H264_MAX_SHORT_SIDE, LadderSpec } from './ladder-spec';
 
 /**
  * One rung of an HLS ladder.
@@ -8,7 +8,10 @@ export interface HlsRung {
   /**
    * The rung's short side in pixels: its height for a landscape source, its
    * width for a portrait one (a 720 rung of a 1080x1920 source is 720x1280).
-   * The long side follows the source's aspect ratio. Even, from 144 to 4320.
+   * The long side follows the source's aspect ratio. Even, from 144 to 2160:
+   * MediaConvert encodes H.264 frames up to 4096x2160 (or 2160x4096), and a
+   * rendition whose long side would pass 4096 is shrunk to fit, keeping its
+   * aspect ratio.
    */
   readonly shortSide: number;
 
@@ -150,7 +153,11 @@ export class HlsLadder {
     }
     rungs.forEach((rung, index) => {
       const name = `rung ${index + 1}`;
-      wholeIn(errors, `${name} shortSide`, rung.shortSide, 144, 4320);
+      if (Number.isInteger(rung.shortSide) && rung.shortSide > H264_MAX_SHORT_SIDE) {
+        errors.push(`${name} shortSide is ${rung.shortSide}, but MediaConvert encodes H.264 frames of at most 4096x2160 (or 2160x4096): the largest rung is ${H264_MAX_SHORT_SIDE}`);
+      } else {
+        wholeIn(errors, `${name} shortSide`, rung.shortSide, 144, H264_MAX_SHORT_SIDE);
+      }
       if (rung.shortSide % 2 !== 0) {
         errors.push(`${name} shortSide must be even, got ${rung.shortSide}`);
       }

@@ -15,8 +15,9 @@ import { Construct } from 'constructs';
 import { HlsLadder, LadderCostEstimate } from './hls-ladder';
 import type { EncodingPlan } from './job-settings';
 import { JobStatusFunction } from './job-status-function';
+import { ReconcileJobsFunction } from './reconcile-jobs-function';
 import { SubmitJobFunction } from './submit-job-function';
-import { TRANSCODE_ENV, TRANSCODE_METRICS } from './transcode-metrics';
+import { IN_FLIGHT_INDEX, TRANSCODE_ENV, TRANSCODE_METRICS } from './transcode-metrics';
 import { SOURCE_PREFIX } from '../contracts/source-keys';
 import { JOB_METADATA_KEYS, OUTPUT_LAYOUT, TRANSCODE_DETAIL_TYPES, TRANSCODE_EVENT_SOURCE } from '../contracts/transcode-status';
 import { createAccessLogsBucket, enableEventBridgeNotifications, SECURE_BUCKET_DEFAULTS, versionedLifecycle } from '../internal/buckets';
@@ -135,6 +136,24 @@ export interface HlsTranscodePipelineProps {
   readonly priority?: number;
 
   /**
+   * How long an upload may stay in flight (being submitted, queued or
+   * encoding) before the scheduled check compares it with MediaConvert. A
+   * check of a job that is still encoding only records its progress, so a
+   * short bound costs a GetJob call per long job and check, nothing more.
+   *
+   * @default Duration.minutes(30)
+   */
+  readonly stuckJobThreshold?: Duration;
+
+  /**
+   * How often the scheduled check runs. It also handles again the events and
+   * invocations waiting in the dead-letter queue.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly stuckJobCheckInterval?: Duration;
+
+  /**
    * The bus status events are published to.
    *
    * @default - the account's default event bus
@@ -206,6 +225,15 @@ export class HlsTranscodePipeline extends Construct {
   /** The status handler's log group. */
   public readonly statusLogGroup: logs.ILogGroup;
 
+  /** The scheduled check: uploads in flight too long against MediaConvert's GetJob, and dead letters handled again. */
+  public readonly reconcileFunction: lambda.IFunction;
+
+  /** The scheduled check's log group. */
+  public readonly reconcileLogGroup: logs.ILogGroup;
+
+  /** The schedule of the check. */
+  public readonly reconcileRule: events.IRule;
+
   /** The rule that sends each new source under `uploads/` to the submit handler. */
   public readonly sourceCreatedRule: events.IRule;
 
@@ -242,6 +270,9 @@ export class HlsTranscodePipeline extends Construct {
     const posterCount = props.posterCount ?? 3;
     const posterSeconds = wholeSeconds('posterInterval', props.posterInterval ?? Duration.seconds(5), 1, 3600);
     const priority = props.priority ?? 0;
+    const stuckAfterSeconds = wholeSeconds('stuckJobThreshold', props.stuckJobThreshold ?? Duration.minutes(30), 60, 7 * 24 * 3600);
+    const checkInterval = props.stuckJobCheckInterval ?? Duration.minutes(5);
+    wholeSeconds('stuckJobCheckInterval', checkInterval, 60, 24 * 3600);
     if (!Number.isInteger(posterCount) || posterCount < 0 || posterCount > 50) {
       throw new Error(`posterCount must be a whole number from 0 to 50, got ${posterCount}`);
     }
@@ -270,7 +301,7 @@ export class HlsTranscodePipeline extends Construct {
     });
     this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
 
-    this.jobsTable = new dynamodb.Table(this, 'Jobs', {
+    const jobsTable = new dynamodb.Table(this, 'Jobs', {
       partitionKey: { name: 'videoId', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'uploadId', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -278,6 +309,14 @@ export class HlsTranscodePipeline extends Construct {
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       removalPolicy,
     });
+    // Sparse: only uploads in flight carry its keys.
+    jobsTable.addGlobalSecondaryIndex({
+      indexName: IN_FLIGHT_INDEX.name,
+      partitionKey: { name: IN_FLIGHT_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: IN_FLIGHT_INDEX.sortKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+    this.jobsTable = jobsTable;
 
     const deadLetters = new sqs.Queue(this, 'DeadLetters', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -304,7 +343,8 @@ export class HlsTranscodePipeline extends Construct {
     mediaConvertRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [sources] }));
     mediaConvertRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [videoOutputs, posterOutputs] }));
     this.sourceBucket.encryptionKey?.grantDecrypt(mediaConvertRole);
-    this.outputBucket.encryptionKey?.grantEncrypt(mediaConvertRole);
+    // S3 needs kms:Decrypt besides kms:GenerateDataKey for a multipart upload to an SSE-KMS bucket, as MediaConvert makes for large outputs.
+    this.outputBucket.encryptionKey?.grantEncryptDecrypt(mediaConvertRole);
     const prefixReason = 'MediaConvert names its files after each source\'s video id, so the role reads any source under uploads/ and writes any file under videos/ and posters/, and nothing else.';
     for (const resource of [sources, videoOutputs, posterOutputs]) {
       acknowledgeWildcardResource(mediaConvertRole, resource, prefixReason);
@@ -330,6 +370,7 @@ export class HlsTranscodePipeline extends Construct {
           plan: plan(),
           acceleration: props.acceleration ?? Acceleration.DISABLED,
           priority,
+          reconcile: { stuckAfterSeconds: stuckAfterSeconds, maxSubmitTries: MAX_SUBMIT_TRIES },
         }),
       }),
       [TRANSCODE_ENV.table]: this.jobsTable.tableName,
@@ -359,21 +400,60 @@ export class HlsTranscodePipeline extends Construct {
       'MediaConvert\'s Probe has no resource-level permissions.'));
     this.submitFunction = submit;
     this.submitLogGroup = submit.logGroup;
-    submit.addToRolePolicy(new iam.PolicyStatement({ actions: ['mediaconvert:CreateJob'], resources: [queueArn] }));
-    submit.addToRolePolicy(new iam.PolicyStatement({ actions: ['mediaconvert:Probe'], resources: ['*'] }));
-    // Probe reads the source with the caller's permissions.
-    submit.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [sources] }));
-    this.sourceBucket.encryptionKey?.grantDecrypt(submit);
-    submit.addToRolePolicy(new iam.PolicyStatement({
-      actions: ['iam:PassRole'],
-      resources: [mediaConvertRole.roleArn],
-      conditions: { StringEquals: { 'iam:PassedToService': 'mediaconvert.amazonaws.com' } },
-    }));
-    acknowledgeWildcardResource(submit.role!, sources, 'The probe reads the new source, whose key is known only when it arrives under uploads/; nothing else is readable.');
+    const grantSubmit = (fn: lambda.Function) => {
+      // SearchJobs finds a job an earlier try created; its resource is the queue (Service Authorization Reference).
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['mediaconvert:CreateJob', 'mediaconvert:SearchJobs'], resources: [queueArn] }));
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['mediaconvert:Probe'], resources: ['*'] }));
+      // Probe reads the source with the caller's permissions.
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [sources] }));
+      this.sourceBucket.encryptionKey?.grantDecrypt(fn);
+      fn.addToRolePolicy(new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [mediaConvertRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'mediaconvert.amazonaws.com' } },
+      }));
+      acknowledgeWildcardResource(fn.role!, sources, 'The probe reads the new source, whose key is known only when it arrives under uploads/; nothing else is readable.');
+    };
+    grantSubmit(submit);
 
     const status = new JobStatusFunction(this, 'StatusFunction', common('Status', 'Turns MediaConvert job events into transcode status'));
     this.statusFunction = status;
     this.statusLogGroup = status.logGroup;
+
+    // The scheduled check: run again by its next tick, so no retries and no dead letters of its own.
+    const { role: reconcileRole, functionOptions: reconcileOptions } = handlerBasics(this, 'Reconcile', {
+      description: 'Checks uploads in flight too long against MediaConvert and handles dead letters again',
+      logRetention: props.logRetention,
+      tracing: props.tracing,
+      otherWildcardReason: 'MediaConvert\'s Probe has no resource-level permissions, and GetJob reads jobs whose ids MediaConvert assigns when it creates them.',
+    });
+    reconcileRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+      resources: [this.jobsTable.tableArn, `${this.jobsTable.tableArn}/index/${IN_FLIGHT_INDEX.name}`],
+    }));
+    this.eventBus.grantPutEventsTo(reconcileRole);
+    const reconcileFn = new ReconcileJobsFunction(this, 'ReconcileFunction', {
+      ...reconcileOptions,
+      timeout: Duration.minutes(5),
+      environment: { ...environment, [TRANSCODE_ENV.deadLetters]: deadLetters.queueUrl },
+      retryAttempts: 0,
+    });
+    grantSubmit(reconcileFn);
+    reconcileFn.addToRolePolicy(new iam.PolicyStatement({ actions: ['mediaconvert:GetJob'], resources: ['*'] }));
+    deadLetters.grantConsumeMessages(reconcileFn);
+    const noRetries = 'The scheduled check is not retried and keeps no dead letters: its next run, minutes later, does the same work again, and its errors raise an alarm.';
+    for (const rule of ['Serverless-LambdaAsyncFailureDestination', 'Serverless-LambdaDLQ']) {
+      Validations.of(reconcileFn).acknowledge({ id: rule, reason: noRetries });
+    }
+    this.reconcileFunction = reconcileFn;
+    this.reconcileLogGroup = reconcileFn.logGroup;
+    const schedule = new events.Rule(this, 'ReconcileSchedule', {
+      description: 'Checks uploads in flight too long, and dead letters, of the transcode pipeline',
+      schedule: events.Schedule.rate(checkInterval),
+      targets: [new targets.LambdaFunction(reconcileFn, { retryAttempts: 0 })],
+    });
+    Validations.of(schedule).acknowledge({ id: 'Serverless-EventBusDLQ', reason: noRetries });
+    this.reconcileRule = schedule;
     for (const fn of [submit, status]) {
       Validations.of(fn).acknowledge({
         id: 'Serverless-LambdaDLQ',
@@ -424,6 +504,13 @@ export class HlsTranscodePipeline extends Construct {
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }),
+      reconcileFn.metricErrors({ period: Duration.minutes(15), statistic: cloudwatch.Stats.SUM }).createAlarm(this, 'ReconcileErrorsAlarm', {
+        alarmDescription: 'The transcode pipeline\'s scheduled check failed; uploads in flight too long and dead letters wait for it',
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
     ];
     if (props.alarmAction) {
       this.alarms.forEach((alarm) => (alarm as cloudwatch.Alarm).addAlarmAction(props.alarmAction!));
@@ -528,6 +615,9 @@ export class HlsTranscodePipeline extends Construct {
     });
   }
 }
+
+/** Transient faults after which the scheduled check fails a submission, so the creator can retry it. */
+const MAX_SUBMIT_TRIES = 5;
 
 function wholeSeconds(name: string, duration: Duration, min: number, max: number): number {
   const millis = duration.toMilliseconds();

@@ -1,5 +1,5 @@
 import type { AudioDescription, JobSettings, Output, OutputGroup, VideoCodecSettings, VideoDescription } from '@aws-sdk/client-mediaconvert';
-import { DOWNLOAD_MAX_SHORT_SIDE, LadderSpec } from './ladder-spec';
+import { DOWNLOAD_MAX_SHORT_SIDE, H264_MAX_LONG_SIDE, H264_MAX_SHORT_SIDE, LadderSpec } from './ladder-spec';
 import { SourceInfo } from './source-info';
 import { OUTPUT_LAYOUT } from '../contracts/transcode-status';
 
@@ -27,25 +27,51 @@ export interface PlannedRendition {
 const POSTER_SHORT_SIDE = 720;
 
 /**
+ * The largest frame MediaConvert encodes with H.264: 4096x2160 landscape or
+ * 2160x4096 portrait ("Supported output resolution maximums by codec",
+ * MediaConvert User Guide). A larger output fails the job.
+ */
+export const H264_MAX_FRAME = { longSide: H264_MAX_LONG_SIDE, shortSide: H264_MAX_SHORT_SIDE } as const;
+
+/**
  * The renditions a source gets: every rung at or below the source's short
- * side, oriented like the source and with its aspect ratio (even sides). A
- * source smaller than every rung gets one rendition at its own size.
+ * side, oriented like the source and with its aspect ratio (even sides),
+ * scaled down further where a side would pass H.264's frame limit. A source
+ * smaller than every rung gets one rendition at its own size. Rungs that end
+ * at the same size after fitting are encoded once.
  */
 export function planRenditions(ladder: LadderSpec, source: SourceInfo): PlannedRendition[] {
   const shortSide = Math.min(source.width, source.height);
-  const portrait = source.height > source.width;
   const fitting = ladder.rungs.filter((rung) => rung.shortSide <= shortSide);
   const rungs = fitting.length > 0 ? fitting : [{ ...ladder.rungs[0], shortSide: even(shortSide, 'down') }];
-  return rungs.map((rung) => {
-    const longSide = Math.max(source.width, source.height);
-    const long = even(longSide * rung.shortSide / shortSide);
-    return {
-      width: portrait ? rung.shortSide : long,
-      height: portrait ? long : rung.shortSide,
-      maxBitrate: rung.maxBitrate,
-      qvbrQualityLevel: rung.qvbrQualityLevel,
-    };
-  });
+  const planned: PlannedRendition[] = [];
+  for (const rung of rungs) {
+    const { width, height } = fitFrame(source, rung.shortSide);
+    if (!planned.some((r) => r.width === width && r.height === height)) {
+      planned.push({ width, height, maxBitrate: rung.maxBitrate, qvbrQualityLevel: rung.qvbrQualityLevel });
+    }
+  }
+  return planned;
+}
+
+/**
+ * The frame of a rendition whose short side is `shortSide` (at most the
+ * source's), in the source's orientation and aspect ratio, shrunk until both
+ * sides are within H.264's limit, each side even.
+ */
+export function fitFrame(source: Pick<SourceInfo, 'width' | 'height'>, shortSide: number): { width: number; height: number } {
+  const portrait = source.height > source.width;
+  const sourceShort = Math.min(source.width, source.height);
+  const sourceLong = Math.max(source.width, source.height);
+  let short = shortSide;
+  let long = even(sourceLong * shortSide / sourceShort);
+  if (short > H264_MAX_FRAME.shortSide || long > H264_MAX_FRAME.longSide) {
+    // Shrink by the tighter of the two limits, rounding down so neither side passes it.
+    const scale = Math.min(H264_MAX_FRAME.shortSide / sourceShort, H264_MAX_FRAME.longSide / sourceLong);
+    short = even(sourceShort * scale + 1e-9, 'down');
+    long = even(sourceLong * scale + 1e-9, 'down');
+  }
+  return portrait ? { width: short, height: long } : { width: long, height: short };
 }
 
 /**
@@ -60,7 +86,7 @@ export function buildJobSettings(
   const videoFolder = `s3://${input.outputBucket}/${OUTPUT_LAYOUT.videoFolder(input.videoId)}`;
   const gopSeconds = plan.segmentSeconds % 2 === 0 ? 2 : 1;
   const audio = source.hasAudio ? [aacAudio()] : undefined;
-  const renditions = planRenditions(plan.ladder, source);
+  const renditions = plan.ladder.automatic ? [] : planRenditions(plan.ladder, source);
 
   const h264 = (rendition: Pick<PlannedRendition, 'maxBitrate' | 'qvbrQualityLevel'>, qualityTuning = plan.qualityTuning): VideoCodecSettings => ({
     Codec: 'H_264',
@@ -91,6 +117,7 @@ export function buildJobSettings(
     CodecSettings: h264(rendition),
   });
 
+  const stackFrame = cappedFrame(source, H264_MAX_FRAME.shortSide);
   const hls: OutputGroup = plan.ladder.automatic
     ? {
       Name: 'HLS',
@@ -108,7 +135,13 @@ export function buildJobSettings(
       Outputs: [{
         NameModifier: '_abr',
         ContainerSettings: { Container: 'M3U8', M3u8Settings: {} },
-        VideoDescription: { ScalingBehavior: 'DEFAULT', CodecSettings: h264({ maxBitrate: plan.ladder.automatic.maxBitrate, qvbrQualityLevel: 7 }, 'MULTI_PASS_HQ') },
+        // With automated ABR, the size is the largest rendition the stack may have: the source's, within H.264's limit.
+        VideoDescription: {
+          Width: stackFrame.width,
+          Height: stackFrame.height,
+          ScalingBehavior: 'DEFAULT',
+          CodecSettings: h264({ maxBitrate: plan.ladder.automatic.maxBitrate, qvbrQualityLevel: 7 }, 'MULTI_PASS_HQ'),
+        },
         AudioDescriptions: audio,
       }],
     }
@@ -128,35 +161,18 @@ export function buildJobSettings(
 
   const groups: OutputGroup[] = [hls];
   if (plan.posters) {
-    const poster = renditions.filter((r) => Math.min(r.width, r.height) <= POSTER_SHORT_SIDE).pop() ?? renditions[0];
-    groups.push({
-      Name: 'Posters',
-      OutputGroupSettings: {
-        Type: 'FILE_GROUP_SETTINGS',
-        FileGroupSettings: { Destination: `s3://${input.outputBucket}/${OUTPUT_LAYOUT.posterFolder(input.videoId)}poster` },
-      },
-      Outputs: [{
-        ContainerSettings: { Container: 'RAW' },
-        Extension: 'jpg',
-        VideoDescription: {
-          Width: poster.width,
-          Height: poster.height,
-          ScalingBehavior: 'DEFAULT',
-          CodecSettings: {
-            Codec: 'FRAME_CAPTURE',
-            FrameCaptureSettings: {
-              FramerateNumerator: 1,
-              FramerateDenominator: plan.posters.intervalSeconds,
-              MaxCaptures: plan.posters.maxCaptures,
-              Quality: 80,
-            },
-          },
-        },
-      }],
-    });
+    const poster = plan.ladder.automatic
+      ? cappedFrame(source, POSTER_SHORT_SIDE)
+      : renditions.filter((r) => Math.min(r.width, r.height) <= POSTER_SHORT_SIDE).pop() ?? renditions[0];
+    // The poster is a capture of its own: MediaConvert reports only the last image of a
+    // frame-capture output, so an output of one image is the only one whose key is known exactly.
+    groups.push(frameCaptureGroup('Poster', `s3://${input.outputBucket}/${OUTPUT_LAYOUT.posterFolder(input.videoId)}${OUTPUT_LAYOUT.posterBaseName}`, poster, 1, 1));
+    if (plan.posters.maxCaptures > 1) {
+      groups.push(frameCaptureGroup('Frames', `s3://${input.outputBucket}/${OUTPUT_LAYOUT.posterFolder(input.videoId)}${OUTPUT_LAYOUT.frameBaseName}`,
+        poster, plan.posters.intervalSeconds, plan.posters.maxCaptures));
+    }
   }
   if (plan.download) {
-    const top = renditions.filter((r) => Math.min(r.width, r.height) <= DOWNLOAD_MAX_SHORT_SIDE).pop() ?? renditions[0];
     groups.push({
       Name: 'Download',
       OutputGroupSettings: {
@@ -165,7 +181,7 @@ export function buildJobSettings(
       },
       Outputs: [{
         ContainerSettings: { Container: 'MP4', Mp4Settings: { MoovPlacement: 'PROGRESSIVE_DOWNLOAD' } },
-        VideoDescription: video(top),
+        VideoDescription: video(downloadRendition(plan, source, renditions)),
         AudioDescriptions: audio,
       }],
     });
@@ -182,6 +198,45 @@ export function buildJobSettings(
     OutputGroups: groups,
   };
   return applyOverrides(settings, plan.overrides);
+}
+
+/**
+ * The MP4 download: the top rendition at most 1080 on its short side. With an
+ * automatic ladder, whose renditions are chosen by MediaConvert, it is the
+ * source's size within that bound at the ladder's highest bitrate, so the
+ * output has the MaxBitrate QVBR needs.
+ */
+function downloadRendition(plan: EncodingPlan, source: SourceInfo, renditions: PlannedRendition[]): PlannedRendition {
+  if (plan.ladder.automatic) {
+    return { ...cappedFrame(source, DOWNLOAD_MAX_SHORT_SIDE), maxBitrate: plan.ladder.automatic.maxBitrate, qvbrQualityLevel: 7 };
+  }
+  return renditions.filter((r) => Math.min(r.width, r.height) <= DOWNLOAD_MAX_SHORT_SIDE).pop() ?? renditions[0];
+}
+
+/** The source's frame with its short side at most `cap`, within H.264's limit. */
+function cappedFrame(source: SourceInfo, cap: number): { width: number; height: number } {
+  return fitFrame(source, Math.min(even(Math.min(source.width, source.height), 'down'), cap));
+}
+
+/** A file group of JPEG frame captures: one every `intervalSeconds` from the start, at most `maxCaptures`. */
+function frameCaptureGroup(name: string, destination: string, size: Pick<PlannedRendition, 'width' | 'height'>, intervalSeconds: number, maxCaptures: number): OutputGroup {
+  return {
+    Name: name,
+    OutputGroupSettings: { Type: 'FILE_GROUP_SETTINGS', FileGroupSettings: { Destination: destination } },
+    Outputs: [{
+      ContainerSettings: { Container: 'RAW' },
+      Extension: 'jpg',
+      VideoDescription: {
+        Width: size.width,
+        Height: size.height,
+        ScalingBehavior: 'DEFAULT',
+        CodecSettings: {
+          Codec: 'FRAME_CAPTURE',
+          FrameCaptureSettings: { FramerateNumerator: 1, FramerateDenominator: intervalSeconds, MaxCaptures: maxCaptures, Quality: 80 },
+        },
+      },
+    }],
+  };
 }
 
 function hlsGroupSettings(destination: string, segmentSeconds: number) {
@@ -216,6 +271,14 @@ function even(value: number, direction: 'nearest' | 'down' = 'nearest'): number 
   return direction === 'down' ? Math.floor(value / 2) * 2 : Math.max(2, Math.round(value / 2) * 2);
 }
 
+/** A settings override that does not fit the settings built for a source (an index past an array's end). */
+export class SettingsOverrideError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SettingsOverrideError';
+  }
+}
+
 /**
  * Sets each override's value at its dotted path. Objects on the way are
  * created; an array index must already exist, so an override aimed at an
@@ -231,7 +294,7 @@ export function applyOverrides<T extends object>(settings: T, overrides: Encodin
       if (Array.isArray(node)) {
         const position = Number(part);
         if (!Number.isInteger(position) || position < 0 || position >= node.length) {
-          throw new Error(`settings override ${JSON.stringify(path)}: ${parts.slice(0, index).join('.')} has ${node.length} entries, no index ${part}`);
+          throw new SettingsOverrideError(`settings override ${JSON.stringify(path)}: ${parts.slice(0, index).join('.')} has ${node.length} entries, no index ${part}`);
         }
         if (last) {
           node[position] = value;

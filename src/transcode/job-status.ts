@@ -1,3 +1,4 @@
+import type { Job, Output } from '@aws-sdk/client-mediaconvert';
 import { applyStatus, JobStoreDependencies } from './job-store';
 import { isValidId } from '../contracts/source-keys';
 import {
@@ -82,6 +83,54 @@ export function statusFromJobEvent(event: JobStateChangeEvent, pipelineId: strin
   }
 }
 
+/**
+ * The status a job read with GetJob reports, in the contract's terms. GetJob's
+ * job holds no output file paths (only the EventBridge COMPLETE event does),
+ * so they are derived from the job's settings as MediaConvert names its files:
+ * `<destination><name modifier>.<extension>`, and frame captures
+ * `<destination>.<n>.jpg` with a 0-based frame number padded to seven digits
+ * (FrameCaptureSettings, MediaConvert API Reference).
+ */
+export function statusFromJob(job: Job, pipelineId: string, outputBucket: string, at: Date): TranscodeStatusDetail | undefined {
+  const details = job.OutputGroupDetails ?? [];
+  const outputGroupDetails = (job.Settings?.OutputGroups ?? []).map((group, g) => {
+    const settings = group.OutputGroupSettings;
+    const measured = details[g]?.OutputDetails ?? [];
+    const outputDetails = (group.Outputs ?? []).map((output, o) => ({
+      durationInMs: measured[o]?.DurationInMs,
+      videoDetails: { widthInPx: measured[o]?.VideoDetails?.WidthInPx, heightInPx: measured[o]?.VideoDetails?.HeightInPx },
+      outputFilePaths: [outputPath(settings?.HlsGroupSettings?.Destination ?? settings?.FileGroupSettings?.Destination ?? '', output)],
+    }));
+    return settings?.Type === 'HLS_GROUP_SETTINGS'
+      ? { type: 'HLS_GROUP', playlistFilePaths: [`${settings.HlsGroupSettings?.Destination}.m3u8`], outputDetails }
+      : { type: 'FILE_GROUP', outputDetails };
+  });
+  return statusFromJobEvent({
+    time: at.toISOString(),
+    detail: {
+      status: job.Status ?? 'UNKNOWN',
+      jobId: job.Id ?? '',
+      userMetadata: job.UserMetadata,
+      jobProgress: { jobPercentComplete: job.JobPercentComplete },
+      outputGroupDetails,
+      errorCode: job.ErrorCode,
+      errorMessage: job.ErrorMessage,
+    },
+  }, pipelineId, outputBucket);
+}
+
+function outputPath(destination: string, output: Output): string {
+  const base = `${destination}${output.NameModifier ?? ''}`;
+  switch (output.ContainerSettings?.Container) {
+    case 'M3U8':
+      return `${base}.m3u8`;
+    case 'RAW':
+      return `${base}.${'0'.repeat(7)}.${output.Extension ?? 'jpg'}`;
+    default:
+      return `${base}.${output.Extension ?? output.ContainerSettings?.Container?.toLowerCase() ?? 'mp4'}`;
+  }
+}
+
 /** Applies one job event. Answers what became of it. */
 export async function handleJobEvent(deps: StatusDependencies, event: JobStateChangeEvent): Promise<'applied' | 'stale' | 'ignored'> {
   const status = statusFromJobEvent(event, deps.pipelineId, deps.outputBucket);
@@ -106,11 +155,15 @@ function outputsOf(detail: JobStateChangeDetail, bucket: string, videoId: string
   })).sort((a, b) => a.width * a.height - b.width * b.height);
   const durations = groups.flatMap((group) => group.outputDetails ?? []).map((output) => output.durationInMs ?? 0);
   const download = files.find((file) => file.endsWith('.mp4'));
+  const posterKeys = files.filter((file) => file.startsWith(OUTPUT_LAYOUT.posterFolder(videoId))).sort();
+  // The poster output captures one image, so the path MediaConvert reports for it (its last) is its only one.
+  const posterKey = posterKeys.find((file) => file.startsWith(`${OUTPUT_LAYOUT.posterFolder(videoId)}${OUTPUT_LAYOUT.posterBaseName}.`));
   return {
     masterPlaylistKey: key(hls?.playlistFilePaths?.[0] ?? `${prefix}${OUTPUT_LAYOUT.masterPlaylist(videoId)}`),
     renditions,
     durationSeconds: Math.round(Math.max(0, ...durations)) / 1000,
-    posterKeys: files.filter((file) => file.startsWith(OUTPUT_LAYOUT.posterFolder(videoId))).sort(),
+    ...(posterKey ? { posterKey } : {}),
+    posterKeys,
     ...(download ? { downloadKey: download } : {}),
   };
 }

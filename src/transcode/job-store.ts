@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutEventsCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { IN_FLIGHT_INDEX } from './transcode-metrics';
 import {
   TRANSCODE_DETAIL_TYPES, TRANSCODE_EVENT_SOURCE, TranscodeStatusDetail, TranscodeState,
 } from '../contracts/transcode-status';
@@ -27,6 +28,15 @@ export interface JobRecord {
   readonly outbox?: string;
   readonly failure?: TranscodeStatusDetail['failure'];
   readonly outputs?: TranscodeStatusDetail['outputs'];
+  /** When the current try took the claim (epoch ms); 0 once a try let it go after a transient fault. */
+  readonly claimedAt?: number;
+  /** Set (epoch ms) just before the attempt's first CreateJob: from then on a job may exist that the record does not name. */
+  readonly createRequestedAt?: number;
+  /** Tries of the attempt that ended in a transient fault, and the last fault. */
+  readonly submitTries?: number;
+  readonly lastError?: string;
+  /** While the attempt is in flight (claimed, queued or encoding): when it started; the in-flight index sorts on it. */
+  readonly inFlightSince?: string;
 }
 
 export interface JobStoreDependencies {
@@ -38,6 +48,8 @@ export interface JobStoreDependencies {
 }
 
 const RANK: Record<RecordState, number> = { SUBMITTING: 0, SUBMITTED: 1, PROGRESSING: 2, COMPLETE: 3, ERROR: 3 };
+
+const TERMINAL: ReadonlySet<RecordState> = new Set(['COMPLETE', 'ERROR']);
 
 function isConditionFailure(error: unknown): boolean {
   return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
@@ -64,7 +76,7 @@ export const CLAIM_LEASE_MS = 30_000;
 export async function claimSubmission(
   deps: JobStoreDependencies, key: { videoId: string; uploadId: string; sourceKey: string }, now: Date,
 ): Promise<JobRecord | undefined> {
-  const record: JobRecord & { createdAt: string; updatedAt: string; claimedAt: number } = {
+  const record: JobRecord & { createdAt: string; updatedAt: string; claimedAt: number; inFlight: string } = {
     ...key,
     attempt: 1,
     state: 'SUBMITTING',
@@ -72,6 +84,8 @@ export async function claimSubmission(
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
     claimedAt: now.getTime(),
+    inFlight: IN_FLIGHT_INDEX.value,
+    inFlightSince: now.toISOString(),
   };
   try {
     await deps.documents.put({
@@ -83,12 +97,22 @@ export async function claimSubmission(
       throw error;
     }
   }
+  return resumeClaim(deps, key, now);
+}
+
+/**
+ * Takes over the claim of an upload still being submitted whose last try let
+ * go of it or ran out of its lease, and that has no job recorded. Answers the
+ * record to submit from, or `undefined` when another try holds the claim or
+ * the upload is past submission (its job is known, or it failed).
+ */
+export async function resumeClaim(deps: JobStoreDependencies, key: { videoId: string; uploadId: string }, now: Date): Promise<JobRecord | undefined> {
   try {
     const answer = await deps.documents.update({
       TableName: deps.tableName,
       Key: { videoId: key.videoId, uploadId: key.uploadId },
       UpdateExpression: 'SET claimedAt = :now',
-      ConditionExpression: '#state = :submitting AND claimedAt < :expired',
+      ConditionExpression: '#state = :submitting AND attribute_not_exists(jobId) AND claimedAt < :expired',
       ExpressionAttributeNames: { '#state': 'state' },
       ExpressionAttributeValues: { ':now': now.getTime(), ':submitting': 'SUBMITTING', ':expired': now.getTime() - CLAIM_LEASE_MS },
       ReturnValues: 'ALL_NEW',
@@ -103,6 +127,73 @@ export async function claimSubmission(
 }
 
 /**
+ * Records, before the attempt's first CreateJob, that a job may exist from now
+ * on; only the try holding the claim may. Answers false when the claim passed
+ * to another try meanwhile, which then submits instead.
+ */
+export async function markCreateRequested(deps: JobStoreDependencies, record: JobRecord, now: Date): Promise<boolean> {
+  try {
+    await deps.documents.update({
+      TableName: deps.tableName,
+      Key: { videoId: record.videoId, uploadId: record.uploadId },
+      UpdateExpression: 'SET createRequestedAt = if_not_exists(createRequestedAt, :now)',
+      ConditionExpression: '#state = :submitting AND attempt = :attempt AND claimedAt = :claimed AND attribute_not_exists(jobId)',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':now': now.getTime(), ':submitting': 'SUBMITTING', ':attempt': record.attempt, ':claimed': record.claimedAt ?? -1 },
+    });
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) {
+      return false;
+    }
+    throw error;
+  }
+}
+
+/**
+ * Lets go of the claim after a transient fault (throttling, a 5xx, the
+ * network), counting the try and keeping the fault, so the retry of the event,
+ * or the scheduled check, resumes at once instead of waiting out the lease.
+ */
+export async function releaseClaim(deps: JobStoreDependencies, record: JobRecord, fault: string, now: Date): Promise<void> {
+  try {
+    await deps.documents.update({
+      TableName: deps.tableName,
+      Key: { videoId: record.videoId, uploadId: record.uploadId },
+      UpdateExpression: 'SET claimedAt = :released, lastError = :fault, updatedAt = :now ADD submitTries :one',
+      ConditionExpression: '#state = :submitting AND attempt = :attempt AND claimedAt = :claimed',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: {
+        ':released': 0,
+        ':fault': fault.slice(0, 1000),
+        ':now': now.toISOString(),
+        ':one': 1,
+        ':submitting': 'SUBMITTING',
+        ':attempt': record.attempt,
+        ':claimed': record.claimedAt ?? -1,
+      },
+    });
+  } catch (error) {
+    if (!isConditionFailure(error)) {
+      throw error;
+    }
+  }
+}
+
+/** Uploads in flight since before `before`, oldest first, at most `limit`. */
+export async function inFlightSince(deps: JobStoreDependencies, before: Date, limit: number): Promise<JobRecord[]> {
+  const answer = await deps.documents.query({
+    TableName: deps.tableName,
+    IndexName: IN_FLIGHT_INDEX.name,
+    KeyConditionExpression: '#partition = :value AND #since < :before',
+    ExpressionAttributeNames: { '#partition': IN_FLIGHT_INDEX.partitionKey, '#since': IN_FLIGHT_INDEX.sortKey },
+    ExpressionAttributeValues: { ':value': IN_FLIGHT_INDEX.value, ':before': before.toISOString() },
+    Limit: limit,
+  });
+  return (answer.Items ?? []) as JobRecord[];
+}
+
+/**
  * Starts another attempt of an upload whose transcode failed. Answers the
  * record to submit from, or `undefined` when the upload is not in ERROR.
  */
@@ -111,12 +202,18 @@ export async function claimRetry(deps: JobStoreDependencies, videoId: string, up
     const answer = await deps.documents.update({
       TableName: deps.tableName,
       Key: { videoId, uploadId },
-      UpdateExpression: 'SET #state = :submitting, progressPercent = :zero, attempt = attempt + :one, updatedAt = :now, claimedAt = :claimed ' +
-        'REMOVE jobId, failure, outputs, outbox',
+      UpdateExpression: 'SET #state = :submitting, progressPercent = :zero, attempt = attempt + :one, updatedAt = :now, claimedAt = :claimed, ' +
+        '#inFlight = :inFlight, inFlightSince = :now REMOVE jobId, failure, outputs, outbox, createRequestedAt, submitTries, lastError',
       ConditionExpression: '#state = :error',
-      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeNames: { '#state': 'state', '#inFlight': IN_FLIGHT_INDEX.partitionKey },
       ExpressionAttributeValues: {
-        ':submitting': 'SUBMITTING', ':zero': 0, ':one': 1, ':now': now.toISOString(), ':claimed': now.getTime(), ':error': 'ERROR',
+        ':submitting': 'SUBMITTING',
+        ':zero': 0,
+        ':one': 1,
+        ':now': now.toISOString(),
+        ':claimed': now.getTime(),
+        ':error': 'ERROR',
+        ':inFlight': IN_FLIGHT_INDEX.value,
       },
       ReturnValues: 'ALL_NEW',
     });
@@ -180,6 +277,10 @@ export async function applyStatus(deps: JobStoreDependencies, detail: TranscodeS
   if (detail.failure) {
     update += ', failure = :failure';
     values[':failure'] = detail.failure;
+  }
+  if (TERMINAL.has(detail.state)) {
+    update += ' REMOVE #inFlight, inFlightSince';
+    names['#inFlight'] = IN_FLIGHT_INDEX.partitionKey;
   }
   let accepted = true;
   try {

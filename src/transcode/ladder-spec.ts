@@ -11,3 +11,9 @@ export interface LadderSpec {
 /** The MP4 download is encoded at the top rung, but at most this short side. */
 export const DOWNLOAD_MAX_SHORT_SIDE = 1080;
 
+
+/** The largest short side of an H.264 frame MediaConvert encodes (4096x2160 or 2160x4096). */
+export const H264_MAX_SHORT_SIDE = 2160;
+
+/** The largest long side of an H.264 frame MediaConvert encodes. */
+export const H264_MAX_LONG_SIDE = 4096;

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
-import { CreateJobCommand, MediaConvertClient, ProbeCommand } from '@aws-sdk/client-mediaconvert';
-import { buildJobSettings, EncodingPlan } from './job-settings';
-import { applyStatus, claimRetry, claimSubmission, JobRecord, JobStoreDependencies, recordJobId } from './job-store';
+import { CreateJobCommand, CreateJobCommandInput, MediaConvertClient, ProbeCommand, ProbeResult, SearchJobsCommand } from '@aws-sdk/client-mediaconvert';
+import { buildJobSettings, EncodingPlan, SettingsOverrideError } from './job-settings';
+import {
+  applyStatus, claimRetry, claimSubmission, JobRecord, JobStoreDependencies, markCreateRequested, recordJobId, releaseClaim, resumeClaim,
+} from './job-store';
+import type { ReconcileSettings } from './reconcile';
 import { sourceInfoFromProbe, UnusableSourceError } from './source-info';
 import { decodeS3EventKey, isValidId, parseSourceObjectKey } from '../contracts/source-keys';
 import { JOB_METADATA_KEYS, TRANSCODE_STATUS_VERSION } from '../contracts/transcode-status';
@@ -18,6 +21,8 @@ export interface PipelineSettings {
   readonly plan: EncodingPlan;
   readonly acceleration: 'DISABLED' | 'ENABLED' | 'PREFERRED';
   readonly priority: number;
+  /** The scheduled check's bounds. */
+  readonly reconcile?: ReconcileSettings;
 }
 
 export interface SubmitDependencies extends JobStoreDependencies {
@@ -39,11 +44,26 @@ export interface ObjectCreatedDetail {
 }
 
 /**
- * Submits one MediaConvert job for a source that arrived. A duplicated or
- * retried event submits nothing more: the upload is claimed with a
- * conditional write first (duplicates back off while the claim is fresh), and
- * a retry that resumes a claim sends the same client request token, which
- * MediaConvert deduplicates.
+ * Submits one MediaConvert job for a source that arrived. A duplicated,
+ * retried or late event submits nothing more:
+ *
+ * 1. The upload is claimed with a conditional write; duplicates back off while
+ *    the claim's lease is fresh, and nothing is claimed once a job is known.
+ * 2. Before the first CreateJob of an attempt, the record notes that a job may
+ *    exist from then on (`createRequestedAt`).
+ * 3. A try that resumes such an attempt first looks the job up with
+ *    SearchJobs, by the source's URL and the attempt in the job's user
+ *    metadata, and records the job it finds instead of creating another.
+ *    MediaConvert deduplicates a repeated ClientRequestToken for one minute
+ *    only ("Preventing duplicate jobs", MediaConvert API Reference), while
+ *    Lambda retries an asynchronous invocation after one and then two more
+ *    minutes and EventBridge for up to a day, so the token alone cannot keep a
+ *    late retry from billing a second job; the lookup does.
+ *
+ * A source MediaConvert cannot read fails the upload with a reason the creator
+ * can read. A transient fault lets go of the claim, so the retry resumes at
+ * once, and is counted; the pipeline's scheduled check fails the upload after
+ * too many.
  */
 export async function submitUpload(deps: SubmitDependencies, detail: ObjectCreatedDetail): Promise<SubmitOutcome> {
   if (detail.bucket.name !== deps.settings.sourceBucket) {
@@ -70,55 +90,150 @@ export async function retryUpload(deps: SubmitDependencies, request: { videoId: 
   return record ? submitAttempt(deps, record) : { outcome: 'ignored', reason: 'the upload has not failed, or does not exist' };
 }
 
+/**
+ * Resumes the submission of an upload whose tries all stopped short of
+ * recording a job (the scheduled check calls this). Answers `duplicate` when
+ * another try holds the claim or the upload is past submission.
+ */
+export async function resumeUpload(deps: SubmitDependencies, key: { videoId: string; uploadId: string }): Promise<SubmitOutcome> {
+  const record = await resumeClaim(deps, key, now(deps));
+  return record ? submitAttempt(deps, record) : { outcome: 'duplicate' };
+}
+
+/**
+ * MediaConvert's answers to Probe or CreateJob that a retry would get again:
+ * 400 (a problem in the request), 403, 404, 409 and 422 (the API reference
+ * of both operations). 429 and 5xx answers are transient.
+ */
+const REFUSALS: Record<string, { readonly probe: string; readonly job: string }> = {
+  BadRequestException: { probe: 'SOURCE_UNREADABLE', job: 'JOB_REFUSED' },
+  UnprocessableEntityException: { probe: 'SOURCE_UNREADABLE', job: 'JOB_REFUSED' },
+  ConflictException: { probe: 'SOURCE_UNREADABLE', job: 'JOB_REFUSED' },
+  NotFoundException: { probe: 'SOURCE_NOT_FOUND', job: 'JOB_REFUSED' },
+  ForbiddenException: { probe: 'SOURCE_FORBIDDEN', job: 'JOB_FORBIDDEN' },
+};
+
 async function submitAttempt(deps: SubmitDependencies, record: JobRecord): Promise<SubmitOutcome> {
   const { settings } = deps;
-  const fileUrl = `s3://${settings.sourceBucket}/${record.sourceKey}`;
-  let jobSettings;
+  if (record.createRequestedAt !== undefined) {
+    const existing = await findJob(deps, record);
+    if (existing) {
+      await recordJobId(deps, record, existing);
+      return { outcome: 'submitted', jobId: existing, attempt: record.attempt };
+    }
+  }
+
+  let request: CreateJobCommandInput;
   try {
-    const probe = await deps.mediaconvert.send(new ProbeCommand({ InputFiles: [{ FileUrl: fileUrl }] }));
-    const source = sourceInfoFromProbe(probe.ProbeResults?.[0]);
-    jobSettings = buildJobSettings(settings.plan, source, { fileUrl, outputBucket: settings.outputBucket, videoId: record.videoId });
+    const probe = await deps.mediaconvert.send(new ProbeCommand({ InputFiles: [{ FileUrl: sourceUrl(settings, record) }] }));
+    request = createJobRequest(settings, record, probe.ProbeResults?.[0]);
   } catch (error) {
     if (error instanceof UnusableSourceError) {
-      return fail(deps, record, error.code, error.message);
+      return failUpload(deps, record, error.code, error.message);
     }
-    if ((error as Error).message?.startsWith('settings override')) {
-      return fail(deps, record, 'SETTINGS_OVERRIDE', (error as Error).message);
+    if (error instanceof SettingsOverrideError) {
+      return failUpload(deps, record, 'SETTINGS_OVERRIDE', error.message);
     }
+    const refusal = REFUSALS[(error as Error).name];
+    if (refusal) {
+      return failUpload(deps, record, refusal.probe, `MediaConvert could not read the uploaded file as a video (${(error as Error).message}); upload a video file`);
+    }
+    await releaseClaim(deps, record, describe(error), now(deps));
     throw error;
   }
 
+  if (!await markCreateRequested(deps, record, now(deps))) {
+    return { outcome: 'duplicate' };
+  }
   let jobId: string;
   try {
-    const answer = await deps.mediaconvert.send(new CreateJobCommand({
-      Role: settings.roleArn,
-      Queue: settings.queueArn,
-      Settings: jobSettings,
-      ClientRequestToken: requestToken(record),
-      UserMetadata: {
-        [JOB_METADATA_KEYS.pipeline]: settings.pipelineId,
-        [JOB_METADATA_KEYS.videoId]: record.videoId,
-        [JOB_METADATA_KEYS.uploadId]: record.uploadId,
-        [JOB_METADATA_KEYS.sourceKey]: record.sourceKey,
-        [JOB_METADATA_KEYS.attempt]: String(record.attempt),
-      },
-      StatusUpdateInterval: 'SECONDS_15',
-      AccelerationSettings: { Mode: settings.acceleration },
-      Priority: settings.priority,
-    }));
+    const answer = await deps.mediaconvert.send(new CreateJobCommand(request));
     jobId = answer.Job!.Id!;
   } catch (error) {
-    // MediaConvert refused these settings: a retry of the same event would too.
-    if ((error as Error).name === 'BadRequestException') {
-      return fail(deps, record, 'JOB_REFUSED', (error as Error).message);
+    const refusal = REFUSALS[(error as Error).name];
+    if (refusal) {
+      return failUpload(deps, record, refusal.job, `MediaConvert refused the job: ${(error as Error).message}`);
     }
+    await releaseClaim(deps, record, describe(error), now(deps));
     throw error;
   }
   await recordJobId(deps, record, jobId);
   return { outcome: 'submitted', jobId, attempt: record.attempt };
 }
 
-async function fail(deps: SubmitDependencies, record: JobRecord, code: string, message: string): Promise<SubmitOutcome> {
+/**
+ * The job an earlier try of this attempt created, if any: SearchJobs filters
+ * by input file and queue, newest first, twenty a page; the attempt is told
+ * apart by the user metadata every job of the pipeline carries. Jobs created
+ * before the attempt's first CreateJob cannot be it, so the search stops there.
+ */
+async function findJob(deps: SubmitDependencies, record: JobRecord): Promise<string | undefined> {
+  const since = (record.createRequestedAt ?? 0) - 60_000;
+  let nextToken: string | undefined;
+  for (let page = 0; page < 10; page++) {
+    const answer = await deps.mediaconvert.send(new SearchJobsCommand({
+      InputFile: sourceUrl(deps.settings, record),
+      Queue: deps.settings.queueArn,
+      Order: 'DESCENDING',
+      MaxResults: 20,
+      NextToken: nextToken,
+    }));
+    for (const job of answer.Jobs ?? []) {
+      const metadata = job.UserMetadata ?? {};
+      if (metadata[JOB_METADATA_KEYS.pipeline] === deps.settings.pipelineId && metadata[JOB_METADATA_KEYS.videoId] === record.videoId
+        && metadata[JOB_METADATA_KEYS.uploadId] === record.uploadId && metadata[JOB_METADATA_KEYS.attempt] === String(record.attempt) && job.Id) {
+        return job.Id;
+      }
+    }
+    const oldest = answer.Jobs?.[answer.Jobs.length - 1]?.CreatedAt;
+    nextToken = answer.NextToken;
+    if (!nextToken || (oldest && oldest.getTime() < since)) {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+function describe(error: unknown): string {
+  return `${(error as Error)?.name ?? 'Error'}: ${(error as Error)?.message ?? String(error)}`;
+}
+
+/** The source object of an upload, as MediaConvert reads it. */
+function sourceUrl(settings: PipelineSettings, record: Pick<JobRecord, 'sourceKey'>): string {
+  return `s3://${settings.sourceBucket}/${record.sourceKey}`;
+}
+
+/**
+ * The CreateJob request for one attempt of one upload, from what Probe
+ * reported of its source. Throws {@link UnusableSourceError} for a source that
+ * cannot be encoded and {@link SettingsOverrideError} for an override that
+ * does not fit it.
+ */
+export function createJobRequest(
+  settings: PipelineSettings, record: Pick<JobRecord, 'videoId' | 'uploadId' | 'sourceKey' | 'attempt'>, probe: ProbeResult | undefined,
+): CreateJobCommandInput {
+  const fileUrl = sourceUrl(settings, record);
+  const source = sourceInfoFromProbe(probe);
+  return {
+    Role: settings.roleArn,
+    Queue: settings.queueArn,
+    Settings: buildJobSettings(settings.plan, source, { fileUrl, outputBucket: settings.outputBucket, videoId: record.videoId }),
+    ClientRequestToken: requestToken(record),
+    UserMetadata: {
+      [JOB_METADATA_KEYS.pipeline]: settings.pipelineId,
+      [JOB_METADATA_KEYS.videoId]: record.videoId,
+      [JOB_METADATA_KEYS.uploadId]: record.uploadId,
+      [JOB_METADATA_KEYS.sourceKey]: record.sourceKey,
+      [JOB_METADATA_KEYS.attempt]: String(record.attempt),
+    },
+    StatusUpdateInterval: 'SECONDS_15',
+    AccelerationSettings: { Mode: settings.acceleration },
+    Priority: settings.priority,
+  };
+}
+
+/** Fails an attempt with a reason the creator can read; the source is kept, so the upload can be retried. */
+export async function failUpload(deps: SubmitDependencies, record: Pick<JobRecord, 'videoId' | 'uploadId' | 'sourceKey' | 'attempt'>, code: string, message: string): Promise<SubmitOutcome> {
   await applyStatus(deps, {
     version: TRANSCODE_STATUS_VERSION,
     pipelineId: deps.settings.pipelineId,

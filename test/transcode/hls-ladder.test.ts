@@ -25,7 +25,9 @@ describe('HlsLadder', () => {
   test.each([
     [[], 'a ladder has 1 to 10 rungs, got 0'],
     [[{ shortSide: 721, maxBitrate: 1_000_000 }], 'rung 1 shortSide must be even, got 721'],
-    [[{ shortSide: 100, maxBitrate: 1_000_000 }], 'rung 1 shortSide must be a whole number from 144 to 4320, got 100'],
+    [[{ shortSide: 100, maxBitrate: 1_000_000 }], 'rung 1 shortSide must be a whole number from 144 to 2160, got 100'],
+    [[{ shortSide: 4320, maxBitrate: 40_000_000 }], 'rung 1 shortSide is 4320, but MediaConvert encodes H.264 frames of at most 4096x2160 (or 2160x4096): the largest rung is 2160'],
+    [[{ shortSide: 2162, maxBitrate: 40_000_000 }], 'rung 1 shortSide is 2162'],
     [[{ shortSide: 720, maxBitrate: 10 }], 'rung 1 maxBitrate must be a whole number from 50000 to 100000000, got 10'],
     [[{ shortSide: 720, maxBitrate: 1_000_000, qvbrQualityLevel: 11 }], 'rung 1 qvbrQualityLevel must be a whole number from 1 to 10, got 11'],
     [[{ shortSide: 720, maxBitrate: 1_000_000 }, { shortSide: 720, maxBitrate: 2_000_000 }], 'rungs must have distinct short sides, got 720, 720'],

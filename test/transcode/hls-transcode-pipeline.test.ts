@@ -117,8 +117,13 @@ describe('HlsTranscodePipeline defaults', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
   });
 
-  test('alarms watch failed jobs and dead letters', () => {
-    expect(pipeline.alarms).toHaveLength(2);
+  test('alarms watch failed jobs, dead letters and the scheduled check', () => {
+    expect(pipeline.alarms).toHaveLength(3);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(stack, pipeline.reconcileFunction) } }],
+    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'JobsFailed',
       Namespace: 'CdkSecureVod',
@@ -147,7 +152,8 @@ describe('HlsTranscodePipeline defaults', () => {
     expect(statements).toEqual(expect.arrayContaining([
       {
         Effect: 'Allow',
-        Action: 'mediaconvert:CreateJob',
+        // SearchJobs finds a job an earlier try created, in the same queue.
+        Action: ['mediaconvert:CreateJob', 'mediaconvert:SearchJobs'],
         Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':mediaconvert:eu-west-1:111111111111:queues/Default']] },
       },
       { Effect: 'Allow', Action: 'mediaconvert:Probe', Resource: '*' },
@@ -165,7 +171,7 @@ describe('HlsTranscodePipeline defaults', () => {
   });
 
   test('the handlers run on Node.js 24 arm64 with tracing and get the pipeline settings', () => {
-    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } }, 3);
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } }, 4);
     const settings = pipelineSettings(template);
     expect(settings).toMatchObject({
       pipelineId: pipeline.pipelineId,
@@ -180,6 +186,37 @@ describe('HlsTranscodePipeline defaults', () => {
         overrides: [],
       },
     });
+  });
+
+  test('a sparse index of uploads in flight, and a check every 5 minutes of those in flight over 30 minutes, draining the dead letters', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: [{
+        IndexName: 'inFlight',
+        KeySchema: [{ AttributeName: 'inFlight', KeyType: 'HASH' }, { AttributeName: 'inFlightSince', KeyType: 'RANGE' }],
+        Projection: { ProjectionType: 'ALL' },
+      }],
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(stack, pipeline.reconcileFunction), 'Arn'] } })],
+    });
+    expect(pipelineSettings(template).reconcile).toEqual({ stuckAfterSeconds: 1800, maxSubmitTries: 5 });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ DEAD_LETTER_QUEUE_URL: { Ref: logicalId(stack, pipeline.deadLetterQueue) } }) },
+    });
+    const statements = statementsOf(template, logicalId(stack, pipeline.reconcileFunction.role!));
+    expect(statements).toEqual(expect.arrayContaining([
+      { Effect: 'Allow', Action: 'mediaconvert:GetJob', Resource: '*' },
+      expect.objectContaining({ Action: expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage']) }),
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+        Resource: [
+          { 'Fn::GetAtt': [logicalId(stack, pipeline.jobsTable), 'Arn'] },
+          { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack, pipeline.jobsTable), 'Arn'] }, '/index/inFlight']] },
+        ],
+      },
+    ]));
   });
 
   test('no AwsSolutions or Serverless finding is left, and every acknowledgement gives its reason', () => {
@@ -213,9 +250,13 @@ describe('HlsTranscodePipeline options', () => {
     const template = Template.fromStack(stack);
     expect(pipeline.uploads).toBeUndefined();
     template.resourceCountIs('AWS::S3::Bucket', 3); // uploads, its access logs, the output
-    const mediaConvert = JSON.stringify(statementsOf(template, logicalId(stack, pipeline.mediaConvertRole)));
-    expect(mediaConvert).toContain('kms:Decrypt');
-    expect(mediaConvert).toContain('kms:Encrypt');
+    const onKey = (key: string) => statementsOf(template, logicalId(stack, pipeline.mediaConvertRole))
+      .filter((statement: { Resource: unknown }) => JSON.stringify(statement.Resource).includes(key))
+      .flatMap((statement: { Action: string | string[] }) => [statement.Action].flat());
+    // MediaConvert writes large outputs as multipart uploads, which on an SSE-KMS bucket need kms:Decrypt too.
+    expect(onKey('OutKey')).toEqual(expect.arrayContaining(['kms:GenerateDataKey*', 'kms:Decrypt']));
+    expect(onKey('SourceKey')).toEqual(expect.arrayContaining(['kms:Decrypt']));
+    expect(onKey('SourceKey')).not.toContain('kms:GenerateDataKey*');
   });
 
   test('an imported source bucket gets a warning to turn on EventBridge notifications', () => {
@@ -242,6 +283,10 @@ describe('HlsTranscodePipeline options', () => {
       plan: { ladder: HlsLadder.uhd()._toSpec(), segmentSeconds: 4, qualityTuning: 'MULTI_PASS_HQ', download: true },
     });
     expect(pipelineSettings(template).plan.posters).toBeUndefined();
+    const checked = build({ stuckJobThreshold: Duration.hours(2), stuckJobCheckInterval: Duration.minutes(15) });
+    const checkedTemplate = Template.fromStack(checked.stack);
+    expect(pipelineSettings(checkedTemplate).reconcile).toEqual({ stuckAfterSeconds: 7200, maxSubmitTries: 5 });
+    checkedTemplate.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
     expect(JSON.stringify(statementsOf(template, logicalId(stack, pipeline.submitFunction.role!)))).toContain('queues/vod');
   });
 
@@ -256,6 +301,7 @@ describe('HlsTranscodePipeline options', () => {
   });
 
   test('alarms notify the given action; the event bus, removal policy and log retention are honoured', () => {
+    // three alarms: failed jobs, dead letters, the scheduled check
     const { stack } = build(undefined, (s) => ({
       alarmAction: new actions.SnsAction(new sns.Topic(s, 'Ops', { enforceSSL: true })),
       eventBus: new events.EventBus(s, 'Bus'),
@@ -263,7 +309,7 @@ describe('HlsTranscodePipeline options', () => {
       logRetention: 14,
     }));
     const template = Template.fromStack(stack);
-    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: Match.stringLikeRegexp('^Ops') }] }, 2);
+    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: Match.stringLikeRegexp('^Ops') }] }, 3);
     template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ STATUS_EVENT_BUS: { Ref: Match.stringLikeRegexp('^Bus') } }) },
@@ -314,6 +360,8 @@ describe('HlsTranscodePipeline validation', () => {
     ['too many posters', { posterCount: 51 }, 'posterCount must be a whole number from 0 to 50, got 51'],
     ['a zero poster interval', { posterInterval: Duration.seconds(0) }, 'posterInterval must be a whole number of seconds from 1 to 3600'],
     ['a priority out of range', { priority: 51 }, 'priority must be a whole number from -50 to 50, got 51'],
+    ['a stuck-job threshold under a minute', { stuckJobThreshold: Duration.seconds(30) }, 'stuckJobThreshold must be a whole number of seconds from 60 to 604800'],
+    ['a check interval over a day', { stuckJobCheckInterval: Duration.days(2) }, 'stuckJobCheckInterval must be a whole number of seconds from 60 to 86400'],
   ])('throws on %s', (_name, props, message) => {
     expect(() => build(props)).toThrow(message);
   });

@@ -60,9 +60,63 @@ describe('renditions follow the source', () => {
   });
 });
 
+describe('renditions fit H.264\'s frame limit of 4096x2160 (2160x4096)', () => {
+  const within = (size: string) => {
+    const [w, h] = size.split('x').map(Number);
+    return Math.max(w, h) <= 4096 && Math.min(w, h) <= 2160 && w % 2 === 0 && h % 2 === 0;
+  };
+
+  test('an ultra-wide 5760x1080 source keeps its aspect ratio at 4096 wide', () => {
+    expect(sizes(source(5760, 1080))).toEqual(['1440x270', '1920x360', '2880x540', '3840x720', '4096x768']);
+  });
+
+  test('a 5120x2160 source with the uhd ladder tops out at 4096x1728', () => {
+    const planned = sizes(source(5120, 2160), HlsLadder.uhd());
+    expect(planned[planned.length - 1]).toBe('4096x1728');
+    expect(planned.every(within)).toBe(true);
+  });
+
+  test('8K, DCI 4K and portrait 8K stay within the limit, and rungs that meet at one size are encoded once', () => {
+    expect(sizes(source(7680, 4320), HlsLadder.uhd()).slice(-2)).toEqual(['2560x1440', '3840x2160']);
+    expect(sizes(source(4096, 2160), HlsLadder.uhd()).slice(-1)).toEqual(['4096x2160']);
+    expect(sizes(source(4320, 7680), HlsLadder.uhd()).slice(-1)).toEqual(['2160x3840']);
+    const rungs = [{ shortSide: 720, maxBitrate: 3_000_000 }, { shortSide: 960, maxBitrate: 5_000_000 }];
+    const sideBySide = sizes(source(16000, 1000), HlsLadder.fromRungs(rungs));
+    expect(sideBySide).toEqual(['4096x256']);
+  });
+
+  test('the MP4 download and the poster of an oversized source fit too', () => {
+    const wide = buildJobSettings(plan({ download: true }), source(5760, 1080), input);
+    for (const group of wide.OutputGroups!) {
+      const video = group.Outputs![0].VideoDescription!;
+      expect(within(`${video.Width}x${video.Height}`)).toBe(true);
+    }
+  });
+});
+
+describe('an automatic ladder', () => {
+  const automatic = buildJobSettings(plan({ ladder: HlsLadder.automatic()._toSpec(), download: true }), source(5760, 1080), input);
+
+  test('bounds the stack by the source, within H.264\'s limit', () => {
+    expect(automatic.OutputGroups![0].Outputs![0].VideoDescription).toMatchObject({ Width: 4096, Height: 768 });
+  });
+
+  test('gives the MP4 download a size and the MaxBitrate QVBR needs', () => {
+    const download = automatic.OutputGroups!.find((group) => group.Name === 'Download')!.Outputs![0].VideoDescription!;
+    expect(download).toMatchObject({ Width: 4096, Height: 768 });
+    expect(download.CodecSettings!.H264Settings).toMatchObject({ RateControlMode: 'QVBR', MaxBitrate: 8_000_000 });
+    const phone = buildJobSettings(plan({ ladder: HlsLadder.automatic()._toSpec(), download: true }), source(1080, 1920), input);
+    expect(phone.OutputGroups!.find((group) => group.Name === 'Download')!.Outputs![0].VideoDescription).toMatchObject({ Width: 1080, Height: 1920 });
+  });
+
+  test('captures posters at most 720 on the short side', () => {
+    expect(automatic.OutputGroups!.find((group) => group.Name === 'Poster')!.Outputs![0].VideoDescription).toMatchObject({ Width: 3840, Height: 720 });
+  });
+});
+
 describe('job settings', () => {
   const settings: JobSettings = buildJobSettings(plan(), source(1920, 1080), input);
-  const [hls, posters] = settings.OutputGroups!;
+  const [hls, posters, frames] = settings.OutputGroups!;
 
   test('type-check as a CreateJob request of the MediaConvert SDK', () => {
     const request: CreateJobCommandInput = { Role: 'arn:aws:iam::111111111111:role/mc', Settings: settings };
@@ -96,13 +150,23 @@ describe('job settings', () => {
     expect(settings.Inputs![0].AudioSelectors).toEqual({ 'Audio Selector 1': { DefaultSelection: 'DEFAULT' } });
   });
 
-  test('capture posters under posters/<id>/ at the 720 rendition', () => {
+  test('capture the poster, one image, under posters/<id>/poster at the 720 rendition, and the further frames apart', () => {
+    // MediaConvert reports only the last image of a frame-capture output: an output of one image is the one whose key is known.
     expect(posters.OutputGroupSettings?.FileGroupSettings?.Destination).toBe('s3://outputs/posters/v1/poster');
+    expect(posters.Outputs).toHaveLength(1);
     expect(posters.Outputs![0].VideoDescription).toMatchObject({
+      Width: 1280,
+      Height: 720,
+      CodecSettings: { Codec: 'FRAME_CAPTURE', FrameCaptureSettings: { FramerateNumerator: 1, FramerateDenominator: 1, MaxCaptures: 1 } },
+    });
+    expect(frames.OutputGroupSettings?.FileGroupSettings?.Destination).toBe('s3://outputs/posters/v1/frame');
+    expect(frames.Outputs![0].VideoDescription).toMatchObject({
       Width: 1280,
       Height: 720,
       CodecSettings: { Codec: 'FRAME_CAPTURE', FrameCaptureSettings: { FramerateNumerator: 1, FramerateDenominator: 5, MaxCaptures: 3 } },
     });
+    const single = buildJobSettings(plan({ posters: { intervalSeconds: 5, maxCaptures: 1 } }), source(1920, 1080), input);
+    expect(single.OutputGroups!.map((group) => group.Name)).toEqual(['HLS', 'Poster']);
   });
 
   test('a source without audio has no audio selector and no audio in any output', () => {
@@ -134,7 +198,8 @@ describe('job settings', () => {
     expect(group.AutomatedEncodingSettings?.AbrSettings).toEqual({ MaxRenditions: 5, MaxAbrBitrate: 8_000_000, MinAbrBitrate: 600_000 });
     expect(group.Outputs).toHaveLength(1);
     expect(group.Outputs![0].VideoDescription!.CodecSettings!.H264Settings!.QualityTuningLevel).toBe('MULTI_PASS_HQ');
-    expect(group.Outputs![0].VideoDescription!.Width).toBeUndefined();
+    // With automated ABR the size is the stack's largest rendition (Creating an automated ABR stack, MediaConvert User Guide).
+    expect(group.Outputs![0].VideoDescription).toMatchObject({ Width: 1920, Height: 1080 });
   });
 });
 
@@ -181,13 +246,28 @@ describe('source probe', () => {
       .toEqual({ width: 1920, height: 1080, hasAudio: true, durationSeconds: 12.5 });
   });
 
-  test('applies rotation: a phone video recorded sideways is portrait', () => {
-    expect(sourceInfoFromProbe({ Container: { Tracks: [track('video', { Rotation: 90 })] } })).toMatchObject({ width: 1080, height: 1920, hasAudio: false });
+  test('applies rotation where MediaConvert does: a phone video recorded sideways in .mp4 or .mov is portrait', () => {
+    for (const Format of ['mp4', 'quicktime'] as const) {
+      expect(sourceInfoFromProbe({ Container: { Format, Tracks: [track('video', { Rotation: 90 })] } })).toMatchObject({ width: 1080, height: 1920, hasAudio: false });
+    }
   });
 
-  test('applies the sample aspect ratio of anamorphic video', () => {
+  test('keeps the stored orientation of other containers, whose rotation Rotate: AUTO does not apply', () => {
+    for (const Format of ['matroska', 'webm', 'mpegts'] as const) {
+      expect(sourceInfoFromProbe({ Container: { Format, Tracks: [track('video', { Rotation: 90 })] } })).toMatchObject({ width: 1920, height: 1080 });
+    }
+    expect(sourceInfoFromProbe({ Container: { Tracks: [track('video', { Rotation: 270 })] } })).toMatchObject({ width: 1920, height: 1080 });
+  });
+
+  test('applies the sample aspect ratio of anamorphic video, declared by the container or only by the video essence', () => {
     expect(sourceInfoFromProbe({ Container: { Tracks: [track('video', { Width: 720, Height: 576, SampleAspectRatio: { Numerator: 64, Denominator: 45 } })] } }))
       .toMatchObject({ width: 1024, height: 576 });
+    expect(sourceInfoFromProbe({ Container: { Tracks: [track('video', { Width: 720, Height: 576, CodecMetadata: { SampleAspectRatio: { Numerator: 64, Denominator: 45 } } })] } }))
+      .toMatchObject({ width: 1024, height: 576 });
+    // Where both declare one, the container's is what MediaConvert's track reports first.
+    expect(sourceInfoFromProbe({
+      Container: { Tracks: [track('video', { Width: 720, Height: 576, SampleAspectRatio: { Numerator: 16, Denominator: 15 }, CodecMetadata: { SampleAspectRatio: { Numerator: 64, Denominator: 45 } } })] },
+    })).toMatchObject({ width: 768, height: 576 });
   });
 
   test.each([

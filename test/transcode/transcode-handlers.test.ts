@@ -1,9 +1,12 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { CreateJobCommand, CreateJobCommandInput, MediaConvertClient, ProbeCommand } from '@aws-sdk/client-mediaconvert';
+import {
+  CreateJobCommand, CreateJobCommandInput, Job, MediaConvertClient, ProbeCommand, SearchJobsCommand, SearchJobsCommandInput,
+} from '@aws-sdk/client-mediaconvert';
 import { mockClient } from 'aws-sdk-client-mock';
+import { MediaConvertJobRegistry } from '../../sandbox/mediaconvert/job-registry';
 import { HlsLadder } from '../../src';
 import { isNewerStatus, TRANSCODE_DETAIL_TYPES, TRANSCODE_EVENT_SOURCE, TranscodeStatusDetail } from '../../src/contracts/transcode-status';
-import { handleJobEvent, JobStateChangeDetail, StatusDependencies } from '../../src/transcode/job-status';
+import { handleJobEvent, JobStateChangeDetail, StatusDependencies, statusFromJob } from '../../src/transcode/job-status';
 import { getJob } from '../../src/transcode/job-store';
 import { PipelineSettings, requestToken, retryUpload, submitUpload, SubmitDependencies } from '../../src/transcode/submit-job';
 import { startLocalDynamoDB, LocalDynamoDB } from '../local-dynamodb';
@@ -34,6 +37,7 @@ let db: LocalDynamoDB;
 let tables = 0;
 let clock: number;
 let deps: SubmitDependencies & StatusDependencies;
+let registry: MediaConvertJobRegistry;
 
 beforeAll(async () => {
   db = await startLocalDynamoDB();
@@ -60,18 +64,37 @@ beforeEach(async () => {
   };
   mcMock.reset();
   ebMock.reset();
-  mcMock.on(ProbeCommand).resolves({
-    ProbeResults: [{ Container: { Duration: 30, Tracks: [{ TrackType: 'video', VideoProperties: { Width: 1920, Height: 1080 } }, { TrackType: 'audio' }] } }],
-  });
-  // MediaConvert answers a repeated client request token with the job it made for it.
-  const jobsByToken = new Map<string, string>();
-  mcMock.on(CreateJobCommand).callsFake((request: CreateJobCommandInput) => {
-    const id = jobsByToken.get(request.ClientRequestToken!) ?? `job-${jobsByToken.size + 1}`;
-    jobsByToken.set(request.ClientRequestToken!, id);
-    return { Job: { Id: id, Role: request.Role, Settings: request.Settings } };
+  mcMock.on(ProbeCommand).resolves(probe1080p);
+  // MediaConvert's job record: a repeated client request token answers the same job within a minute only.
+  registry = new MediaConvertJobRegistry(() => clock);
+  mcMock.on(CreateJobCommand).callsFake(createJob);
+  mcMock.on(SearchJobsCommand).callsFake((request: SearchJobsCommandInput) => {
+    const page = registry.search({
+      inputFile: request.InputFile, queue: request.Queue, order: request.Order, maxResults: request.MaxResults, nextToken: request.NextToken,
+    });
+    return {
+      Jobs: page.jobs.map((job) => ({ Id: `job-${registry.jobs.indexOf(job) + 1}`, CreatedAt: job.createdAt, UserMetadata: job.userMetadata, Role: settings.roleArn, Settings: {} })),
+      NextToken: page.nextToken,
+    };
   });
   ebMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e' }] });
 });
+
+const probe1080p = {
+  ProbeResults: [{ Container: { Format: 'mp4' as const, Duration: 30, Tracks: [{ TrackType: 'video' as const, VideoProperties: { Width: 1920, Height: 1080 } }, { TrackType: 'audio' as const }] } }],
+};
+
+/** CreateJob as MediaConvert answers it, against the test's job record. */
+function createJob(request: CreateJobCommandInput) {
+  const { job } = registry.create({
+    clientRequestToken: request.ClientRequestToken,
+    inputFile: request.Settings!.Inputs![0].FileInput!,
+    queue: request.Queue,
+    userMetadata: request.UserMetadata,
+    settings: request.Settings,
+  });
+  return { Job: { Id: `job-${registry.jobs.indexOf(job) + 1}`, Role: request.Role, Settings: request.Settings } };
+}
 
 const created = (key: string, bucket = 'sources') => ({ bucket: { name: bucket }, object: { key } });
 const createJobCalls = () => mcMock.commandCalls(CreateJobCommand).map((call) => call.args[0].input);
@@ -108,32 +131,89 @@ describe('submit', () => {
     expect(createJobCalls()).toHaveLength(1);
   });
 
-  test('a try that failed at CreateJob is resumed by the retry, with the same token', async () => {
-    mcMock.on(CreateJobCommand).rejectsOnce(Object.assign(new Error('slow down'), { name: 'TooManyRequestsException' }));
+  test('a transient fault at CreateJob lets go of the claim: the retry resumes at once with the same token, and the fault is counted', async () => {
+    mcMock.on(CreateJobCommand).rejectsOnce(Object.assign(new Error('slow down'), { name: 'TooManyRequestsException' })).callsFake(createJob);
     const event = created('uploads/v1/u1/source.mp4');
     await expect(submitUpload(deps, event)).rejects.toThrow('slow down');
-    expect(await submitUpload(deps, event)).toEqual({ outcome: 'duplicate' });
-    clock += 60_000;
-    mcMock.on(CreateJobCommand).resolves({ Job: { Id: 'job-7', Role: settings.roleArn, Settings: {} } });
-    expect(await submitUpload(deps, event)).toEqual({ outcome: 'submitted', jobId: 'job-7', attempt: 1 });
+    expect(await getJob(deps, 'v1', 'u1')).toMatchObject({ state: 'SUBMITTING', claimedAt: 0, submitTries: 1, lastError: 'TooManyRequestsException: slow down' });
+    clock += 1_000;
+    expect(await submitUpload(deps, event)).toEqual({ outcome: 'submitted', jobId: 'job-1', attempt: 1 });
     const tokens = createJobCalls().map((request) => request.ClientRequestToken);
     expect(tokens).toHaveLength(2);
     expect(new Set(tokens).size).toBe(1);
+    expect(registry.jobs).toHaveLength(1);
+  });
+
+  test('a try that created its job and died before recording it: a retry two minutes later finds that job and creates none', async () => {
+    // The first try's CreateJob reaches MediaConvert, then the function is stopped (a timeout) before it hears back.
+    mcMock.on(CreateJobCommand).callsFakeOnce((request: CreateJobCommandInput) => {
+      createJob(request);
+      return new Promise(() => undefined);
+    }).callsFake(createJob);
+    const event = created('uploads/v1/u1/source.mp4');
+    void submitUpload(deps, event);
+    await waitFor(() => registry.jobs.length === 1);
+    // Lambda retries an asynchronous invocation after a minute and then two more; MediaConvert forgets the token after one.
+    clock += 2 * 60_000;
+    expect(await submitUpload(deps, event)).toEqual({ outcome: 'submitted', jobId: 'job-1', attempt: 1 });
+    expect(registry.jobs).toHaveLength(1);
+    expect(createJobCalls()).toHaveLength(1);
+    expect(mcMock.commandCalls(SearchJobsCommand)[0].args[0].input).toMatchObject({ InputFile: 's3://sources/uploads/v1/u1/source.mp4', Queue: settings.queueArn });
+    expect(await getJob(deps, 'v1', 'u1')).toMatchObject({ jobId: 'job-1' });
+    // A later duplicate finds the job recorded and does nothing.
+    clock += 10 * 60_000;
+    expect(await submitUpload(deps, event)).toEqual({ outcome: 'duplicate' });
+    expect(registry.jobs).toHaveLength(1);
+  });
+
+  test('a job of another attempt or another pipeline for the same file is not taken for this attempt\'s', async () => {
+    registry.create({ inputFile: 's3://sources/uploads/v1/u1/source.mp4', queue: settings.queueArn, userMetadata: { 'cdk-secure-vod-pipeline': 'Other', 'videoId': 'v1', 'uploadId': 'u1', 'attempt': '1' }, settings: {} });
+    mcMock.on(CreateJobCommand).rejectsOnce(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' })).callsFake(createJob);
+    const event = created('uploads/v1/u1/source.mp4');
+    await expect(submitUpload(deps, event)).rejects.toThrow('socket hang up');
+    clock += 2 * 60_000;
+    expect(await submitUpload(deps, event)).toEqual({ outcome: 'submitted', jobId: 'job-2', attempt: 1 });
+    expect(registry.jobs).toHaveLength(2);
   });
 
   test('a source MediaConvert cannot read fails with its reason and no job; its key stays recorded', async () => {
     mcMock.on(ProbeCommand).resolves({ ProbeResults: [{ Container: { Tracks: [{ TrackType: 'audio' }] } }] });
     expect(await submitUpload(deps, created('uploads/v1/u1/source.mp4')))
-      .toEqual({ outcome: 'failed', code: 'NO_VIDEO_TRACK', message: 'the source has no video track MediaConvert can read' });
+      .toEqual({ outcome: 'failed', code: 'NO_VIDEO_TRACK', message: 'the file has no video track MediaConvert can read; upload a video file' });
     expect(createJobCalls()).toHaveLength(0);
     expect(await getJob(deps, 'v1', 'u1')).toMatchObject({ state: 'ERROR', sourceKey: 'uploads/v1/u1/source.mp4', failure: { code: 'NO_VIDEO_TRACK' } });
     expect(published()).toEqual([expect.objectContaining({ state: 'ERROR', videoId: 'v1', attempt: 1, failure: expect.objectContaining({ code: 'NO_VIDEO_TRACK' }) })]);
   });
 
+  test.each([
+    ['BadRequestException', 'SOURCE_UNREADABLE'],
+    ['UnprocessableEntityException', 'SOURCE_UNREADABLE'],
+    ['ConflictException', 'SOURCE_UNREADABLE'],
+    ['NotFoundException', 'SOURCE_NOT_FOUND'],
+    ['ForbiddenException', 'SOURCE_FORBIDDEN'],
+  ])('Probe answering %s fails the upload at once with %s, no job and no retry', async (name, code) => {
+    mcMock.on(ProbeCommand).rejects(Object.assign(new Error('unable to read the input file'), { name }));
+    const outcome = await submitUpload(deps, created('uploads/v1/u1/source.mp4'));
+    expect(outcome).toMatchObject({ outcome: 'failed', code });
+    expect((outcome as { message: string }).message).toContain('unable to read the input file');
+    expect(createJobCalls()).toHaveLength(0);
+    expect(await getJob(deps, 'v1', 'u1')).toMatchObject({ state: 'ERROR', failure: { code } });
+    expect((await getJob(deps, 'v1', 'u1'))!.inFlightSince).toBeUndefined();
+    // A duplicate of the event changes nothing; the creator's retry starts a new attempt.
+    expect(await submitUpload(deps, created('uploads/v1/u1/source.mp4'))).toEqual({ outcome: 'duplicate' });
+  });
+
+  test.each(['TooManyRequestsException', 'InternalServerErrorException'])('Probe answering %s is retried: the claim is let go and the fault recorded', async (name) => {
+    mcMock.on(ProbeCommand).rejectsOnce(Object.assign(new Error('try again'), { name })).resolves(probe1080p);
+    await expect(submitUpload(deps, created('uploads/v1/u1/source.mp4'))).rejects.toThrow('try again');
+    expect(await getJob(deps, 'v1', 'u1')).toMatchObject({ state: 'SUBMITTING', submitTries: 1, lastError: `${name}: try again` });
+    expect(await submitUpload(deps, created('uploads/v1/u1/source.mp4'))).toMatchObject({ outcome: 'submitted' });
+  });
+
   test('settings MediaConvert refuses fail the upload instead of retrying forever', async () => {
     mcMock.on(CreateJobCommand).rejects(Object.assign(new Error('/outputGroups/0: bad'), { name: 'BadRequestException' }));
     expect(await submitUpload(deps, created('uploads/v1/u1/source.mp4'))).toMatchObject({ outcome: 'failed', code: 'JOB_REFUSED' });
-    expect(await getJob(deps, 'v1', 'u1')).toMatchObject({ state: 'ERROR', failure: { code: 'JOB_REFUSED', message: '/outputGroups/0: bad' } });
+    expect(await getJob(deps, 'v1', 'u1')).toMatchObject({ state: 'ERROR', failure: { code: 'JOB_REFUSED', message: 'MediaConvert refused the job: /outputGroups/0: bad' } });
   });
 
   test.each([
@@ -162,6 +242,14 @@ describe('submit', () => {
   });
 });
 
+/** Waits (briefly) until `done` holds. */
+async function waitFor(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !done(); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  expect(done()).toBe(true);
+}
+
 /** A MediaConvert job event for upload v1/u1 of this pipeline. */
 function jobEvent(status: string, extra: Partial<JobStateChangeDetail> = {}, metadata: Record<string, string> = {}) {
   return {
@@ -185,7 +273,8 @@ const complete = () => jobEvent('COMPLETE', {
         { outputFilePaths: ['s3://outputs/videos/v1/master_480x270.m3u8'], durationInMs: 30_040, videoDetails: { widthInPx: 480, heightInPx: 270 } },
       ],
     },
-    { type: 'FILE_GROUP', outputDetails: [{ outputFilePaths: ['s3://outputs/posters/v1/poster.0000002.jpg'], durationInMs: 30_040 }] },
+    { type: 'FILE_GROUP', outputDetails: [{ outputFilePaths: ['s3://outputs/posters/v1/poster.0000000.jpg'], durationInMs: 30_040 }] },
+    { type: 'FILE_GROUP', outputDetails: [{ outputFilePaths: ['s3://outputs/posters/v1/frame.0000002.jpg'], durationInMs: 30_040 }] },
     { type: 'FILE_GROUP', outputDetails: [{ outputFilePaths: ['s3://outputs/videos/v1/download.mp4'], durationInMs: 30_040 }] },
   ],
 });
@@ -228,7 +317,8 @@ describe('status', () => {
           { width: 1920, height: 1080, bitrate: 4_100_000, playlistKey: 'videos/v1/master_1920x1080.m3u8' },
         ],
         durationSeconds: 30.04,
-        posterKeys: ['posters/v1/poster.0000002.jpg'],
+        posterKey: 'posters/v1/poster.0000000.jpg',
+        posterKeys: ['posters/v1/frame.0000002.jpg', 'posters/v1/poster.0000000.jpg'],
         downloadKey: 'videos/v1/download.mp4',
       },
     });
@@ -322,7 +412,7 @@ describe('contract between submit and status', () => {
           },
           ...groups.slice(1).map((group) => ({
             type: 'FILE_GROUP',
-            outputDetails: [{ outputFilePaths: [`${group.OutputGroupSettings!.FileGroupSettings!.Destination}${group.Name === 'Posters' ? '.0000000.jpg' : '.mp4'}`] }],
+            outputDetails: [{ outputFilePaths: [`${group.OutputGroupSettings!.FileGroupSettings!.Destination}${{ Poster: '.0000000.jpg', Frames: '.0000002.jpg' }[group.Name!] ?? '.mp4'}`] }],
           })),
         ],
       },
@@ -337,8 +427,27 @@ describe('contract between submit and status', () => {
         return { width, height, playlistKey: `videos/vid-42/master_${size}.m3u8` };
       }),
       durationSeconds: 12,
-      posterKeys: ['posters/vid-42/poster.0000000.jpg'],
+      posterKey: 'posters/vid-42/poster.0000000.jpg',
+      posterKeys: ['posters/vid-42/frame.0000002.jpg', 'posters/vid-42/poster.0000000.jpg'],
       downloadKey: 'videos/vid-42/download.mp4',
     });
+
+    // The same job read back with GetJob, which holds no file paths, gives the same playlists, poster and download.
+    const job: Job = {
+      Id: 'job-1',
+      Role: request.Role!,
+      Status: 'COMPLETE',
+      Settings: request.Settings!,
+      UserMetadata: request.UserMetadata,
+      OutputGroupDetails: event.detail.outputGroupDetails.map((group) => ({
+        OutputDetails: group.outputDetails.map((output) => ({
+          DurationInMs: 12_000,
+          VideoDetails: 'videoDetails' in output ? { WidthInPx: output.videoDetails.widthInPx, HeightInPx: output.videoDetails.heightInPx } : undefined,
+        })),
+      })),
+    };
+    const fromJob = statusFromJob(job, settings.pipelineId, settings.outputBucket, new Date(clock))!;
+    expect(fromJob).toMatchObject({ videoId: 'vid-42', uploadId: 'up-7', attempt: 1, state: 'COMPLETE', jobId: 'job-1' });
+    expect({ ...fromJob.outputs, posterKeys: undefined }).toEqual({ ...detail.outputs, posterKeys: undefined });
   });
 });

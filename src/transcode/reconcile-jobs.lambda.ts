@@ -1,0 +1,29 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MediaConvertClient } from '@aws-sdk/client-mediaconvert';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { reconcile, ReconcileDependencies, ReconcileReport } from './reconcile';
+import { TRANSCODE_ENV, TRANSCODE_METRICS } from './transcode-metrics';
+import { transcodeRuntime } from './transcode-runtime';
+
+const runtime = transcodeRuntime(process.env);
+const mediaconvert = new MediaConvertClient({ maxAttempts: 8, retryMode: 'adaptive' });
+const queueUrl = process.env[TRANSCODE_ENV.deadLetters];
+const deps: ReconcileDependencies = {
+  ...runtime.store,
+  mediaconvert,
+  settings: runtime.settings,
+  pipelineId: runtime.settings.pipelineId,
+  outputBucket: runtime.settings.outputBucket,
+  reconcile: runtime.settings.reconcile ?? { stuckAfterSeconds: 1800, maxSubmitTries: 5 },
+  deadLetters: queueUrl ? { sqs: new SQSClient({}), queueUrl } : undefined,
+  onProblem: (what, error) => runtime.logger.warn('could not reconcile', { what, error: error as Error }),
+};
+
+/** Invoked on a schedule: checks uploads in flight too long against MediaConvert and handles dead letters again. */
+export async function handler(): Promise<ReconcileReport> {
+  const report = await reconcile(deps);
+  runtime.metrics.addMetric(TRANSCODE_METRICS.reconciled, MetricUnit.Count, report.moved + report.redriven);
+  runtime.logger.info('pipeline reconciled', { ...report });
+  runtime.metrics.publishStoredMetrics();
+  return report;
+}
