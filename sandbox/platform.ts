@@ -8,9 +8,10 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { startServices, ServicesServer } from './aws/services';
 import { Edge } from './cloudfront/edge';
 import { TokenMinter } from './identity/tokens';
-import { MediaConvertStandIn, run } from './mediaconvert/mediaconvert';
+import { MediaConvertOptions, MediaConvertStandIn, run } from './mediaconvert/mediaconvert';
 import { LocalS3, startLocalS3 } from './s3/local-s3';
 import { HlsLadder } from '../src/transcode/hls-ladder';
+import { IN_FLIGHT_INDEX } from '../src/transcode/transcode-metrics';
 
 // dynalite ships no type declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -32,6 +33,13 @@ export interface SandboxOptions {
   readonly seed?: boolean;
   /** Lifetime of playback cookies. @default 120 */
   readonly sessionSeconds?: number;
+  /**
+   * Whether each MediaConvert job event reaches the pipeline: lose or repeat
+   * some to watch the scheduled check recover. @default every event, once
+   */
+  readonly mediaconvertDelivery?: MediaConvertOptions['deliver'];
+  /** How often the pipeline's scheduled check runs, and after how long in flight it looks at an upload. @default every 5 s, after 20 s */
+  readonly reconcile?: { readonly everySeconds: number; readonly stuckAfterSeconds: number };
   readonly log?: (message: string) => void;
 }
 
@@ -63,7 +71,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const region = 'us-east-1';
   const closers: Array<() => Promise<void> | void> = [];
   const bundle = (name: string) => join(root, 'assets', name, 'index.js');
-  for (const name of ['upload/upload-issuer.lambda', 'transcode/submit-job.lambda', 'transcode/job-status.lambda', 'entitlement/api.lambda', 'entitlement/stripe-webhook.lambda', 'entitlement/status-consumer.lambda']) {
+  for (const name of ['upload/upload-issuer.lambda', 'transcode/submit-job.lambda', 'transcode/job-status.lambda', 'transcode/reconcile-jobs.lambda', 'entitlement/api.lambda', 'entitlement/stripe-webhook.lambda', 'entitlement/status-consumer.lambda']) {
     if (!existsSync(bundle(name))) {
       throw new Error(`the handler bundle ${name} is missing: run "npx projen bundle" first`);
     }
@@ -110,7 +118,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           : Object.entries(indexes).map(([IndexName, k]) => ({ IndexName, KeySchema: schema(k), Projection: { ProjectionType: 'ALL' } })),
       }));
     };
-    await table('jobs', ['videoId', 'uploadId']);
+    await table('jobs', ['videoId', 'uploadId'], { [IN_FLIGHT_INDEX.name]: [IN_FLIGHT_INDEX.partitionKey, IN_FLIGHT_INDEX.sortKey] });
     await table('catalog', ['videoId'], { byCreator: ['creatorId', 'createdAt'], published: ['listing', 'publishedAt'] });
     await table('entitlements', ['userId', 'entitlementId'], { byPaymentRef: ['paymentRef'] });
     ddb.destroy();
@@ -134,6 +142,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const minter = new TokenMinter(issuer, clientId);
     const stripeSecret = 'whsec_sandbox_webhook_signing_secret';
     const pipelineId = 'SandboxTranscode';
+    const reconcile = options.reconcile ?? { everySeconds: 5, stuckAfterSeconds: 20 };
 
     // Handlers run here; what they call runs on the stand-ins.
     const handlers: Record<string, (event: any) => Promise<any>> = {};
@@ -160,6 +169,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         }
       },
       onError: (jobId, error) => log(`transcode ${jobId} failed: ${error.message}`),
+      deliver: options.mediaconvertDelivery,
     });
     const secrets = new Map([
       ['arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/signing-key', keyPair.privateKey],
@@ -181,6 +191,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       },
       probe: (request) => mediaconvert.probe(request),
       createJob: (request) => mediaconvert.createJob(request),
+      getJob: (id) => mediaconvert.getJob(id),
+      searchJobs: (query) => mediaconvert.searchJobs(query),
     });
     closers.push(() => services.close());
 
@@ -221,6 +233,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         },
         acceleration: 'DISABLED',
         priority: 0,
+        reconcile: { stuckAfterSeconds: reconcile.stuckAfterSeconds, maxSubmitTries: 5 },
       }),
       JOBS_TABLE: 'jobs',
       STATUS_EVENT_BUS: 'default',
@@ -243,6 +256,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     handlers.uploadIssuer = require(bundle('upload/upload-issuer.lambda')).handler;
     handlers.transcodeSubmit = require(bundle('transcode/submit-job.lambda')).handler;
     handlers.transcodeStatus = require(bundle('transcode/job-status.lambda')).handler;
+    handlers.transcodeReconcile = require(bundle('transcode/reconcile-jobs.lambda')).handler;
     handlers.api = require(bundle('entitlement/api.lambda')).handler;
     handlers.webhook = require(bundle('entitlement/stripe-webhook.lambda')).handler;
     handlers.statusConsumer = require(bundle('entitlement/status-consumer.lambda')).handler;
@@ -252,6 +266,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         void asyncInvoke('transcodeSubmit', { 'source': 'aws.s3', 'detail-type': 'Object Created', 'detail': { bucket: { name: bucket }, object: { key } } });
       }
     };
+
+    // The pipeline's scheduled check, as its EventBridge schedule invokes it.
+    const reconcileTimer = setInterval(() => {
+      handlers.transcodeReconcile({}).catch((error: Error) => log(`the scheduled check failed: ${error.message}`));
+    }, reconcile.everySeconds * 1000);
+    closers.push(() => clearInterval(reconcileTimer));
 
     edge.handlers = {
       api: (event) => handlers.api(event),

@@ -7,7 +7,7 @@ import { AddressInfo } from 'node:net';
  * server that each SDK client reaches through its standard endpoint variable
  * (AWS_ENDPOINT_URL_LAMBDA, _SECRETS_MANAGER, _EVENTBRIDGE, _MEDIACONVERT):
  * Lambda Invoke, Secrets Manager GetSecretValue, EventBridge PutEvents, and
- * MediaConvert Probe and CreateJob. Each speaks its service's wire protocol.
+ * MediaConvert Probe, CreateJob, GetJob and SearchJobs. Each speaks its service's wire protocol.
  */
 export interface ServiceHooks {
   /** Lambda functions by name, invoked synchronously. */
@@ -20,6 +20,17 @@ export interface ServiceHooks {
   readonly probe: (request: { inputFiles: Array<{ fileUrl: string }> }) => Promise<unknown>;
   /** MediaConvert CreateJob: camelCase request, answers the job. */
   readonly createJob: (request: Record<string, any>) => Promise<Record<string, unknown>>;
+  /** MediaConvert GetJob: answers the job. */
+  readonly getJob: (id: string) => Record<string, unknown>;
+  /** MediaConvert SearchJobs: the query string, answers `{ jobs, nextToken }`. */
+  readonly searchJobs: (query: URLSearchParams) => Record<string, unknown>;
+}
+
+/** A service's error: thrown by a hook, answered with its status and the error type its SDK raises. */
+interface ServiceError { readonly name: string; readonly status: number; readonly message: string }
+
+function isServiceError(error: unknown): error is ServiceError {
+  return typeof (error as ServiceError)?.status === 'number' && typeof (error as ServiceError)?.name === 'string';
 }
 
 export interface ServicesServer {
@@ -34,7 +45,9 @@ export async function startServices(hooks: ServiceHooks): Promise<ServicesServer
     req.on('end', () => {
       handle(req, Buffer.concat(chunks).toString('utf8'))
         .then(({ status, body, headers }) => res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body))
-        .catch((error) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: String(error) })));
+        .catch((error) => isServiceError(error)
+          ? res.writeHead(error.status, { 'content-type': 'application/json', 'x-amzn-errortype': error.name }).end(JSON.stringify({ message: error.message }))
+          : res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: String(error) })));
     });
   });
 
@@ -76,6 +89,13 @@ export async function startServices(hooks: ServiceHooks): Promise<ServicesServer
     }
     if (req.method === 'POST' && url.pathname === '/2017-08-29/jobs') {
       return { status: 201, body: JSON.stringify({ job: await hooks.createJob(JSON.parse(body)) }) };
+    }
+    const job = /^\/2017-08-29\/jobs\/([^/]+)$/.exec(url.pathname);
+    if (req.method === 'GET' && job) {
+      return { status: 200, body: JSON.stringify({ job: hooks.getJob(decodeURIComponent(job[1])) }) };
+    }
+    if (req.method === 'GET' && url.pathname === '/2017-08-29/search') {
+      return { status: 200, body: JSON.stringify(hooks.searchJobs(url.searchParams)) };
     }
     return { status: 400, body: JSON.stringify({ message: `the sandbox does not answer ${req.method} ${url.pathname} ${target}` }) };
   }

@@ -52,6 +52,13 @@ export interface JobRuleOptions {
    */
   readonly professionalTier?: boolean;
   /**
+   * Report only what MediaConvert documents it refuses, leaving out this
+   * library's own rules (even sides, unique name modifiers, segments on GOP
+   * boundaries, the Basic tier): what a stand-in answers with a 400.
+   * @default false
+   */
+  readonly refusalsOnly?: boolean;
+  /**
    * The service model to check against.
    * @default the aws-sdk v2 model with the SDK v3's enum values, see {@link defaultServiceModel}
    */
@@ -435,7 +442,9 @@ interface OutputAt {
  * encodes it differently than asked (extra I-frames, outputs overwriting each
  * other) or bills it at the Professional tier.
  */
-export function validateDocumentedRules(request: unknown, options: Pick<JobRuleOptions, 'professionalTier'> = {}): string[] {
+export function validateDocumentedRules(request: unknown, options: Pick<JobRuleOptions, 'professionalTier' | 'refusalsOnly'> = {}): string[] {
+  const ownRules = !options.refusalsOnly;
+  const tierRules = ownRules && !options.professionalTier;
   const errors: string[] = [];
   const outputs = outputsOf(request);
   const groups = list(at(request, 'Settings', 'OutputGroups'));
@@ -469,10 +478,10 @@ export function validateDocumentedRules(request: unknown, options: Pick<JobRuleO
       // steps of 2 luma samples each way (ITU-T H.264, 7.4.2.1.1, CropUnitX/CropUnitY), so an odd
       // side cannot be coded exactly; 4:2:2 profiles only need an even width.
       const is422 = typeof at(h264, 'CodecProfile') === 'string' && String(at(h264, 'CodecProfile')).startsWith('HIGH_422');
-      if (isNumber(width) && width % 2 !== 0) {
+      if (ownRules && isNumber(width) && width % 2 !== 0) {
         errors.push(`${videoPath}.Width: ${width} is odd; H.264 with 4:2:0 chroma needs even sides`);
       }
-      if (isNumber(height) && height % 2 !== 0 && !is422) {
+      if (ownRules && isNumber(height) && height % 2 !== 0 && !is422) {
         errors.push(`${videoPath}.Height: ${height} is odd; H.264 with 4:2:0 chroma needs even sides`);
       }
       // (b) MediaConvert API Reference, H264Settings.MaxBitrate: "Maximum bitrate in bits/second.
@@ -490,7 +499,7 @@ export function validateDocumentedRules(request: unknown, options: Pick<JobRuleO
     // so this library's rule is that a GOP given in seconds divides SegmentLength (10 when unset:
     // "When you don't specify a value, MediaConvert defaults to 10", HlsGroupSettings.SegmentLength).
     const hls = at(item.group, 'OutputGroupSettings', 'HlsGroupSettings');
-    if (isRecord(hls)) {
+    if (ownRules && isRecord(hls)) {
       const segment = at(hls, 'SegmentLength') ?? 10;
       for (const [key, settings] of codecSettings(video)) {
         const gop = at(settings, 'GopSize');
@@ -506,7 +515,7 @@ export function validateDocumentedRules(request: unknown, options: Pick<JobRuleO
 
     // (e) Basic tier: multi-pass. MediaConvert API Reference, H264Settings.QualityTuningLevel:
     // "Multi pass HQ [...] Outputs that use this feature incur pro-tier pricing."
-    if (!options.professionalTier) {
+    if (tierRules) {
       for (const [key, settings] of codecSettings(video)) {
         if (at(settings, 'QualityTuningLevel') === 'MULTI_PASS_HQ') {
           errors.push(`${videoPath}.CodecSettings.${key}.QualityTuningLevel: MULTI_PASS_HQ is a Professional tier feature (multi-pass encoding)`);
@@ -552,7 +561,7 @@ export function validateDocumentedRules(request: unknown, options: Pick<JobRuleO
       const modifier = at(output, 'NameModifier');
       if (typeof modifier !== 'string' || modifier === '') {
         errors.push(`${path}: required, the output group has ${groupOutputs.length} outputs`);
-      } else if (seen.has(modifier)) {
+      } else if (ownRules && seen.has(modifier)) {
         errors.push(`${path}: ${JSON.stringify(modifier)} is already the name modifier of Settings.OutputGroups.${index}.Outputs.${seen.get(modifier)}`);
       } else {
         seen.set(modifier, outputIndex);
@@ -562,7 +571,7 @@ export function validateDocumentedRules(request: unknown, options: Pick<JobRuleO
 
   const automatedGroups = groups.flatMap((group, index) => at(group, 'AutomatedEncodingSettings') === undefined ? [] : [index]);
   // (e) Basic tier: automated ABR needs MULTI_PASS_HQ (rule f), which incurs pro-tier pricing.
-  if (!options.professionalTier) {
+  if (tierRules) {
     for (const index of automatedGroups) {
       errors.push(`Settings.OutputGroups.${index}.AutomatedEncodingSettings: automated ABR is a Professional tier feature`);
     }
@@ -589,7 +598,7 @@ export function validateDocumentedRules(request: unknown, options: Pick<JobRuleO
   // (https://docs.aws.amazon.com/mediaconvert/latest/ug/accelerated-transcoding.html):
   // "Accelerated transcoding is a Professional tier feature." PREFERRED accelerates when it can.
   const acceleration = at(request, 'AccelerationSettings', 'Mode');
-  if (!options.professionalTier && (acceleration === 'ENABLED' || acceleration === 'PREFERRED')) {
+  if (tierRules && (acceleration === 'ENABLED' || acceleration === 'PREFERRED')) {
     errors.push(`AccelerationSettings.Mode: ${acceleration} is a Professional tier feature (accelerated transcoding)`);
   }
 

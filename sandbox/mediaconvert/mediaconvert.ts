@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { MediaConvertJobRegistry, RegisteredJob } from './job-registry';
+import { fromWireNames, validateCreateJob } from './job-rules';
 
 /**
  * A stand-in for AWS Elemental MediaConvert: Probe answers from ffprobe, and
@@ -24,9 +26,24 @@ export interface MediaConvertEvent {
   readonly 'detail': Record<string, unknown>;
 }
 
+/** An error MediaConvert answers, with the name its SDK raises (`BadRequestException`, ...) and the HTTP status. */
+export class MediaConvertError extends Error {
+  constructor(readonly code: string, readonly status: number, message: string) {
+    super(message);
+    this.name = code;
+  }
+}
+
 export interface MediaConvertOptions {
   readonly s3: S3Client;
   readonly emit: (event: MediaConvertEvent) => void;
+  /**
+   * Whether an event reaches EventBridge. MediaConvert's job events are
+   * delivered at least once ("Durable", EventBridge events reference), so a
+   * test can lose or repeat them here to see the pipeline hold.
+   * @default every event, once
+   */
+  readonly deliver?: (event: MediaConvertEvent) => 'deliver' | 'lose' | 'duplicate';
   /** Told when a job fails, with ffmpeg's output. */
   readonly onError?: (jobId: string, error: Error) => void;
 }
@@ -34,7 +51,8 @@ export interface MediaConvertOptions {
 interface Rendition { name: string; width: number; height: number; maxBitrate: number; gopSeconds: number }
 
 export class MediaConvertStandIn {
-  private readonly jobsByToken = new Map<string, { id: string; at: number }>();
+  /** MediaConvert's record of jobs: tokens honoured for a minute, SearchJobs, GetJob. */
+  public readonly registry = new MediaConvertJobRegistry();
   /** Jobs still running, for whoever waits for the sandbox to settle. */
   public readonly running = new Set<Promise<void>>();
   /** Sources already fetched for a probe, reused by the job that follows it. */
@@ -49,15 +67,30 @@ export class MediaConvertStandIn {
     for (const { fileUrl } of request.inputFiles) {
       const work = mkdtempSync(join(tmpdir(), 'probe-'));
       try {
-        const file = await this.download(fileUrl, work);
+        let file: string;
+        try {
+          file = await this.download(fileUrl, work);
+        } catch (error) {
+          throw new MediaConvertError('NotFoundException', 404, `the input file ${fileUrl} could not be read: ${(error as Error).message}`);
+        }
         this.forget(fileUrl);
         this.fetched.set(fileUrl, { dir: work, file });
-        const info = JSON.parse(await run('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file]));
+        let info: any;
+        try {
+          info = JSON.parse(await run('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file]));
+        } catch {
+          // A file that is no media at all: MediaConvert answers 400 ("a problem in the request").
+          throw new MediaConvertError('BadRequestException', 400, `unable to probe ${fileUrl}: the file is not a media file MediaConvert can read`);
+        }
         probeResults.push({
           container: {
+            format: containerFormat(info.format),
             duration: Number(info.format?.duration ?? 0),
             tracks: (info.streams ?? []).filter((s: any) => s.codec_type === 'video' || s.codec_type === 'audio').map((s: any) => s.codec_type === 'video'
-              ? { trackType: 'video', videoProperties: { width: s.width, height: s.height, ...(rotation(s) ? { rotation: rotation(s) } : {}) } }
+              ? {
+                trackType: 'video',
+                videoProperties: { width: s.width, height: s.height, ...(rotation(s) ? { rotation: rotation(s) } : {}), ...sampleAspect(s) },
+              }
               : { trackType: 'audio', audioProperties: { channels: s.channels, sampleRate: Number(s.sample_rate) } }),
           },
         });
@@ -69,33 +102,101 @@ export class MediaConvertStandIn {
     return { probeResults };
   }
 
-  /** Starts a job; the same client request token within a minute answers the same job, as MediaConvert does. */
+  /**
+   * Starts a job; the same client request token within a minute answers the
+   * same job, as MediaConvert does. A request that breaks MediaConvert's
+   * service model, or a documented rule it enforces, is refused with 400.
+   */
   public async createJob(request: Record<string, any>): Promise<Record<string, unknown>> {
-    const token = request.clientRequestToken as string | undefined;
-    const known = token ? this.jobsByToken.get(token) : undefined;
-    if (known && Date.now() - known.at < 60_000) {
-      return { id: known.id, status: 'SUBMITTED', userMetadata: request.userMetadata };
+    const problems = validateCreateJob(fromWireNames(request), { refusalsOnly: true });
+    if (problems.length > 0) {
+      throw new MediaConvertError('BadRequestException', 400, problems.join('; '));
     }
-    const id = `${Date.now()}-${randomUUID().slice(0, 6)}`;
-    if (token) {
-      this.jobsByToken.set(token, { id, at: Date.now() });
+    const { job, created } = this.registry.create({
+      clientRequestToken: request.clientRequestToken,
+      inputFile: request.settings?.inputs?.[0]?.fileInput ?? '',
+      queue: request.queue,
+      userMetadata: request.userMetadata,
+      settings: request.settings,
+    });
+    if (created) {
+      this.jobs.push({ id: job.id, request });
+      const work = this.encode(job.id, request).finally(() => this.running.delete(work));
+      this.running.add(work);
     }
-    this.jobs.push({ id, request });
-    const work = this.encode(id, request).finally(() => this.running.delete(work));
-    this.running.add(work);
-    return { id, status: 'SUBMITTED', role: request.role, settings: request.settings, userMetadata: request.userMetadata };
+    return this.describe(job);
+  }
+
+  /** GetJob, as the SDK's wire format has it (camelCase). */
+  public getJob(id: string): Record<string, unknown> {
+    const job = this.registry.get(id);
+    if (!job) {
+      throw new MediaConvertError('NotFoundException', 404, `the job ${id} could not be found`);
+    }
+    return this.describe(job);
+  }
+
+  /** SearchJobs, as the SDK's wire format has it. */
+  public searchJobs(query: URLSearchParams): Record<string, unknown> {
+    const page = this.registry.search({
+      inputFile: query.get('inputFile') ?? undefined,
+      queue: query.get('queue') ?? undefined,
+      status: query.get('status') ?? undefined,
+      order: query.get('order') ?? undefined,
+      maxResults: query.has('maxResults') ? Number(query.get('maxResults')) : undefined,
+      nextToken: query.get('nextToken') ?? undefined,
+    });
+    return { jobs: page.jobs.map((job) => this.describe(job)), nextToken: page.nextToken };
+  }
+
+  private describe(job: RegisteredJob): Record<string, unknown> {
+    return {
+      id: job.id,
+      createdAt: job.createdAt.getTime() / 1000,
+      status: job.status,
+      jobPercentComplete: job.percentComplete,
+      errorCode: job.errorCode,
+      errorMessage: job.errorMessage,
+      queue: job.queue,
+      role: 'arn:aws:iam::000000000000:role/sandbox-mediaconvert',
+      settings: job.settings,
+      userMetadata: job.userMetadata,
+      outputGroupDetails: job.outputGroupDetails?.map((group) => ({
+        outputDetails: group.outputDetails.map((output) => ({
+          durationInMs: output.durationInMs,
+          videoDetails: { widthInPx: output.widthInPx, heightInPx: output.heightInPx },
+        })),
+      })),
+    };
   }
 
   private async encode(jobId: string, request: Record<string, any>): Promise<void> {
     const metadata = request.userMetadata ?? {};
-    const event = (status: string, detail: Record<string, unknown> = {}) => this.options.emit({
-      'version': '0',
-      'id': randomUUID(),
-      'detail-type': 'MediaConvert Job State Change',
-      'source': 'aws.mediaconvert',
-      'time': new Date().toISOString(),
-      'detail': { timestamp: Date.now(), accountId: '000000000000', queue: 'Default', jobId, status, userMetadata: metadata, ...detail },
-    });
+    const job = this.registry.get(jobId)!;
+    const event = (status: string, detail: Record<string, unknown> = {}) => {
+      if (status !== 'STATUS_UPDATE') {
+        job.status = status as RegisteredJob['status'];
+      }
+      const percent = (detail.jobProgress as { jobPercentComplete?: number } | undefined)?.jobPercentComplete;
+      if (percent !== undefined) {
+        job.percentComplete = percent;
+      }
+      const emitted: MediaConvertEvent = {
+        'version': '0',
+        'id': randomUUID(),
+        'detail-type': 'MediaConvert Job State Change',
+        'source': 'aws.mediaconvert',
+        'time': new Date().toISOString(),
+        'detail': { timestamp: Date.now(), accountId: '000000000000', queue: 'Default', jobId, status, userMetadata: metadata, ...detail },
+      };
+      const fate = this.options.deliver?.(emitted) ?? 'deliver';
+      if (fate !== 'lose') {
+        this.options.emit(emitted);
+      }
+      if (fate === 'duplicate') {
+        this.options.emit(emitted);
+      }
+    };
     const work = mkdtempSync(join(tmpdir(), 'mediaconvert-'));
     try {
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -107,7 +208,7 @@ export class MediaConvertStandIn {
       event('PROGRESSING', { jobProgress: { jobPercentComplete: 0, currentPhase: 'TRANSCODING' } });
 
       const plan = planEncode(settings, source, work);
-      const { renditions, withAudio, hlsDestination, hlsDir, posters, posterDir, download, downloadFile } = plan;
+      const { renditions, withAudio, hlsDestination, hlsDir, captures, download, downloadFile } = plan;
       let reported = 0;
       await run('ffmpeg', plan.args, (line) => {
         const match = /^out_time_ms=(\d+)/.exec(line);
@@ -124,11 +225,23 @@ export class MediaConvertStandIn {
       ].join('\n'));
 
       await this.uploadFolder(hlsDir, folderOf(hlsDestination));
-      const posterPaths = posterDir ? await this.uploadFolder(posterDir, folderOf(posters.outputGroupSettings.fileGroupSettings.destination)) : [];
+      // Each frame-capture output is reported by its last image only, as MediaConvert reports it.
+      const captureLasts: string[] = [];
+      for (const capture of captures) {
+        const paths = await this.uploadFolder(capture.dir, folderOf(capture.destination));
+        if (paths.length > 0) {
+          captureLasts.push(paths[paths.length - 1]);
+        }
+      }
       const downloadPath = downloadFile
         ? (await this.uploadFiles([downloadFile], folderOf(download.outputGroupSettings.fileGroupSettings.destination)))[0]
         : undefined;
       const durationInMs = Math.round(duration * 1000);
+      job.outputGroupDetails = settings.outputGroups.map((group: any) => ({
+        outputDetails: (group.outputs ?? []).map((output: any) => ({
+          durationInMs, widthInPx: output.videoDescription?.width, heightInPx: output.videoDescription?.height,
+        })),
+      }));
       event('COMPLETE', {
         outputGroupDetails: [
           {
@@ -138,13 +251,15 @@ export class MediaConvertStandIn {
               outputFilePaths: [`${folderOf(hlsDestination)}${r.name}.m3u8`], durationInMs, videoDetails: { widthInPx: r.width, heightInPx: r.height },
             })),
           },
-          ...(posterPaths.length > 0 ? [{ type: 'FILE_GROUP', outputDetails: [{ outputFilePaths: posterPaths, durationInMs }] }] : []),
+          ...captureLasts.map((last) => ({ type: 'FILE_GROUP', outputDetails: [{ outputFilePaths: [last], durationInMs }] })),
           ...(downloadPath ? [{ type: 'FILE_GROUP', outputDetails: [{ outputFilePaths: [downloadPath], durationInMs }] }] : []),
         ],
       });
     } catch (error) {
       this.options.onError?.(jobId, error as Error);
-      event('ERROR', { errorCode: 1999, errorMessage: String((error as Error).message).slice(0, 500) });
+      job.errorCode = 1999;
+      job.errorMessage = String((error as Error).message).slice(0, 500);
+      event('ERROR', { errorCode: job.errorCode, errorMessage: job.errorMessage });
     } finally {
       rmSync(work, { recursive: true, force: true });
       this.forget(request.settings?.inputs?.[0]?.fileInput);
@@ -202,12 +317,12 @@ export function planEncode(settings: any, source: string, work: string) {
     maxBitrate: o.videoDescription.codecSettings?.h264Settings?.maxBitrate ?? 2_000_000,
     gopSeconds: o.videoDescription.codecSettings?.h264Settings?.gopSize ?? 2,
   }));
-  const posters = files.find((g) => g.outputs?.[0]?.videoDescription?.codecSettings?.codec === 'FRAME_CAPTURE');
+  const captureGroups = files.filter((g) => g.outputs?.[0]?.videoDescription?.codecSettings?.codec === 'FRAME_CAPTURE');
   const download = files.find((g) => g.outputs?.[0]?.containerSettings?.container === 'MP4');
 
   const hlsDir = join(work, 'hls');
   mkdirSync(hlsDir);
-  const split = renditions.length + (posters ? 1 : 0) + (download ? 1 : 0);
+  const split = renditions.length + captureGroups.length + (download ? 1 : 0);
   const filters = [`[0:v]split=${split}${Array.from({ length: split }, (_, i) => `[v${i}]`).join('')}`];
   const args = ['-y', '-v', 'error', '-nostats', '-progress', 'pipe:1', '-i', source];
   const outputs: string[] = [];
@@ -222,17 +337,20 @@ export function planEncode(settings: any, source: string, work: string) {
       '-hls_segment_filename', join(hlsDir, `${r.name}_%05d.ts`), join(hlsDir, `${r.name}.m3u8`),
     );
   });
-  let posterDir: string | undefined;
-  if (posters) {
-    const capture = posters.outputs[0].videoDescription;
-    const every = Number(capture.codecSettings.frameCaptureSettings.framerateDenominator ?? 5);
+  // Frame captures: MediaConvert numbers them from 0 with seven digits (FrameCaptureSettings, MediaConvert API Reference).
+  const captures = captureGroups.map((group, i) => {
+    const capture = group.outputs[0].videoDescription;
+    const every = Number(capture.codecSettings.frameCaptureSettings.framerateDenominator ?? 5)
+      / Number(capture.codecSettings.frameCaptureSettings.framerateNumerator ?? 1);
     const count = Number(capture.codecSettings.frameCaptureSettings.maxCaptures ?? 1);
-    posterDir = join(work, 'posters');
-    mkdirSync(posterDir);
-    filters.push(`[v${renditions.length}]fps=1/${every},scale=${capture.width}:${capture.height}[p]`);
-    outputs.push('-map', '[p]', '-frames:v', String(count), '-start_number', '0', '-q:v', '3',
-      join(posterDir, `${baseName(posters.outputGroupSettings.fileGroupSettings.destination)}.%07d.jpg`));
-  }
+    const destination: string = group.outputGroupSettings.fileGroupSettings.destination;
+    const dir = join(work, `captures-${i}`);
+    mkdirSync(dir);
+    filters.push(`[v${renditions.length + i}]fps=1/${every},scale=${capture.width}:${capture.height}[p${i}]`);
+    outputs.push('-map', `[p${i}]`, '-frames:v', String(count), '-start_number', '0', '-q:v', '3',
+      join(dir, `${baseName(destination)}${group.outputs[0].nameModifier ?? ''}.%07d.jpg`));
+    return { dir, destination };
+  });
   let downloadFile: string | undefined;
   if (download) {
     const video = download.outputs[0].videoDescription;
@@ -242,7 +360,28 @@ export function planEncode(settings: any, source: string, work: string) {
       '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', downloadFile);
   }
   args.push('-filter_complex', filters.join(';'), ...outputs);
-  return { args, renditions, withAudio, hlsDestination, hlsDir, posters, posterDir, download, downloadFile };
+  return { args, renditions, withAudio, hlsDestination, hlsDir, captures, download, downloadFile };
+}
+
+/** MediaConvert's name for a container, from ffprobe's format: `mp4` and `quicktime` are told apart by the major brand. */
+function containerFormat(format: any): string | undefined {
+  const names = String(format?.format_name ?? '').split(',');
+  if (names.includes('mp4') || names.includes('mov')) {
+    return String(format?.tags?.major_brand ?? '').trim() === 'qt' ? 'quicktime' : 'mp4';
+  }
+  if (names.includes('matroska') || names.includes('webm')) {
+    return names.includes('webm') && format?.format_long_name?.includes('WebM') ? 'webm' : 'matroska';
+  }
+  return { mpegts: 'mpegts', avi: 'avi', mxf: 'mxf', mpeg: 'mpegps' }[names[0]];
+}
+
+/** The pixel aspect ratio, when the stream declares one other than square. */
+function sampleAspect(stream: any): { sampleAspectRatio?: { numerator: number; denominator: number } } {
+  const match = /^(\d+):(\d+)$/.exec(String(stream.sample_aspect_ratio ?? ''));
+  if (!match || match[1] === match[2] || match[1] === '0') {
+    return {};
+  }
+  return { sampleAspectRatio: { numerator: Number(match[1]), denominator: Number(match[2]) } };
 }
 
 function rotation(stream: any): number | undefined {

@@ -47,11 +47,27 @@ async function refreshLists() {
       li.innerHTML = `<span class="title"></span><span class="badge state"></span>`;
       li.querySelector('.title').textContent = video.title;
       li.querySelector('.state').textContent = video.state === 'PROCESSING' ? `PROCESSING ${video.progressPercent}%` : video.state;
+      const action = (label, method, path) => {
+        const button = document.createElement('button');
+        button.textContent = label;
+        button.onclick = async () => {
+          const answer = await api(method, path);
+          if (!answer.ok) $('upload-status').textContent = answer.json?.error?.message ?? `${label} answered ${answer.status}`;
+          await refreshLists();
+        };
+        li.append(button);
+      };
       if (video.state === 'READY') {
-        const publish = document.createElement('button');
-        publish.textContent = 'Publish';
-        publish.onclick = async () => { await api('POST', `/videos/${video.id}/publish`); await refreshLists(); };
-        li.append(publish);
+        action('Publish', 'POST', `/videos/${video.id}/publish`);
+      }
+      if (video.state === 'FAILED') {
+        const reason = document.createElement('span');
+        reason.className = 'failure';
+        reason.setAttribute('role', 'status');
+        reason.textContent = video.failure?.message ?? 'the transcode failed';
+        li.append(reason);
+        action('Retry', 'POST', `/videos/${video.id}/retry`);
+        action('Delete', 'DELETE', `/videos/${video.id}`);
       }
       return li;
     }));

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
@@ -16,9 +17,12 @@ import { MediaSigner } from '../../src/delivery/media-signer';
 let sandbox: Sandbox;
 let browser: Browser;
 let work: string;
+/** Screenshots the tests take, to look at. */
+const screenshots = join(__dirname, '..', '..', 'test-reports', 'screenshots');
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'e2e-'));
+  mkdirSync(screenshots, { recursive: true });
   sandbox = await startSandbox({ seed: true, sessionSeconds: 60 });
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -42,6 +46,27 @@ async function playUntil(page: Page, title: string, seconds: number): Promise<vo
   await page.locator('#catalog li', { hasText: title }).getByRole('button', { name: 'Play' }).click();
   await page.waitForFunction((s) => (globalThis as any).document.getElementById('player').currentTime > s, seconds, { timeout: 30_000 });
 }
+
+test('a broken upload shows FAILED with its reason within seconds, and the creator can delete it', async () => {
+  const broken = join(work, 'broken.mp4');
+  writeFileSync(broken, randomBytes(64 * 1024));
+  const page = await browser.newPage();
+  try {
+    await page.goto(sandbox.url);
+    await signIn(page, 'creator');
+    await page.fill('#title', 'Broken upload');
+    await page.setInputFiles('#file', broken);
+    await page.click('#upload');
+    const mine = page.locator('#mine li', { hasText: 'Broken upload' });
+    await mine.locator('.state', { hasText: 'FAILED' }).waitFor({ timeout: 15_000 });
+    await expect(mine.locator('.failure').textContent()).resolves.toMatch(/could not read the uploaded file as a video.*upload a video file/);
+    await page.screenshot({ path: join(screenshots, 'failed-upload.png'), fullPage: true });
+    await mine.getByRole('button', { name: 'Delete' }).click();
+    await mine.waitFor({ state: 'detached', timeout: 10_000 });
+  } finally {
+    await page.close();
+  }
+});
 
 test('a creator uploads, the video becomes READY and is published, and a viewer plays it', async () => {
   const clip = join(work, 'my-clip.mp4');
