@@ -19,7 +19,9 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'faults-'));
   clip = join(work, 'clip.mp4');
   await generateClip(clip, 3, '320x180');
-  sandbox = await startSandbox({ seed: false, reconcile: { everySeconds: 1, stuckAfterSeconds: 1 }, mediaconvertDelivery: (event) => delivery(event) });
+  sandbox = await startSandbox({
+    seed: false, reconcile: { everySeconds: 1, stuckAfterSeconds: 1 }, mediaconvertDelivery: (event) => delivery(event),
+  });
 }, 60_000);
 
 afterAll(async () => {
