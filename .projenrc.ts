@@ -130,7 +130,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // the sandbox and examples run TypeScript directly
     'aws-cdk@^2',
   ],
-  gitignore: ['/.sandbox/', '/cdk.out/', '/examples/cdk.out/', '*.d.ts.map'],
+  gitignore: ['/.sandbox/', '/.bench/', '/cdk.out/', '/examples/cdk.out/', '*.d.ts.map'],
   sampleCode: false,
 });
 
@@ -182,5 +182,8 @@ const bench = project.addTask('bench', { description: 'Measure speed and size ag
 bench.exec(ensureDeps);
 bench.spawn(project.bundler.bundleTask);
 bench.exec('ts-node --project tsconfig.dev.json bench/run.ts', { env: { NODE_NO_WARNINGS: '1' } });
+
+// Integration snapshots keep templates and asset hashes; the bundles themselves are rebuilt by every synth.
+project.gitignore.exclude('/test/*.snapshot/asset.*');
 
 project.synth();

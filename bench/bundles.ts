@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { median } from './measure';
@@ -26,6 +26,7 @@ const HANDLER_ENV: Record<string, string> = {
     plan: { ladder: HlsLadder.standard()._toSpec(), segmentSeconds: 6, qualityTuning: 'SINGLE_PASS_HQ', download: false, overrides: [] },
     acceleration: 'DISABLED',
     priority: 0,
+    reconcile: { stuckAfterSeconds: 1800, maxSubmitTries: 5 },
   }),
   JOBS_TABLE: 'jobs',
   STATUS_EVENT_BUS: 'default',
@@ -58,6 +59,37 @@ function coldStart(script: string): number {
  * that loads the bundle and runs its start-up) against a fresh process that
  * loads nothing; medians of 7 alternating runs.
  */
+/**
+ * The submit handler bundled with its SDK clients (as shipped) against the
+ * same handler with `@aws-sdk/client-*` left external and loaded from
+ * node_modules, as a runtime-provided SDK would be: medians of 9 alternating
+ * cold loads, and the ratio of the two.
+ */
+export function submitClientBenchmark() {
+  const bundled = join(root, 'assets', 'transcode', 'submit-job.lambda', 'index.js');
+  const dir = join(root, '.bench');
+  mkdirSync(dir, { recursive: true });
+  const external = join(dir, 'submit-job-external-sdk.js');
+  const built = spawnSync(process.execPath, [require.resolve('esbuild/bin/esbuild'), '--bundle', 'src/transcode/submit-job.lambda.ts', '--target=node24',
+    '--platform=node', `--outfile=${external}`, '--minify', '--external:@aws-sdk/client-*', '--tsconfig=tsconfig.dev.json', '--log-level=error'], { cwd: root });
+  if (built.status !== 0) {
+    throw new Error(`esbuild failed: ${built.stderr}`);
+  }
+  const withSdk: number[] = [];
+  const withoutSdk: number[] = [];
+  for (let i = 0; i < 9; i++) {
+    withSdk.push(coldStart(`require(${JSON.stringify(bundled)})`));
+    withoutSdk.push(coldStart(`require(${JSON.stringify(external)})`));
+  }
+  return {
+    name: 'submit handler cold load, SDK bundled',
+    subject: `${median(withSdk).toFixed(0)} ms`,
+    baseline: `${median(withoutSdk).toFixed(0)} ms, SDK clients external`,
+    ratio: median(withSdk) / median(withoutSdk),
+    target: 1.1,
+  };
+}
+
 export function bundleBenchmarks() {
   const bundles = readdirSync(join(root, 'assets')).flatMap((group) =>
     readdirSync(join(root, 'assets', group)).map((name) => ({ name: `${group}/${name.replace(/\.lambda$/, '')}`, path: join(root, 'assets', group, name, 'index.js') })));

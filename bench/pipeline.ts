@@ -47,7 +47,7 @@ export async function pipelineBenchmark() {
       subject: `${(subject / 1000).toFixed(2)} s`,
       baseline: `${(baseline / 1000).toFixed(2)} s`,
       ratio: subject / baseline,
-      target: 1.15,
+      target: 1.05,
     };
   } finally {
     await sandbox.close();

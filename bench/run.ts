@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { bundleBenchmarks } from './bundles';
+import { bundleBenchmarks, submitClientBenchmark } from './bundles';
 import { pipelineBenchmark } from './pipeline';
 import { playbackBenchmark } from './playback';
 import { signingBenchmark } from './signing';
@@ -32,15 +32,14 @@ async function main() {
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node.js ${process.version}`;
   console.log(`machine: ${machine}\n`);
 
+  // Size is reported, not targeted: what a cold start costs is the load, measured beside it.
   const bundles = bundleBenchmarks();
-  const bundleTarget = 250;
-  table(['bundle', 'size', 'target', '', 'cold load', 'empty process', 'ratio'], bundles.map((b) => [
-    b.name, `${b.sizeKb.toFixed(1)} KB`, `≤ ${bundleTarget} KB`, b.sizeKb <= bundleTarget ? 'met' : 'MISSED',
-    `${b.loadMs.toFixed(0)} ms`, `${b.emptyMs.toFixed(0)} ms`, `${b.ratio.toFixed(2)}×`,
+  table(['bundle', 'size', 'cold load', 'empty process', 'ratio'], bundles.map((b) => [
+    b.name, `${b.sizeKb.toFixed(1)} KB`, `${b.loadMs.toFixed(0)} ms`, `${b.emptyMs.toFixed(0)} ms`, `${b.ratio.toFixed(2)}×`,
   ]));
   console.log('');
 
-  const figures: Figure[] = [signingBenchmark(), await playbackBenchmark(), await pipelineBenchmark(), synthBenchmark()];
+  const figures: Figure[] = [submitClientBenchmark(), signingBenchmark(), await playbackBenchmark(), await pipelineBenchmark(), synthBenchmark()];
   table(['benchmark', 'measured', 'baseline', 'ratio', 'target', ''], figures.map((f) => [
     f.name, f.subject, f.baseline, `${f.ratio.toFixed(2)}×`,
     f.target === undefined ? '—' : `≤ ${f.target}×`, f.target === undefined ? '' : f.ratio <= f.target ? 'met' : 'MISSED',

@@ -1,7 +1,7 @@
 import {
   App, Duration, Stack,
   aws_certificatemanager as acm, aws_cloudfront as cloudfront, aws_cloudfront_origins as origins,
-  aws_iam as iam, aws_lambda as lambda, aws_secretsmanager as secretsmanager,
+  aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_s3 as s3, aws_secretsmanager as secretsmanager,
 } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { SignedCookieDistribution, SignedCookieDistributionProps, SigningKey } from '../../src';
@@ -158,6 +158,26 @@ describe('SignedCookieDistribution options', () => {
     expect(config).toMatchObject({ Aliases: ['video.example.com'], ViewerCertificate: { MinimumProtocolVersion: 'TLSv1.2_2021', SslSupportMethod: 'sni-only' } });
     expect(nagFindings(stack)).toEqual([]);
     expect(acknowledgements(stack).map((ack) => ack.id)).not.toContain('AwsSolutions-CFR4');
+  });
+
+  test('a media bucket encrypted with a customer managed key: the key lets this distribution (and only CloudFront) decrypt', () => {
+    const { stack } = build((s) => ({
+      bucket: new s3.Bucket(s, 'Media', {
+        encryption: s3.BucketEncryption.KMS, encryptionKey: new kms.Key(s, 'MediaKey', { enableKeyRotation: true }), enforceSSL: true,
+      }),
+    }));
+    const template = Template.fromStack(stack);
+    // CloudFront's origin access control reads SSE-KMS objects when the key policy allows the
+    // cloudfront.amazonaws.com principal kms:Decrypt for the distribution (CloudFront Developer Guide).
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Principal: { Service: 'cloudfront.amazonaws.com' },
+          Action: 'kms:Decrypt',
+          Condition: { ArnLike: { 'AWS:SourceArn': Match.anyValue() } },
+        })]),
+      },
+    });
   });
 
   test('a brought key pair is trusted and signs, with no generator', () => {

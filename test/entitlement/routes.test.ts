@@ -140,7 +140,8 @@ function status(videoId: string, uploadId: string, state: TranscodeStatusDetail[
       outputs: {
         masterPlaylistKey: `videos/${videoId}/master.m3u8`,
         durationSeconds: 42,
-        posterKeys: [`posters/${videoId}/poster.0000000.jpg`],
+        posterKey: `posters/${videoId}/poster.0000000.jpg`,
+        posterKeys: [`posters/${videoId}/frame.0000002.jpg`, `posters/${videoId}/poster.0000000.jpg`],
         renditions: [{ width: 1280, height: 720, playlistKey: `videos/${videoId}/master_1280x720.m3u8` }],
       },
     } : {}),

@@ -88,9 +88,9 @@ describe('VodPlatform with no props', () => {
     expect(byName('VodUserPoolClientId').Value).toEqual({ Ref: logicalId(stack, vod.userPoolClient) });
   });
 
-  test('alarms watch failed jobs, dead letters, API server errors and throttling', () => {
-    expect(vod.alarms).toHaveLength(5);
-    for (const metric of ['JobsFailed', 'ApproximateNumberOfMessagesVisible', '5xx', 'Throttles']) {
+  test('alarms watch failed jobs, dead letters, the pipeline\'s scheduled check, API server errors and throttling', () => {
+    expect(vod.alarms).toHaveLength(6);
+    for (const metric of ['JobsFailed', 'ApproximateNumberOfMessagesVisible', 'Errors', '5xx', 'Throttles']) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: metric });
     }
   });
@@ -223,6 +223,6 @@ describe('VodPlatform options', () => {
 
   test('alarms notify the given topic', () => {
     const { stack } = build((s) => ({ alarmTopic: new sns.Topic(s, 'Ops', { enforceSSL: true }) }));
-    Template.fromStack(stack).resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: Match.stringLikeRegexp('^Ops') }] }, 5);
+    Template.fromStack(stack).resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: Match.stringLikeRegexp('^Ops') }] }, 6);
   });
 });
