@@ -119,6 +119,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // MediaConvert's published JSON service model (apis/mediaconvert-2017-08-29), to validate job requests
     'aws-sdk@^2',
     'cdk-nag@^3',
+    // the other generation of cdk-nag, and the newest aws-cdk-lib, to prove both are clean
+    'cdk-nag-2@npm:cdk-nag@^2',
+    'aws-cdk-lib-latest@npm:aws-cdk-lib@^2.276.0',
     's3rver@^3.7.1',
     'dynalite@^4',
     'stripe',

@@ -1,4 +1,4 @@
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Aspects, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
@@ -9,6 +9,24 @@ export function nagFindings(stack: Stack): string[] {
   return [new AwsSolutionsChecks(app), new ServerlessChecks(app)].flatMap((pack) =>
     pack.validateScope(stack).violations.flatMap((violation) =>
       violation.violatingResources.map((resource) => `${violation.ruleName} at ${resource.constructPath}`)));
+}
+
+/**
+ * Every error of cdk-nag 2's AwsSolutions and Serverless packs over `stack`,
+ * applied as apps on cdk-nag 2 apply them (aspects on the app); the stack must
+ * not have been synthesized yet.
+ */
+export function nag2Findings(stack: Stack): string[] {
+  // cdk-nag 2 is installed beside cdk-nag 3 under another name.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nag2 = require('cdk-nag-2');
+  const app = stack.node.root as App;
+  Aspects.of(app).add(new nag2.AwsSolutionsChecks());
+  Aspects.of(app).add(new nag2.ServerlessChecks());
+  app.synth();
+  return stack.node.findAll().flatMap((construct) => construct.node.metadata
+    .filter((entry) => entry.type === 'aws:cdk:error' && /^(AwsSolutions|Serverless)-/.test(String(entry.data)))
+    .map((entry) => `${String(entry.data).split(': ')[0]} at ${construct.node.path}`));
 }
 
 /** Every acknowledgement recorded under `scope`, with its reason, sorted by rule id. */

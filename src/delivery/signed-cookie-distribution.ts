@@ -1,5 +1,5 @@
 import {
-  Duration, RemovalPolicy, Token, Validations,
+  Duration, Lazy, RemovalPolicy, Token,
   aws_certificatemanager as acm,
   aws_cloudfront as cloudfront,
   aws_cloudfront_origins as origins,
@@ -16,6 +16,8 @@ import { MEDIA_SIGNING_ENV } from '../contracts/media-signing';
 import { OUTPUT_LAYOUT } from '../contracts/transcode-status';
 import { createAccessLogsBucket, SECURE_BUCKET_DEFAULTS, versionedLifecycle } from '../internal/buckets';
 import { handlerBasics } from '../internal/handlers';
+import { acknowledge } from '../internal/nag';
+import { regionalName, regionalOriginAccessControl } from '../internal/names';
 
 /**
  * Properties of a SignedCookieDistribution.
@@ -212,20 +214,23 @@ export class SignedCookieDistribution extends Construct {
     this.publicKeys = bound.map((key) => key.publicKey);
     this.keyPairId = bound[0].publicKey.publicKeyId;
     this.signingKeySecret = bound[0].privateKeySecret;
-    this.keyGroup = new cloudfront.KeyGroup(this, 'KeyGroup', {
+    // Key groups, public keys, response headers policies and origin access controls are named per account: the names carry the Region.
+    const keyGroup: cloudfront.KeyGroup = new cloudfront.KeyGroup(this, 'KeyGroup', {
+      keyGroupName: Lazy.string({ produce: () => regionalName(keyGroup, 128) }),
       items: this.publicKeys,
       comment: 'Keys trusted for signed cookies and URLs; the first signs',
     });
+    this.keyGroup = keyGroup;
     for (const key of bound) {
       if (key.privateKeySecret.node.scope === this) {
-        Validations.of(key.privateKeySecret).acknowledge({
+        acknowledge(key.privateKeySecret, {
           id: 'AwsSolutions-SMG4',
           reason: 'A CloudFront signing key is rotated by adding a new key to the key group (see signingKeys), which Secrets Manager rotation cannot do: it would change the private key without the public key CloudFront trusts.',
         });
       }
     }
 
-    const origin = origins.S3BucketOrigin.withOriginAccessControl(this.bucket);
+    const origin = origins.S3BucketOrigin.withOriginAccessControl(this.bucket, { originAccessControl: regionalOriginAccessControl(this, 'OriginAccessControl') });
     const cacheKeyHeaders = corsOrigins.length > 0 ? cloudfront.CacheHeaderBehavior.allowList('Origin') : cloudfront.CacheHeaderBehavior.none();
     const cachePolicy = (name: string, ttl: Duration, compress: boolean) => new cloudfront.CachePolicy(this, `${name}CachePolicy`, {
       comment: `${name}: one cached copy for every viewer (no cookies, query strings or Authorization in the key)`,
@@ -238,7 +243,8 @@ export class SignedCookieDistribution extends Construct {
       enableAcceptEncodingGzip: compress,
       enableAcceptEncodingBrotli: compress,
     });
-    const responseHeaders = new cloudfront.ResponseHeadersPolicy(this, 'ResponseHeaders', {
+    const responseHeaders: cloudfront.ResponseHeadersPolicy = new cloudfront.ResponseHeadersPolicy(this, 'ResponseHeaders', {
+      responseHeadersPolicyName: Lazy.string({ produce: () => regionalName(responseHeaders, 128) }),
       comment: 'Security headers, and CORS for the named player origins',
       securityHeadersBehavior: {
         strictTransportSecurity: { accessControlMaxAge: Duration.days(730), includeSubdomains: true, override: true },
@@ -284,7 +290,8 @@ export class SignedCookieDistribution extends Construct {
       },
       defaultRootObject: 'index.html',
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
-      minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+      // A TLS minimum applies only to a certificate of one's own: with the default *.cloudfront.net certificate CloudFront ignores it (and newer aws-cdk-lib warns).
+      minimumProtocolVersion: props.certificate ? cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
       domainNames: props.domainNames,
       certificate: props.certificate,
       enableLogging: true,
@@ -303,16 +310,16 @@ export class SignedCookieDistribution extends Construct {
 
     const defaultDomain = 'The distribution uses its *.cloudfront.net domain, whose certificate CloudFront serves with its own minimum TLS version; with domainNames and a certificate the TLSv1.2_2021 policy applies.';
     if (!props.certificate) {
-      Validations.of(this.distribution).acknowledge({ id: 'AwsSolutions-CFR4', reason: defaultDomain });
+      acknowledge(this.distribution, { id: 'AwsSolutions-CFR4', reason: defaultDomain });
     }
     if (!props.geoRestriction) {
-      Validations.of(this.distribution).acknowledge({
+      acknowledge(this.distribution, {
         id: 'AwsSolutions-CFR1',
         reason: 'Which countries may watch is the video owner\'s decision, not the library\'s; geoRestriction sets it.',
       });
     }
     if (!props.webAclId) {
-      Validations.of(this.distribution).acknowledge({
+      acknowledge(this.distribution, {
         id: 'AwsSolutions-CFR2',
         reason: 'Media is served only against signed cookies, checked at the edge; a WAF web ACL (us-east-1, billed per request) is optional through webAclId.',
       });
@@ -357,7 +364,7 @@ export class SignedCookieDistribution extends Construct {
       versioned: true,
       lifecycleRules: [{ id: 'ExpireLogs', expiration: Duration.days(90), noncurrentVersionExpiration: Duration.days(1) }],
     });
-    Validations.of(bucket).acknowledge({
+    acknowledge(bucket, {
       id: 'AwsSolutions-S1',
       reason: 'This bucket holds the distribution\'s access logs; logging its own access into itself would loop.',
     });
@@ -370,14 +377,15 @@ export class SignedCookieDistribution extends Construct {
       logRetention: logs.RetentionDays.ONE_YEAR,
     });
     const fn = new SigningKeyGeneratorFunction(this, 'KeyGenerator', { ...functionOptions, timeout: Duration.seconds(60) });
-    Validations.of(fn).acknowledge({
+    acknowledge(fn, {
       id: 'Serverless-LambdaDLQ',
       reason: 'CloudFormation invokes this custom resource and waits for its answer; a failure fails and rolls back the stack operation, so there is no event to keep.',
     });
-    Validations.of(fn).acknowledge({
+    acknowledge(fn, {
       id: 'Serverless-LambdaAsyncFailureDestination',
       reason: 'CloudFormation invokes this custom resource and waits for its answer; a failure fails and rolls back the stack operation, so there is no event to keep.',
     });
     return fn;
   }
 }
+

@@ -1,10 +1,11 @@
 import {
-  CustomResource, Token,
+  CustomResource, Lazy, Token,
   aws_cloudfront as cloudfront,
   aws_lambda as lambda,
   aws_secretsmanager as secretsmanager,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { regionalName } from '../internal/names';
 
 /** A signing key as a distribution uses it. */
 export interface BoundSigningKey {
@@ -70,9 +71,10 @@ class GeneratedSigningKey extends SigningKey {
       resourceType: 'Custom::CloudFrontSigningKey',
       properties: { SecretArn: secret.secretArn, KeySize: '2048' },
     });
-    const publicKey = new cloudfront.PublicKey(scope, `${this.name}PublicKey`, {
+    const publicKey: cloudfront.PublicKey = new cloudfront.PublicKey(scope, `${this.name}PublicKey`, {
       encodedKey: pair.getAttString('PublicKeyPem'),
       comment: 'Verifies signed cookies and URLs; the private key is in Secrets Manager',
+      publicKeyName: Lazy.string({ produce: () => regionalName(publicKey, 128) }),
     });
     return { publicKey, privateKeySecret: secret };
   }
@@ -84,9 +86,10 @@ class ImportedSigningKey extends SigningKey {
   }
 
   public _bind(scope: Construct): BoundSigningKey {
-    const publicKey = new cloudfront.PublicKey(scope, `${this.name}PublicKey`, {
+    const publicKey: cloudfront.PublicKey = new cloudfront.PublicKey(scope, `${this.name}PublicKey`, {
       encodedKey: this.pem,
       comment: 'Verifies signed cookies and URLs',
+      publicKeyName: Lazy.string({ produce: () => regionalName(publicKey, 128) }),
     });
     return { publicKey, privateKeySecret: this.secret };
   }

@@ -16,6 +16,7 @@ export const API_ROUTES = [
   'POST /api/videos/{videoId}/unpublish',
   'POST /api/videos/{videoId}/retry',
   'POST /api/videos/{videoId}/playback',
+  'POST /api/videos/{videoId}/download',
   'GET /api/me',
   'GET /api/me/videos',
   'PUT /api/admin/users/{userId}/entitlements/{entitlementId}',

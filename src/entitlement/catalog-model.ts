@@ -1,3 +1,5 @@
+import { OUTPUT_LAYOUT } from '../contracts/transcode-status';
+
 /**
  * The catalog's record of a video and what each caller may see of it.
  */
@@ -46,6 +48,20 @@ export interface VideoRecord {
   readonly publishedAt?: string;
   /** `published` while listed; the published index's partition. */
   readonly listing?: string;
+}
+
+/** A file name in a video's own folder: no slash, so no other folder, and no leading dot. */
+const DOWNLOAD_FILE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.mp4$/;
+
+/**
+ * The key of the video's MP4 download, when the pipeline made one, and only
+ * if it is a file in the video's own folder (`videos/<id>/`): the key is
+ * signed into a URL, so one that points elsewhere is never offered.
+ */
+export function downloadKey(video: VideoRecord): string | undefined {
+  const key = video.outputs?.downloadKey;
+  const folder = OUTPUT_LAYOUT.videoFolder(video.videoId);
+  return key !== undefined && key.startsWith(folder) && DOWNLOAD_FILE.test(key.slice(folder.length)) ? key : undefined;
 }
 
 /** What anyone may see of a published video. */

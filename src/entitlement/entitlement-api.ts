@@ -1,5 +1,5 @@
 import {
-  Duration, Names, RemovalPolicy, Token, Validations,
+  Duration, Names, RemovalPolicy, Token,
   aws_apigateway as apigateway,
   aws_apigatewayv2 as apigwv2,
   aws_apigatewayv2_integrations as integrations,
@@ -25,6 +25,7 @@ import { StripeWebhookFunction } from './stripe-webhook-function';
 import { TRANSCODE_EVENT_SOURCE } from '../contracts/transcode-status';
 import { SignedCookieDistribution } from '../delivery/signed-cookie-distribution';
 import { handlerBasics } from '../internal/handlers';
+import { acknowledge } from '../internal/nag';
 import { HlsTranscodePipeline } from '../transcode/hls-transcode-pipeline';
 import { SecureUploadBucket } from '../upload/secure-upload-bucket';
 
@@ -298,7 +299,7 @@ export class EntitlementApi extends Construct {
       description: 'Signing secret (whsec_...) of the Stripe webhook endpoint; set it after creating the endpoint in Stripe',
     });
     if (!props.stripeWebhookSecret) {
-      Validations.of(this.stripeWebhookSecret).acknowledge({
+      acknowledge(this.stripeWebhookSecret, {
         id: 'AwsSolutions-SMG4',
         reason: 'The value is the signing secret Stripe issues for the webhook endpoint; it is rolled in Stripe and copied here, which Secrets Manager rotation cannot do.',
       });
@@ -339,7 +340,7 @@ export class EntitlementApi extends Construct {
     this.uploads.grantIssueUploads(apiFunction);
     this.pipeline.grantRetry(apiFunction);
     this.delivery.bindSigner(apiFunction);
-    Validations.of(apiFunction).acknowledge({
+    acknowledge(apiFunction, {
       id: 'Serverless-LambdaDLQ',
       reason: 'API Gateway invokes the API synchronously; a failure is answered to the client, so there is no event to keep.',
     });
@@ -357,7 +358,7 @@ export class EntitlementApi extends Construct {
     this.webhookLogGroup = webhook.logGroup;
     tableAccess(webhookFunction, entitlements, ['PutItem', 'UpdateItem', 'DeleteItem', 'Query'], Object.values(ENTITLEMENT_INDEXES));
     this.stripeWebhookSecret.grantRead(webhookFunction);
-    Validations.of(webhookFunction).acknowledge({
+    acknowledge(webhookFunction, {
       id: 'Serverless-LambdaDLQ',
       reason: 'API Gateway invokes the webhook synchronously; Stripe retries an event that was not answered 2xx, so there is no event to keep.',
     });
@@ -367,7 +368,7 @@ export class EntitlementApi extends Construct {
     });
     this.deadLetterQueue = deadLetters;
     for (const rule of ['AwsSolutions-SQS3', 'Serverless-SQSRedrivePolicy']) {
-      Validations.of(deadLetters).acknowledge({
+      acknowledge(deadLetters, {
         id: rule,
         reason: 'This queue is itself where status events that could not be applied end; it has nowhere further to send them.',
       });
@@ -383,7 +384,7 @@ export class EntitlementApi extends Construct {
     this.statusFunction = statusFunction;
     this.statusLogGroup = consumer.logGroup;
     tableAccess(statusFunction, catalog, ['UpdateItem'], []);
-    Validations.of(statusFunction).acknowledge({
+    acknowledge(statusFunction, {
       id: 'Serverless-LambdaDLQ',
       reason: 'Failed asynchronous invocations go to an on-failure destination, the API\'s dead-letter queue, which keeps the event and the error together.',
     });
@@ -425,7 +426,7 @@ export class EntitlementApi extends Construct {
       this.addRoute(routeKey, apiIntegration);
     }
     this.addRoute(STRIPE_WEBHOOK_ROUTE, new integrations.HttpLambdaIntegration('StripeWebhook', webhookFunction));
-    Validations.of(this.httpApi).acknowledge({
+    acknowledge(this.httpApi, {
       id: 'AwsSolutions-APIG4',
       reason: 'Routes are authorized in the handler: aws-jwt-verify checks each access token (issuer, client, token use, expiry, JWKS signature) and the route checks its groups; the catalog list and public playback need no token, and Stripe\'s webhook is authenticated by its signature.',
     });
@@ -486,13 +487,13 @@ export class EntitlementApi extends Construct {
     pool.addGroup('Creators', { groupName: CREATORS_GROUP, description: 'May create, upload and publish videos' });
     pool.addGroup('Admins', { groupName: ADMINS_GROUP, description: 'May grant and revoke entitlements, and moderate any video' });
     if (!requireMfa) {
-      Validations.of(pool).acknowledge({
+      acknowledge(pool, {
         id: 'AwsSolutions-COG2',
         reason: 'MFA is offered (TOTP) but not required, so viewers can sign up and watch without a second factor; requireMfa turns it on.',
       });
     }
     for (const rule of ['AwsSolutions-COG3', 'AwsSolutions-COG8']) {
-      Validations.of(pool).acknowledge({
+      acknowledge(pool, {
         id: rule,
         reason: 'Cognito threat protection needs the Plus feature plan, billed per monthly active user; pass your own pool on that plan to turn it on.',
       });

@@ -91,6 +91,20 @@ export function onlyFields(body: Record<string, unknown>, allowed: readonly stri
   }
 }
 
+/**
+ * A code unit of a surrogate pair that has no partner: a string holding one
+ * is not well-formed Unicode (`String.prototype.isWellFormed`, which the
+ * ES2022 lib this package compiles against does not declare). In a `u`
+ * regular expression a pair is one code point, so only lone halves match.
+ */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/**
+ * A text field of a request body: every string a route accepts goes through
+ * here. Refuses what is not a string, control characters, lone surrogates
+ * (which JSON's `\uD800` escapes can carry, and which no store or client
+ * should have to cope with), and lengths outside `min` to `max`.
+ */
 export function text(body: Record<string, unknown>, name: string, options: { min?: number; max: number; required: boolean }): string | undefined {
   const value = body[name];
   if (value === undefined || value === null) {
@@ -98,6 +112,11 @@ export function text(body: Record<string, unknown>, name: string, options: { min
       throw new ApiError(400, 'missing-field', `${name} is required`);
     }
     return undefined;
+  }
+  const lone = typeof value === 'string' ? LONE_SURROGATE.exec(value) : null;
+  if (lone) {
+    const unit = lone[0].charCodeAt(0).toString(16).toUpperCase();
+    throw new ApiError(400, 'invalid-text', `${name} must be well-formed Unicode text, but holds a lone surrogate (U+${unit}) at index ${lone.index}`);
   }
   const min = options.min ?? 0;
   if (typeof value !== 'string' || value.length < min || value.length > options.max || /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/.test(value)) {

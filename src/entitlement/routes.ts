@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ApiRouteKey } from './api-routes';
 import { Caller, isAdmin, requireAdmin, requireCaller, requireCreator } from './auth';
 import { Catalog } from './catalog';
-import { ACCESS_MODES, ownerView, publicView, UploadRecord, VideoRecord, VideoState } from './catalog-model';
+import { ACCESS_MODES, downloadKey, ownerView, publicView, UploadRecord, VideoRecord, VideoState } from './catalog-model';
 import { EntitlementStore, PREMIUM, videoEntitlement } from './entitlements';
 import { ApiError, errorResult, HttpEvent, HttpResult, jsonBody, jsonResult, oneOf, onlyFields, text, wholeNumber } from './http';
 import { PUBLISHED_LISTING } from './schema';
@@ -15,7 +15,7 @@ import type { MediaSigner } from '../delivery/media-signer';
 export interface ApiSettings {
   /** The viewer-facing media host: cookies are signed for it and URLs point at it. */
   readonly mediaDomain: string;
-  /** Lifetime of a playback session's cookies. */
+  /** Lifetime of a playback session's cookies, and of a download URL. */
   readonly sessionSeconds: number;
   /** `Strict` when the player is on the media's domain, `None` for cross-site players. */
   readonly sameSite: 'Strict' | 'None';
@@ -83,6 +83,34 @@ async function ownedVideo(context: RouteContext, adminToo = false): Promise<Vide
   const video = await context.deps.catalog.get(pathVideoId(context));
   if (!video || video.state === 'DELETED' || (video.creatorId !== caller.userId && !(adminToo && isAdmin(caller)))) {
     throw notFound();
+  }
+  return video;
+}
+
+/**
+ * The video, if the caller may watch it: published, or READY for its owner
+ * and admins (otherwise 404, whether or not it exists); public, or premium or
+ * for purchase with the caller's entitlement (otherwise 401 or 403). Each
+ * refusal is told to `denied` first.
+ */
+async function watchableVideo(context: RouteContext, denied: (reason: string) => void = () => {}): Promise<VideoRecord> {
+  const { deps, caller, now } = context;
+  const video = await deps.catalog.get(pathVideoId(context));
+  const privileged = video !== undefined && (video.creatorId === caller?.userId || isAdmin(caller));
+  const playable = video !== undefined && (video.state === 'PUBLISHED' || (privileged && video.state === 'READY'));
+  if (!video || !playable) {
+    denied('not-found');
+    throw notFound();
+  }
+  if (!privileged && video.access !== 'public') {
+    if (!caller) {
+      denied('sign-in-required');
+      throw new ApiError(401, 'sign-in-required', `this video is ${video.access === 'premium' ? 'for premium members' : 'for purchase'}; sign in`);
+    }
+    if (!await deps.entitlements.isEntitled(caller.userId, video.videoId, video.access, now)) {
+      denied('not-entitled');
+      throw new ApiError(403, 'not-entitled', video.access === 'premium' ? 'this video needs an active premium membership' : 'this video needs a purchase');
+    }
   }
   return video;
 }
@@ -203,8 +231,10 @@ const ROUTES: Record<ApiRouteKey, Route> = {
     if (body.size === undefined || body.contentType === undefined) {
       throw new ApiError(400, 'missing-field', 'size and contentType are required');
     }
+    // The issuer checks the media type and the size; the text check is the API's own, as for every string.
+    const contentType = text(body, 'contentType', { max: 255, required: true })!;
     const issued = await sendUpload(context, {
-      action: 'issue', creatorId: video.creatorId, videoId: video.videoId, size: body.size as number, contentType: body.contentType as string,
+      action: 'issue', creatorId: video.creatorId, videoId: video.videoId, size: body.size as number, contentType,
     }) as IssuedUpload;
     const record: UploadRecord = {
       uploadId: issued.uploadId,
@@ -303,24 +333,8 @@ const ROUTES: Record<ApiRouteKey, Route> = {
    * this video's folder and answers the playlist URL.
    */
   'POST /api/videos/{videoId}/playback': async (context) => {
-    const { deps, caller, now } = context;
-    const video = await deps.catalog.get(pathVideoId(context));
-    const privileged = video !== undefined && (video.creatorId === caller?.userId || isAdmin(caller));
-    const playable = video !== undefined && (video.state === 'PUBLISHED' || (privileged && video.state === 'READY'));
-    if (!video || !playable) {
-      deps.onPlayback?.('denied', 'not-found');
-      throw notFound();
-    }
-    if (!privileged && video.access !== 'public') {
-      if (!caller) {
-        deps.onPlayback?.('denied', 'sign-in-required');
-        throw new ApiError(401, 'sign-in-required', `this video is ${video.access === 'premium' ? 'for premium members' : 'for purchase'}; sign in`);
-      }
-      if (!await deps.entitlements.isEntitled(caller.userId, video.videoId, video.access, now)) {
-        deps.onPlayback?.('denied', 'not-entitled');
-        throw new ApiError(403, 'not-entitled', video.access === 'premium' ? 'this video needs an active premium membership' : 'this video needs a purchase');
-      }
-    }
+    const { deps, now } = context;
+    const video = await watchableVideo(context, (reason) => deps.onPlayback?.('denied', reason));
     const expiresAt = new Date(now.getTime() + deps.settings.sessionSeconds * 1000);
     const signer = await deps.signer();
     const signed = signer.signedCookies({
@@ -332,6 +346,27 @@ const ROUTES: Record<ApiRouteKey, Route> = {
       expiresAt: expiresAt.toISOString(),
       refreshAfterSeconds: Math.floor(deps.settings.sessionSeconds * 0.8),
     }, signed.setCookies);
+  },
+
+  /**
+   * A signed URL for the video's MP4 download, for whoever may play the
+   * video: a canned policy for that one file, valid as long as a playback
+   * session. 404 when the pipeline made no download.
+   */
+  'POST /api/videos/{videoId}/download': async (context) => {
+    const { deps, now } = context;
+    const video = await watchableVideo(context);
+    const key = downloadKey(video);
+    if (!key) {
+      throw new ApiError(404, 'no-download', 'this video has no MP4 download');
+    }
+    // Whole seconds, as the URL's policy states the end.
+    const expiresAt = new Date(Math.floor(now.getTime() / 1000 + deps.settings.sessionSeconds) * 1000);
+    const signer = await deps.signer();
+    return jsonResult(200, {
+      downloadUrl: signer.signedUrl(`${mediaBase(context)}/${key}`, expiresAt, now),
+      expiresAt: expiresAt.toISOString(),
+    });
   },
 
   /** The caller's own videos, newest first. */

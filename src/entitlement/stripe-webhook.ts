@@ -51,9 +51,12 @@ interface StripeEvent {
  * Verifies and applies one Stripe event. Replays and retries of an event
  * already handled change nothing; unknown events are acknowledged.
  *
- * - `checkout.session.completed`: the session's `client_reference_id` is the
- *   user; `metadata.videoId` grants that video (payment mode), a subscription
- *   grants premium.
+ * - `checkout.session.completed` once paid, or
+ *   `checkout.session.async_payment_succeeded` when a delayed payment method
+ *   settles: the session's `client_reference_id` is the user;
+ *   `metadata.videoId` grants that video (payment mode), a subscription
+ *   grants premium. A completed checkout still `unpaid` and
+ *   `checkout.session.async_payment_failed` grant nothing.
  * - `customer.subscription.updated` (active): premium until the period's end;
  *   `metadata.userId` on the subscription names the user.
  * - `customer.subscription.deleted` and `charge.refunded`: revoke what that
@@ -87,14 +90,33 @@ export async function handleStripeWebhook(deps: StripeWebhookDependencies, event
   }
 }
 
+/**
+ * What a Checkout Session's `payment_status` must be for its order to be
+ * fulfilled. Stripe's fulfillment guide (https://docs.stripe.com/checkout/fulfillment)
+ * says to check `payment_status` before fulfilling: with delayed payment
+ * methods (bank debits, vouchers) `checkout.session.completed` arrives
+ * `unpaid`, and `checkout.session.async_payment_succeeded` (the same session,
+ * now `paid`) or `checkout.session.async_payment_failed` follows.
+ * `no_payment_required` is a session with nothing to pay (a full discount, a
+ * free trial).
+ */
+const FULFILLED_PAYMENT_STATUSES: readonly unknown[] = ['paid', 'no_payment_required'];
+
 async function apply(deps: StripeWebhookDependencies, event: StripeEvent, now: Date): Promise<string> {
   const object = event.data.object;
   const grantedBy = `stripe:${event.id}`;
   switch (event.type) {
-    case 'checkout.session.completed': {
+    case 'checkout.session.async_payment_failed':
+      return 'ignored: the delayed payment failed; nothing was granted';
+    case 'checkout.session.completed':
+    case 'checkout.session.async_payment_succeeded': {
       const userId = object.client_reference_id;
       if (!isUserId(userId)) {
         return 'ignored: no client_reference_id';
+      }
+      if (!FULFILLED_PAYMENT_STATUSES.includes(object.payment_status)) {
+        // Acknowledged (a retry would not change it): the payment's own event grants, if it succeeds.
+        return `ignored: not paid yet (payment_status ${JSON.stringify(object.payment_status ?? null)})`;
       }
       if (object.mode === 'subscription' && typeof object.subscription === 'string') {
         const until = new Date(now.getTime() + (deps.premiumDays ?? 31) * 86400_000);

@@ -1,6 +1,7 @@
-import { Annotations, Duration, FeatureFlags, RemovalPolicy, Validations, aws_s3 as s3 } from 'aws-cdk-lib';
+import { Annotations, Duration, FeatureFlags, RemovalPolicy, aws_s3 as s3 } from 'aws-cdk-lib';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
+import { acknowledge } from './nag';
 
 /** The settings every bucket of the library starts from: private, encrypted, TLS 1.2+ only, no ACLs. */
 export const SECURE_BUCKET_DEFAULTS: s3.BucketProps = {
@@ -33,7 +34,7 @@ export function createAccessLogsBucket(scope: Construct, id: string, retention: 
     versioned: true,
     lifecycleRules: [{ id: 'ExpireAccessLogs', expiration: retention, noncurrentVersionExpiration: Duration.days(1) }],
   });
-  Validations.of(logsBucket).acknowledge({
+  acknowledge(logsBucket, {
     id: 'AwsSolutions-S1',
     reason: 'This bucket is the access log destination of the library\'s buckets; logging it into itself would loop.',
   });

@@ -1,5 +1,6 @@
-import { Validations, aws_iam as iam, aws_lambda as lambda, aws_logs as logs } from 'aws-cdk-lib';
+import { aws_iam as iam, aws_lambda as lambda, aws_logs as logs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { acknowledge } from './nag';
 
 /** What every bundled handler of the library starts from. */
 export interface HandlerBasics {
@@ -25,7 +26,7 @@ export function handlerBasics(scope: Construct, name: string, options: {
   const logGroup = new logs.LogGroup(scope, `${name}Logs`, { retention: options.logRetention ?? logs.RetentionDays.ONE_YEAR });
   const role = new iam.Role(scope, `${name}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: options.description });
   logGroup.grantWrite(role);
-  Validations.of(role).acknowledge({
+  acknowledge(role, {
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason: 'X-Ray accepts PutTraceSegments and PutTelemetryRecords only on Resource "*"' +
       (options.otherWildcardReason ? `; ${options.otherWildcardReason}` : '.'),

@@ -12,6 +12,7 @@ import {
 import { Construct } from 'constructs';
 import { SignedCookieDistribution, SignedCookieDistributionProps } from '../delivery/signed-cookie-distribution';
 import { EntitlementApi, EntitlementApiProps } from '../entitlement/entitlement-api';
+import { regionalOriginAccessControl } from '../internal/names';
 import { HlsTranscodePipeline, HlsTranscodePipelineProps } from '../transcode/hls-transcode-pipeline';
 import { SecureUploadBucket, SecureUploadBucketProps } from '../upload/secure-upload-bucket';
 
@@ -163,7 +164,9 @@ export class VodPlatform extends Construct {
       allowedOrigins: [platformOrigin, ...corsOrigins],
     });
     this.pipeline = new HlsTranscodePipeline(this, 'Transcode', { ...props.pipeline, sourceBucket: this.uploads.bucket });
-    const webApp = props.webAppBucket ? origins.S3BucketOrigin.withOriginAccessControl(props.webAppBucket) : undefined;
+    const webApp = props.webAppBucket
+      ? origins.S3BucketOrigin.withOriginAccessControl(props.webAppBucket, { originAccessControl: regionalOriginAccessControl(this, 'WebAppAccessControl') })
+      : undefined;
     this.delivery = new SignedCookieDistribution(this, 'Delivery', {
       ...props.delivery,
       bucket: this.pipeline.outputBucket,

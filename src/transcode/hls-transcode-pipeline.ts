@@ -1,5 +1,5 @@
 import {
-  Arn, Duration, Lazy, Names, RemovalPolicy, Stack, Token, Validations,
+  Arn, Duration, Lazy, Names, RemovalPolicy, Stack, Token,
   aws_cloudwatch as cloudwatch,
   aws_dynamodb as dynamodb,
   aws_events as events,
@@ -22,7 +22,7 @@ import { SOURCE_PREFIX } from '../contracts/source-keys';
 import { JOB_METADATA_KEYS, OUTPUT_LAYOUT, TRANSCODE_DETAIL_TYPES, TRANSCODE_EVENT_SOURCE } from '../contracts/transcode-status';
 import { createAccessLogsBucket, enableEventBridgeNotifications, SECURE_BUCKET_DEFAULTS, versionedLifecycle } from '../internal/buckets';
 import { handlerBasics } from '../internal/handlers';
-import { acknowledgeWildcardResource } from '../internal/nag';
+import { acknowledge, acknowledgeWildcardResource } from '../internal/nag';
 import { SecureUploadBucket } from '../upload/secure-upload-bucket';
 
 /**
@@ -325,7 +325,7 @@ export class HlsTranscodePipeline extends Construct {
     });
     this.deadLetterQueue = deadLetters;
     for (const rule of ['AwsSolutions-SQS3', 'Serverless-SQSRedrivePolicy']) {
-      Validations.of(deadLetters).acknowledge({
+      acknowledge(deadLetters, {
         id: rule,
         reason: 'This queue is itself where the pipeline\'s failed invocations and undeliverable events end; it has nowhere further to send them.',
       });
@@ -443,7 +443,7 @@ export class HlsTranscodePipeline extends Construct {
     deadLetters.grantConsumeMessages(reconcileFn);
     const noRetries = 'The scheduled check is not retried and keeps no dead letters: its next run, minutes later, does the same work again, and its errors raise an alarm.';
     for (const rule of ['Serverless-LambdaAsyncFailureDestination', 'Serverless-LambdaDLQ']) {
-      Validations.of(reconcileFn).acknowledge({ id: rule, reason: noRetries });
+      acknowledge(reconcileFn, { id: rule, reason: noRetries });
     }
     this.reconcileFunction = reconcileFn;
     this.reconcileLogGroup = reconcileFn.logGroup;
@@ -452,10 +452,10 @@ export class HlsTranscodePipeline extends Construct {
       schedule: events.Schedule.rate(checkInterval),
       targets: [new targets.LambdaFunction(reconcileFn, { retryAttempts: 0 })],
     });
-    Validations.of(schedule).acknowledge({ id: 'Serverless-EventBusDLQ', reason: noRetries });
+    acknowledge(schedule, { id: 'Serverless-EventBusDLQ', reason: noRetries });
     this.reconcileRule = schedule;
     for (const fn of [submit, status]) {
-      Validations.of(fn).acknowledge({
+      acknowledge(fn, {
         id: 'Serverless-LambdaDLQ',
         reason: 'Failed asynchronous invocations go to an on-failure destination, the pipeline\'s dead-letter queue, which keeps the request and the error together as a DLQ would not.',
       });

@@ -1,5 +1,5 @@
 import {
-  Annotations, Duration, RemovalPolicy, Size, Stack, Token, Validations,
+  Annotations, Duration, RemovalPolicy, Size, Stack, Token,
   aws_cloudwatch as cloudwatch,
   aws_iam as iam,
   aws_kms as kms,
@@ -14,7 +14,7 @@ import { uploadSettingsToEnvironment, validateUploadSettings } from './upload-se
 import { SOURCE_PREFIX } from '../contracts/source-keys';
 import { createAccessLogsBucket, enableEventBridgeNotifications, SECURE_BUCKET_DEFAULTS } from '../internal/buckets';
 import { handlerBasics } from '../internal/handlers';
-import { acknowledgeWildcardResource } from '../internal/nag';
+import { acknowledge, acknowledgeWildcardResource } from '../internal/nag';
 
 /**
  * Properties of a SecureUploadBucket.
@@ -296,13 +296,13 @@ export class SecureUploadBucket extends Construct {
       'Keys are assigned per upload at request time, so the issuer may write any key under the uploads/ prefix, and no other.');
     if (this.bucket.encryptionKey) {
       for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
-        Validations.of(role).acknowledge({
+        acknowledge(role, {
           id: `AwsSolutions-IAM5[Action::${action}]`,
           reason: 'The grant is on the bucket\'s one KMS key; uploads generate data keys and multipart uploads re-encrypt them.',
         });
       }
     }
-    Validations.of(this.issuerFunction).acknowledge({
+    acknowledge(this.issuerFunction, {
       id: 'Serverless-LambdaDLQ',
       reason: 'The issuer is only invoked synchronously; a failure is answered to its caller, so there is no event to keep in a dead-letter queue.',
     });

@@ -5,7 +5,7 @@ import {
 } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { SignedCookieDistribution, SignedCookieDistributionProps, SigningKey } from '../../src';
-import { acknowledgements, maskedTemplate, nagFindings } from '../helpers';
+import { acknowledgements, maskedTemplate, nag2Findings, nagFindings } from '../helpers';
 
 const PUBLIC_KEY_PEM = '-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfVLPHCozMxH2Mo\n-----END PUBLIC KEY-----\n';
 
@@ -145,6 +145,12 @@ describe('SignedCookieDistribution defaults', () => {
 
   test('snapshot', () => {
     expect(maskedTemplate(stack)).toMatchSnapshot();
+  });
+});
+
+describe('SignedCookieDistribution under cdk-nag 2', () => {
+  test('the AwsSolutions and Serverless packs find nothing: every acknowledgement reaches cdk-nag 2 too', () => {
+    expect(nag2Findings(build().stack)).toEqual([]);
   });
 });
 

@@ -2,7 +2,7 @@ import { App, Duration, Stack, aws_cognito as cognito, aws_secretsmanager as sec
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { EntitlementApi, EntitlementApiProps } from '../../src';
 import { API_ROUTES, STRIPE_WEBHOOK_ROUTE } from '../../src/entitlement/api-routes';
-import { acknowledgements, maskedTemplate, nagFindings } from '../helpers';
+import { acknowledgements, maskedTemplate, nag2Findings, nagFindings } from '../helpers';
 
 function build(configure?: (stack: Stack) => EntitlementApiProps) {
   const app = new App({ context: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true } });
@@ -171,6 +171,12 @@ describe('EntitlementApi defaults', () => {
 
   test('snapshot', () => {
     expect(maskedTemplate(stack)).toMatchSnapshot();
+  });
+});
+
+describe('EntitlementApi under cdk-nag 2', () => {
+  test('the AwsSolutions and Serverless packs find nothing: every acknowledgement reaches cdk-nag 2 too', () => {
+    expect(nag2Findings(build().stack)).toEqual([]);
   });
 });
 

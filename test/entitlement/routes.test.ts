@@ -3,7 +3,7 @@ import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, ListPartsCom
 import { mockClient } from 'aws-sdk-client-mock';
 import { startIdentity, Identity } from './identity';
 import { parseCookieHeader, verifySignedRequest } from '../../sandbox/cloudfront/signed-requests';
-import { TranscodeStatusDetail } from '../../src/contracts/transcode-status';
+import { OUTPUT_LAYOUT, TranscodeStatusDetail } from '../../src/contracts/transcode-status';
 import { MediaSigner } from '../../src/delivery/media-signer';
 import { API_ROUTES } from '../../src/entitlement/api-routes';
 import { Authenticator } from '../../src/entitlement/auth';
@@ -150,14 +150,25 @@ function status(videoId: string, uploadId: string, state: TranscodeStatusDetail[
   };
 }
 
+interface ReadyVideoOptions {
+  readonly creator?: string;
+  readonly access?: string;
+  readonly publish?: boolean;
+  /** The pipeline also made the MP4 download: at the layout's key, or at the key given. */
+  readonly download?: boolean | ((videoId: string) => string);
+}
+
 /** A video taken through upload and transcode to READY (and PUBLISHED when asked). */
-async function readyVideo(options: { creator?: string; access?: string; publish?: boolean } = {}): Promise<string> {
+async function readyVideo(options: ReadyVideoOptions = {}): Promise<string> {
   const creator = options.creator ?? token.creatorA();
   const videoId = await createDraft(creator, options.access ?? 'public');
   const upload = await call('POST /api/videos/{videoId}/upload', { token: creator, path: { videoId }, body: { size: 1000, contentType: 'video/mp4' } });
   expect(upload.statusCode).toBe(201);
   expect(await consumeTranscodeStatus(catalog, { detail: status(videoId, upload.json.uploadId, 'SUBMITTED') }, new Date())).toBe(true);
-  expect(await consumeTranscodeStatus(catalog, { detail: status(videoId, upload.json.uploadId, 'COMPLETE') }, new Date())).toBe(true);
+  const complete = status(videoId, upload.json.uploadId, 'COMPLETE');
+  const downloadKey = typeof options.download === 'function' ? options.download(videoId) : options.download ? OUTPUT_LAYOUT.download(videoId) : undefined;
+  const detail = downloadKey ? { ...complete, outputs: { ...complete.outputs!, downloadKey } } : complete;
+  expect(await consumeTranscodeStatus(catalog, { detail }, new Date())).toBe(true);
   if (options.publish ?? true) {
     expect((await call('POST /api/videos/{videoId}/publish', { token: creator, path: { videoId } })).statusCode).toBe(200);
   }
@@ -252,15 +263,38 @@ describe('bad input gets a clear 4xx and changes nothing', () => {
     ['a JSON array', 'POST /api/videos', { rawBody: '[]' }, 400, 'invalid-body'],
     ['a form body', 'POST /api/videos', { rawBody: 'title=t', contentType: 'application/x-www-form-urlencoded' }, 415, 'unsupported-media-type'],
     ['a body over 16 KB', 'POST /api/videos', { body: { title: 't', description: 'x'.repeat(17_000) } }, 413, 'body-too-large'],
+    ['a title that is a lone high surrogate', 'POST /api/videos', { body: { title: '\uD800' } }, 400, 'invalid-text'],
+    ['a title ending in a lone low surrogate', 'POST /api/videos', { body: { title: 'abc\uDC00' } }, 400, 'invalid-text'],
+    ['surrogates in the wrong order', 'POST /api/videos', { body: { title: 'a\uDC00\uD800b' } }, 400, 'invalid-text'],
+    ['a description with a lone surrogate', 'POST /api/videos', { body: { title: 't', description: 'text \uD83D then more' } }, 400, 'invalid-text'],
   ])('creating a draft with %s', async (_name, routeKey, options, statusCode, code) => {
     const answer = await call(routeKey, { token: token.creatorA(), ...options });
     expect(answer).toMatchObject({ statusCode, json: { error: { code, message: expect.any(String) } } });
     expect((await call('GET /api/me/videos', { token: token.creatorA() })).json.videos).toEqual([]);
   });
 
+  test('a lone surrogate is refused as it arrives on the wire, with a message naming the field', async () => {
+    const answer = await call('POST /api/videos', { token: token.creatorA(), rawBody: '{"title":"ok","description":"a\\udc00b"}' });
+    expect(answer).toMatchObject({ statusCode: 400, json: { error: { code: 'invalid-text', message: expect.stringMatching(/^description must be well-formed Unicode text/) } } });
+    // The answer itself is well-formed: the surrogate is not echoed back raw.
+    expect(answer.body).not.toMatch(/[\uD800-\uDFFF]/);
+  });
+
+  test('text with surrogate pairs (an emoji, a CJK extension character) is well-formed and kept as sent', async () => {
+    const title = 'Cats \u{1F408} and \u{20000}';
+    const videoId = await createDraft(token.creatorA(), 'public', title);
+    expect((await catalog.get(videoId))?.title).toBe(title);
+    const patched = await call('PATCH /api/videos/{videoId}', { token: token.creatorA(), path: { videoId }, body: { description: '\u{1F3AC}' } });
+    expect(patched).toMatchObject({ statusCode: 200, json: { title, description: '\u{1F3AC}' } });
+  });
+
   test.each<[string, string, Call, number, string]>([
     ['no changes', 'PATCH /api/videos/{videoId}', { body: {} }, 400, 'nothing-to-change'],
     ['an empty title', 'PATCH /api/videos/{videoId}', { body: { title: '' } }, 400, 'invalid-field'],
+    ['a title with a lone surrogate', 'PATCH /api/videos/{videoId}', { body: { title: 'abc\uDC00' } }, 400, 'invalid-text'],
+    ['a description with a lone surrogate', 'PATCH /api/videos/{videoId}', { body: { description: '\uD800' } }, 400, 'invalid-text'],
+    ['a good title and a description with a lone surrogate', 'PATCH /api/videos/{videoId}', { body: { title: 'new', description: 'x\uDBFF' } }, 400, 'invalid-text'],
+    ['a content type with a lone surrogate', 'POST /api/videos/{videoId}/upload', { body: { size: 1000, contentType: 'video/mp4\uD800' } }, 400, 'invalid-text'],
     ['no size', 'POST /api/videos/{videoId}/upload', { body: { contentType: 'video/mp4' } }, 400, 'missing-field'],
     ['a zero size', 'POST /api/videos/{videoId}/upload', { body: { size: 0, contentType: 'video/mp4' } }, 400, 'invalid-size'],
     ['a size as text', 'POST /api/videos/{videoId}/upload', { body: { size: '1000', contentType: 'video/mp4' } }, 400, 'invalid-size'],
@@ -297,6 +331,7 @@ describe('bad input gets a clear 4xx and changes nothing', () => {
     ['premium ending in the past', { userId: 'u', entitlementId: 'premium' }, { expiresAt: '2001-01-01T00:00:00Z' }, 'invalid-field'],
     ['premium ending on no date', { userId: 'u', entitlementId: 'premium' }, { expiresAt: 'soon' }, 'invalid-field'],
     ['an unknown field', { userId: 'u', entitlementId: 'premium' }, { expiresAt: '2099-01-01T00:00:00Z', plan: 'gold' }, 'unknown-field'],
+    ['an end date with a lone surrogate', { userId: 'u', entitlementId: 'premium' }, { expiresAt: '2099-01-01T00:00:00Z\uD800' }, 'invalid-text'],
   ])('granting with %s', async (_name, path, body, code) => {
     expect(await call('PUT /api/admin/users/{userId}/entitlements/{entitlementId}', { token: token.admin(), path, body }))
       .toMatchObject({ statusCode: 400, json: { error: { code } } });
@@ -316,12 +351,13 @@ describe('bad input gets a clear 4xx and changes nothing', () => {
 
 describe('who may do what', () => {
   test('another creator cannot read, change, upload to, publish or delete a video, and cannot tell it exists', async () => {
-    const videoId = await readyVideo({ publish: false });
+    const videoId = await readyVideo({ publish: false, download: true });
     const before = await catalog.get(videoId);
     for (const [routeKey, body] of [
       ['GET /api/videos/{videoId}', undefined], ['PATCH /api/videos/{videoId}', { title: 'mine now' }], ['DELETE /api/videos/{videoId}', undefined],
       ['POST /api/videos/{videoId}/upload', { size: 1000, contentType: 'video/mp4' }], ['POST /api/videos/{videoId}/publish', undefined],
       ['POST /api/videos/{videoId}/unpublish', undefined], ['POST /api/videos/{videoId}/retry', undefined], ['POST /api/videos/{videoId}/playback', undefined],
+      ['POST /api/videos/{videoId}/download', undefined],
     ] as const) {
       const asOther = await call(routeKey, { token: token.creatorB(), path: { videoId }, body });
       const missing = await call(routeKey, { token: token.creatorB(), path: { videoId: 'no-such-video' }, body });
@@ -430,6 +466,127 @@ describe('playback sessions', () => {
     expect((await call('DELETE /api/admin/users/{userId}/entitlements/{entitlementId}', { token: token.admin(), path })).statusCode).toBe(204);
     expect((await play()).statusCode).toBe(403);
     expect((await call('DELETE /api/admin/users/{userId}/entitlements/{entitlementId}', { token: token.admin(), path })).statusCode).toBe(204);
+  });
+});
+
+describe('MP4 downloads', () => {
+  const later = new Date(Date.now() + 30 * 86400_000).toISOString();
+  const earlier = new Date(Date.now() - 86400_000).toISOString();
+  const trustedKeys = new Map([['KTESTKEYPAIR', signingKey.publicKey]]);
+  const download = (videoId: string, callerToken?: string) => call('POST /api/videos/{videoId}/download', { token: callerToken, path: { videoId } });
+  /** The download URL's signature and policy, applied to another URL. */
+  const sameSignature = (signedUrl: string, path: string) => `https://media.example.com${path}${new URL(signedUrl).search}`;
+  const allowed = (url: string, now = new Date()) => verifySignedRequest({ url, cookies: {}, now, trustedKeys }).allowed;
+
+  test('the owner gets a short-lived signed URL for exactly the video\'s MP4, not to be cached', async () => {
+    const videoId = await readyVideo({ download: true });
+    const answer = await download(videoId, token.creatorA());
+    expect(answer.statusCode).toBe(200);
+    expect(answer.headers['cache-control']).toBe('no-store');
+    expect(answer.cookies).toBeUndefined();
+    const url = new URL(answer.json.downloadUrl);
+    expect(`${url.origin}${url.pathname}`).toBe(`https://media.example.com/videos/${videoId}/download.mp4`);
+    expect([...url.searchParams.keys()].sort()).toEqual(['Expires', 'Key-Pair-Id', 'Signature']);
+    expect(url.searchParams.get('Key-Pair-Id')).toBe('KTESTKEYPAIR');
+    // Short-lived: it ends with a playback session's lifetime (300 s here), and says when.
+    const expires = Number(url.searchParams.get('Expires')) * 1000;
+    expect(expires - Date.now()).toBeGreaterThan(0);
+    expect(expires - Date.now()).toBeLessThanOrEqual(300_000);
+    expect(Date.parse(answer.json.expiresAt)).toBe(expires);
+
+    // CloudFront's own check, independent of the signer library, with the test key.
+    expect(verifySignedRequest({ url: answer.json.downloadUrl, cookies: {}, now: new Date(), trustedKeys })).toEqual({ allowed: true, keyPairId: 'KTESTKEYPAIR' });
+    expect(allowed(answer.json.downloadUrl, new Date(expires + 1000))).toBe(false);
+    expect(verifySignedRequest({ url: answer.json.downloadUrl, cookies: {}, now: new Date(), trustedKeys: new Map([['KTESTKEYPAIR', generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey]]) }).allowed).toBe(false);
+  });
+
+  test('the URL\'s policy covers that one file and nothing else', async () => {
+    const videoId = await readyVideo({ download: true });
+    const other = await readyVideo({ download: true });
+    const signed = (await download(videoId, token.creatorA())).json.downloadUrl;
+    expect(allowed(signed)).toBe(true);
+    for (const path of [
+      `/videos/${videoId}/master.m3u8`,
+      `/videos/${videoId}/master_1280x720.m3u8`,
+      `/videos/${videoId}/download.mp4x`,
+      `/videos/${videoId}/`,
+      `/videos/${other}/download.mp4`,
+      `/posters/${videoId}/poster.0000000.jpg`,
+    ]) {
+      expect([path, allowed(sameSignature(signed, path))]).toEqual([path, false]);
+    }
+    expect(allowed(`http://media.example.com/videos/${videoId}/download.mp4${new URL(signed).search}`)).toBe(false);
+    expect(allowed(`https://elsewhere.example.com/videos/${videoId}/download.mp4${new URL(signed).search}`)).toBe(false);
+  });
+
+  // The same rules as playback: the buyer bought this very video.
+  const callers: Record<string, () => string | undefined> = {
+    anonymous: () => undefined,
+    viewer: token.viewer,
+    premiumViewer: token.premiumViewer,
+    lapsedPremium: token.lapsed,
+    buyer: token.buyer,
+    owner: token.creatorA,
+    otherCreator: token.creatorB,
+    admin: token.admin,
+  };
+  const matrix: Record<string, Record<string, number>> = {
+    public: { anonymous: 200, viewer: 200, premiumViewer: 200, lapsedPremium: 200, buyer: 200, owner: 200, otherCreator: 200, admin: 200 },
+    premium: { anonymous: 401, viewer: 403, premiumViewer: 200, lapsedPremium: 403, buyer: 200, owner: 200, otherCreator: 403, admin: 200 },
+    purchase: { anonymous: 401, viewer: 403, premiumViewer: 403, lapsedPremium: 403, buyer: 200, owner: 200, otherCreator: 403, admin: 200 },
+  };
+
+  test.each(Object.keys(matrix))('a published %s video: who may download it is who may play it', async (access) => {
+    await entitlements.grant({ userId: 'viewer-premium', entitlementId: 'premium', expiresAt: later, grantedAt: earlier, grantedBy: 'admin:a' });
+    await entitlements.grant({ userId: 'viewer-lapsed', entitlementId: 'premium', expiresAt: earlier, grantedAt: earlier, grantedBy: 'admin:a' });
+    const videoId = await readyVideo({ access, download: true });
+    await entitlements.grant({ userId: 'viewer-buyer', entitlementId: `video#${videoId}`, grantedAt: earlier, grantedBy: 'stripe:evt_1' });
+    const downloads: Record<string, number> = {};
+    const playbacks: Record<string, number> = {};
+    for (const [name, make] of Object.entries(callers)) {
+      const answer = await download(videoId, make());
+      downloads[name] = answer.statusCode;
+      playbacks[name] = (await call('POST /api/videos/{videoId}/playback', { token: make(), path: { videoId } })).statusCode;
+      if (answer.statusCode === 200) {
+        expect(allowed(answer.json.downloadUrl)).toBe(true);
+      } else {
+        expect(answer.json.downloadUrl).toBeUndefined();
+        expect(answer.json.error.code).toBe({ 401: 'sign-in-required', 403: 'not-entitled' }[answer.statusCode]);
+      }
+    }
+    expect(downloads).toEqual(matrix[access]);
+    expect(downloads).toEqual(playbacks);
+  });
+
+  test('an unpublished video downloads for its owner and admins only; for anyone else it does not exist', async () => {
+    const videoId = await readyVideo({ publish: false, download: true });
+    expect((await download(videoId, token.creatorA())).statusCode).toBe(200);
+    expect((await download(videoId, token.admin())).statusCode).toBe(200);
+    const missing = await download('no-such-video', token.viewer());
+    expect(missing).toMatchObject({ statusCode: 404, json: { error: { code: 'not-found' } } });
+    expect(await download(videoId, token.viewer())).toMatchObject({ statusCode: 404, json: missing.json });
+    expect(await download(videoId)).toMatchObject({ statusCode: 404, json: missing.json });
+    expect((await call('DELETE /api/videos/{videoId}', { token: token.creatorA(), path: { videoId } })).statusCode).toBe(204);
+    expect((await download(videoId, token.creatorA())).statusCode).toBe(404);
+  });
+
+  test('a video the pipeline made no download for answers 404, even to its owner', async () => {
+    const videoId = await readyVideo();
+    expect((await call('POST /api/videos/{videoId}/playback', { token: token.creatorA(), path: { videoId } })).statusCode).toBe(200);
+    expect(await download(videoId, token.creatorA())).toMatchObject({ statusCode: 404, json: { error: { code: 'no-download', message: expect.any(String) } } });
+    expect(await download(videoId)).toMatchObject({ statusCode: 404, json: { error: { code: 'no-download' } } });
+  });
+
+  test('a draft has no download', async () => {
+    const videoId = await createDraft();
+    expect((await download(videoId, token.creatorA())).statusCode).toBe(404);
+  });
+
+  test('a download key outside the video\'s own folder is never signed', async () => {
+    for (const key of [() => 'videos/someone-else/download.mp4', (id: string) => `videos/${id}/../other/download.mp4`, (id: string) => `videos/${id}/*`, (id: string) => `posters/${id}/download.mp4`]) {
+      const videoId = await readyVideo({ download: key });
+      expect([key(videoId), (await download(videoId, token.creatorA())).statusCode]).toEqual([key(videoId), 404]);
+    }
   });
 });
 

@@ -5,7 +5,7 @@ import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { App, Duration, Size, Stack, aws_certificatemanager as acm, aws_s3 as s3, aws_sns as sns } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { HlsLadder, VodPlatform, VodPlatformProps } from '../../src';
-import { acknowledgements, maskedTemplate, nagFindings } from '../helpers';
+import { acknowledgements, maskedTemplate, nag2Findings, nagFindings } from '../helpers';
 
 const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
 const ALL_VIEWER_EXCEPT_HOST = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
@@ -166,6 +166,40 @@ describe('CloudFormation Guard, Control Tower rules', () => {
     for (const rule of ['cloudfront_custom_ssl_certificate_check', 'cloudfront_sni_enabled_check', 'cloudfront_security_policy_check', 'cloudwatch_alarm_action_check']) {
       expect(violations[rule]).toBeUndefined();
     }
+  });
+});
+
+describe('VodPlatform in two Regions of one account', () => {
+  /** The names of the CloudFront resources that are named per account (public keys, key groups, policies, origin access controls). */
+  function accountScopedNames(region: string): string[] {
+    const app = new App({ context: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true } });
+    const stack = new Stack(app, 'Stack', { env: { account: '111111111111', region } });
+    new VodPlatform(stack, 'Vod', { webAppBucket: new s3.Bucket(stack, 'WebApp', { enforceSSL: true }) });
+    type Resource = { Type: string; Properties: Record<string, any> };
+    const resources = Object.values(Template.fromStack(stack).toJSON().Resources as Record<string, Resource>);
+    return resources
+      .filter((resource) => resource.Type.startsWith('AWS::CloudFront::') && resource.Type !== 'AWS::CloudFront::Distribution')
+      .map((resource) => {
+        const config = Object.entries(resource.Properties).find(([key]) => key.endsWith('Config'))?.[1];
+        return `${resource.Type} ${JSON.stringify(config?.Name)}`;
+      });
+  }
+
+  test('every CloudFront name the platform generates carries the Region, so the same stack deploys to a second Region', () => {
+    const ireland = accountScopedNames('eu-west-1');
+    const virginia = accountScopedNames('us-east-1');
+    // public key, key group, response headers policy, two origin access controls, three cache policies
+    expect(ireland.length).toBeGreaterThanOrEqual(8);
+    for (const name of ireland) {
+      expect(name).toMatch(/-eu-west-1"$/);
+      expect(virginia).not.toContain(name);
+    }
+  });
+});
+
+describe('VodPlatform under cdk-nag 2', () => {
+  test('the AwsSolutions and Serverless packs find nothing over the whole platform: every acknowledgement reaches cdk-nag 2 too', () => {
+    expect(nag2Findings(build().stack)).toEqual([]);
   });
 });
 

@@ -4,7 +4,7 @@ import {
 } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Acceleration, HlsLadder, HlsTranscodePipeline, HlsTranscodePipelineProps, QualityTuning, SecureUploadBucket } from '../../src';
-import { acknowledgements, maskedTemplate, nagFindings } from '../helpers';
+import { acknowledgements, maskedTemplate, nag2Findings, nagFindings } from '../helpers';
 
 function build(props?: HlsTranscodePipelineProps, configure?: (stack: Stack) => HlsTranscodePipelineProps) {
   const app = new App({ context: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true } });
@@ -235,6 +235,12 @@ describe('HlsTranscodePipeline defaults', () => {
 
   test('snapshot', () => {
     expect(maskedTemplate(stack)).toMatchSnapshot();
+  });
+});
+
+describe('HlsTranscodePipeline under cdk-nag 2', () => {
+  test('the AwsSolutions and Serverless packs find nothing: every acknowledgement reaches cdk-nag 2 too', () => {
+    expect(nag2Findings(build().stack)).toEqual([]);
   });
 });
 
