@@ -14,7 +14,7 @@ import { SigningKey, BoundSigningKey } from './signing-key';
 import { SigningKeyGeneratorFunction } from './signing-key-generator-function';
 import { MEDIA_SIGNING_ENV } from '../contracts/media-signing';
 import { OUTPUT_LAYOUT } from '../contracts/transcode-status';
-import { createAccessLogsBucket, SECURE_BUCKET_DEFAULTS, versionedLifecycle } from '../internal/buckets';
+import { bucketRemoval, createAccessLogsBucket, SECURE_BUCKET_DEFAULTS, versionedLifecycle } from '../internal/buckets';
 import { handlerBasics } from '../internal/handlers';
 import { acknowledge } from '../internal/nag';
 import { regionalName, regionalOriginAccessControl } from '../internal/names';
@@ -124,7 +124,12 @@ export interface SignedCookieDistributionProps {
   readonly defaultBehavior?: cloudfront.BehaviorOptions;
 
   /**
-   * What happens to a new bucket when it leaves the stack.
+   * What happens to what this construct creates when it leaves the stack: a
+   * new media bucket, its access-log bucket, the distribution's log bucket and
+   * the key generator's log group. With `RemovalPolicy.DESTROY` the buckets
+   * are emptied (every version) and deleted, for development stacks. The
+   * signing key's secret is deleted with the stack either way (after Secrets
+   * Manager's recovery window).
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -171,6 +176,8 @@ export class SignedCookieDistribution extends Construct {
   /** The environment a signing function needs, as `bindSigner` sets it. */
   public readonly signerEnvironment: { [name: string]: string };
 
+  private readonly removalPolicy: RemovalPolicy;
+
   /** The domain viewers use: the first custom domain name, or the distribution's own. */
   public readonly domainName: string;
 
@@ -199,11 +206,12 @@ export class SignedCookieDistribution extends Construct {
       throw new Error(`invalid SignedCookieDistribution props: ${errors.join('; ')}`);
     }
 
+    this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.bucket = props.bucket ?? new s3.Bucket(this, 'Bucket', {
       ...SECURE_BUCKET_DEFAULTS,
       ...versionedLifecycle(30),
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-      serverAccessLogsBucket: createAccessLogsBucket(this, 'BucketAccessLogs', Duration.days(90)),
+      ...bucketRemoval(this.removalPolicy),
+      serverAccessLogsBucket: createAccessLogsBucket(this, 'BucketAccessLogs', Duration.days(90), this.removalPolicy),
     });
     this.logBucket = props.logBucket ?? this.createLogBucket();
 
@@ -360,7 +368,7 @@ export class SignedCookieDistribution extends Construct {
       ...SECURE_BUCKET_DEFAULTS,
       // CloudFront standard logging writes with an ACL.
       objectOwnership: s3.ObjectOwnership.OBJECT_WRITER,
-      removalPolicy: RemovalPolicy.RETAIN,
+      ...bucketRemoval(this.removalPolicy),
       versioned: true,
       lifecycleRules: [{ id: 'ExpireLogs', expiration: Duration.days(90), noncurrentVersionExpiration: Duration.days(1) }],
     });
@@ -375,6 +383,7 @@ export class SignedCookieDistribution extends Construct {
     const { functionOptions } = handlerBasics(this, 'KeyGenerator', {
       description: 'Generates a CloudFront signing key pair once; the private key goes only to Secrets Manager',
       logRetention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: this.removalPolicy,
     });
     const fn = new SigningKeyGeneratorFunction(this, 'KeyGenerator', { ...functionOptions, timeout: Duration.seconds(60) });
     acknowledge(fn, {

@@ -1,8 +1,10 @@
 import {
-  Duration, Names, RemovalPolicy, Token,
+  Duration, Fn, Lazy, Names, RemovalPolicy, Token,
   aws_apigateway as apigateway,
   aws_apigatewayv2 as apigwv2,
   aws_apigatewayv2_integrations as integrations,
+  aws_cloudfront as cloudfront,
+  aws_cloudfront_origins as origins,
   aws_cloudwatch as cloudwatch,
   aws_cognito as cognito,
   aws_dynamodb as dynamodb,
@@ -19,13 +21,16 @@ import { Construct } from 'constructs';
 import { API_ENV, API_METRICS } from './api-environment';
 import { ApiFunction } from './api-function';
 import { API_ROUTES, STRIPE_WEBHOOK_ROUTE } from './api-routes';
-import { ADMINS_GROUP, CATALOG_INDEXES, CREATORS_GROUP, ENTITLEMENT_INDEXES } from './schema';
+import { CATALOG_INDEXES, ENTITLEMENT_INDEXES } from './schema';
 import { StatusConsumerFunction } from './status-consumer-function';
 import { StripeWebhookFunction } from './stripe-webhook-function';
+import { createUserPool, createWebClient, ensureApiGroups } from './user-pool';
 import { TRANSCODE_EVENT_SOURCE } from '../contracts/transcode-status';
 import { SignedCookieDistribution } from '../delivery/signed-cookie-distribution';
 import { handlerBasics } from '../internal/handlers';
 import { acknowledge } from '../internal/nag';
+import { createDeadLetterQueue } from '../internal/queues';
+import { tableDefaults } from '../internal/tables';
 import { HlsTranscodePipeline } from '../transcode/hls-transcode-pipeline';
 import { SecureUploadBucket } from '../upload/secure-upload-bucket';
 
@@ -34,12 +39,50 @@ import { SecureUploadBucket } from '../upload/secure-upload-bucket';
  */
 export interface EntitlementApiProps {
   /**
+   * Where creators upload; the API asks its issuer for uploads.
+   */
+  readonly uploads: SecureUploadBucket;
+
+  /**
+   * The pipeline whose status events move videos through their life, and
+   * which transcodes a failed upload again.
+   */
+  readonly pipeline: HlsTranscodePipeline;
+
+  /**
+   * The distribution whose key signs playback cookies.
+   */
+  readonly delivery: SignedCookieDistribution;
+
+  /**
+   * The host cookies are set for and media URLs point at. Browsers keep a
+   * cookie only for the host that set it, so the API must be answered on this
+   * host: route the API through the distribution with `routeThroughDelivery()`
+   * (VodPlatform does), or name the host on which a proxy of your own serves
+   * both the API and the media. Synth fails when neither is done, because
+   * cookies set by the `execute-api` host never reach the media.
+   *
+   * @default - the distribution's domain, once `routeThroughDelivery()` was called
+   */
+  readonly mediaDomain?: string;
+
+  /**
    * The user pool whose access tokens the API accepts. Its groups `creators`
-   * and `admins` decide who may upload and who may grant.
+   * and `admins` decide who may upload and who may grant; they are added to a
+   * brought pool (see `createUserPoolGroups`).
    *
    * @default - a new user pool: email sign-in, strong passwords, optional TOTP MFA, the two groups
    */
   readonly userPool?: cognito.IUserPool;
+
+  /**
+   * Whether to create the `creators` and `admins` groups in a brought user
+   * pool. A pool defined in this app gets only the groups it lacks; set this
+   * to false for an imported pool that has them already.
+   *
+   * @default true
+   */
+  readonly createUserPoolGroups?: boolean;
 
   /**
    * The app client whose access tokens the API accepts.
@@ -47,34 +90,6 @@ export interface EntitlementApiProps {
    * @default - a new public client on the user pool with the authorization code flow and PKCE
    */
   readonly userPoolClient?: cognito.IUserPoolClient;
-
-  /**
-   * Where creators upload; the API asks its issuer for uploads.
-   *
-   * @default - a new SecureUploadBucket
-   */
-  readonly uploads?: SecureUploadBucket;
-
-  /**
-   * The pipeline whose status events move videos through their life.
-   *
-   * @default - a new HlsTranscodePipeline over `uploads`
-   */
-  readonly pipeline?: HlsTranscodePipeline;
-
-  /**
-   * The distribution whose key signs playback cookies.
-   *
-   * @default - a new SignedCookieDistribution over the pipeline's output
-   */
-  readonly delivery?: SignedCookieDistribution;
-
-  /**
-   * The host viewers fetch media from, which cookies are signed for (VodPlatform passes its one domain).
-   *
-   * @default - the distribution's domain
-   */
-  readonly mediaDomain?: string;
 
   /**
    * How long a playback session's cookies last; the player refreshes them before.
@@ -119,17 +134,24 @@ export interface EntitlementApiProps {
   readonly stripeWebhookSecret?: secretsmanager.ISecret;
 
   /**
-   * Steady-state requests per second the API accepts, and the burst above it.
+   * Steady-state requests per second the API accepts.
    *
-   * @default 100 and 200
+   * @default 100
    */
   readonly throttleRateLimit?: number;
 
-  /** @default 200 */
+  /**
+   * Requests the API accepts in a burst above the steady rate.
+   *
+   * @default 200
+   */
   readonly throttleBurstLimit?: number;
 
   /**
-   * What happens to the tables (and a new user pool) when they leave the stack.
+   * What happens to what this construct creates when it leaves the stack: the
+   * tables, a new user pool (deletion protection is on unless it is
+   * destroyed) and the log groups. The Stripe secret is deleted with the
+   * stack either way (after Secrets Manager's recovery window).
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -208,229 +230,84 @@ export class EntitlementApi extends Construct {
   /** Where status events that could not be applied are kept. */
   public readonly deadLetterQueue: sqs.IQueue;
 
-  /** The composed parts, created when not given. */
+  /** Where creators upload. */
   public readonly uploads: SecureUploadBucket;
+
+  /** The pipeline the catalog follows. */
   public readonly pipeline: HlsTranscodePipeline;
+
+  /** The distribution whose key signs playback cookies. */
   public readonly delivery: SignedCookieDistribution;
 
   private readonly metricsScope: string;
+  private readonly removalPolicy: RemovalPolicy;
+  private readonly explicitMediaDomain?: string;
+  private routedThroughDelivery = false;
 
-  constructor(scope: Construct, id: string, props: EntitlementApiProps = {}) {
+  constructor(scope: Construct, id: string, props: EntitlementApiProps) {
     super(scope, id);
-
-    const sessionSeconds = (props.playbackSessionDuration ?? Duration.minutes(5)).toSeconds();
-    const rateLimit = props.throttleRateLimit ?? 100;
-    const burstLimit = props.throttleBurstLimit ?? 200;
-    const errors: string[] = [];
-    if (Token.isUnresolved(sessionSeconds) || !Number.isInteger(sessionSeconds) || sessionSeconds < 60 || sessionSeconds > 3600) {
-      errors.push(`playbackSessionDuration must be whole seconds from 1 minute to 1 hour, got ${sessionSeconds} seconds`);
-    }
-    if (!Number.isInteger(rateLimit) || rateLimit < 1 || !Number.isInteger(burstLimit) || burstLimit < 1) {
-      errors.push(`throttle limits must be whole numbers of at least 1, got ${rateLimit} and ${burstLimit}`);
-    }
-    if (props.userPoolClient && !props.userPool) {
-      errors.push('userPoolClient needs the userPool it belongs to');
-    }
-    if (errors.length > 0) {
-      throw new Error(`invalid EntitlementApi props: ${errors.join('; ')}`);
-    }
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const settings = this.validate(props);
+    this.removalPolicy = settings.removalPolicy;
     this.metricsScope = Names.uniqueId(this);
+    this.explicitMediaDomain = props.mediaDomain;
+    this.uploads = props.uploads;
+    this.pipeline = props.pipeline;
+    this.delivery = props.delivery;
 
-    this.uploads = props.uploads ?? new SecureUploadBucket(this, 'Uploads');
-    this.pipeline = props.pipeline ?? new HlsTranscodePipeline(this, 'Transcode', { sourceBucket: this.uploads.bucket });
-    this.delivery = props.delivery ?? new SignedCookieDistribution(this, 'Delivery', { bucket: this.pipeline.outputBucket });
-
-    this.userPool = props.userPool ?? this.createUserPool(props.selfSignUpEnabled ?? true, props.requireMfa ?? false, removalPolicy);
-    this.userPoolClient = props.userPoolClient ?? this.userPool.addClient('WebClient', {
-      generateSecret: false,
-      // SRP for apps; admin password auth lets an operator with IAM rights get a token from the AWS CLI.
-      authFlows: { userSrp: true, adminUserPassword: true },
-      oAuth: {
-        flows: { authorizationCodeGrant: true },
-        scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
-        callbackUrls: props.callbackUrls ?? ['http://localhost:3000/'],
-        logoutUrls: props.callbackUrls ?? ['http://localhost:3000/'],
-      },
-      preventUserExistenceErrors: true,
-      enableTokenRevocation: true,
-      accessTokenValidity: Duration.hours(1),
-      idTokenValidity: Duration.hours(1),
-      refreshTokenValidity: Duration.days(30),
+    this.userPool = props.userPool ?? createUserPool(this, {
+      selfSignUpEnabled: props.selfSignUpEnabled ?? true, requireMfa: props.requireMfa ?? false, removalPolicy: settings.removalPolicy,
     });
-
-    const table = (name: string, partitionKey: string, sortKey?: string) => new dynamodb.Table(this, name, {
-      partitionKey: { name: partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: sortKey ? { name: sortKey, type: dynamodb.AttributeType.STRING } : undefined,
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      removalPolicy,
-    });
-    const catalog = table('Catalog', 'videoId');
-    catalog.addGlobalSecondaryIndex({
-      indexName: CATALOG_INDEXES.byCreator,
-      partitionKey: { name: 'creatorId', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'createdAt', type: dynamodb.AttributeType.STRING },
-    });
-    catalog.addGlobalSecondaryIndex({
-      indexName: CATALOG_INDEXES.published,
-      partitionKey: { name: 'listing', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'publishedAt', type: dynamodb.AttributeType.STRING },
-    });
-    const entitlements = new dynamodb.Table(this, 'Entitlements', {
-      partitionKey: { name: 'userId', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'entitlementId', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      timeToLiveAttribute: 'ttl',
-      removalPolicy,
-    });
-    entitlements.addGlobalSecondaryIndex({
-      indexName: ENTITLEMENT_INDEXES.byPaymentRef,
-      partitionKey: { name: 'paymentRef', type: dynamodb.AttributeType.STRING },
-      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
-    });
-    this.catalogTable = catalog;
-    this.entitlementsTable = entitlements;
-
-    this.stripeWebhookSecret = props.stripeWebhookSecret ?? new secretsmanager.Secret(this, 'StripeWebhookSecret', {
-      description: 'Signing secret (whsec_...) of the Stripe webhook endpoint; set it after creating the endpoint in Stripe',
-    });
-    if (!props.stripeWebhookSecret) {
-      acknowledge(this.stripeWebhookSecret, {
-        id: 'AwsSolutions-SMG4',
-        reason: 'The value is the signing secret Stripe issues for the webhook endpoint; it is rolled in Stripe and copied here, which Secrets Manager rotation cannot do.',
-      });
+    if (props.userPool) {
+      ensureApiGroups(this, props.userPool, props.createUserPoolGroups ?? true);
     }
+    this.userPoolClient = props.userPoolClient ?? createWebClient(this.userPool, props.callbackUrls ?? ['http://localhost:3000/']);
+    this.catalogTable = this.createCatalogTable(settings.removalPolicy);
+    this.entitlementsTable = this.createEntitlementsTable(settings.removalPolicy);
+    this.stripeWebhookSecret = props.stripeWebhookSecret ?? this.createStripeWebhookSecret();
 
-    const issuer = `https://cognito-idp.${this.userPool.env.region}.amazonaws.com/${this.userPool.userPoolId}`;
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
-    // Each table and each index by its own ARN: no wildcards.
-    const tableAccess = (role: iam.IGrantable, target: dynamodb.ITable, actions: string[], indexes: readonly string[]) => {
-      role.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
-        actions: actions.map((action) => `dynamodb:${action}`),
-        resources: [target.tableArn, ...indexes.map((index) => `${target.tableArn}/index/${index}`)],
-      }));
-    };
-
-    const api = handlerBasics(this, 'Api', { description: 'Answers the video platform\'s HTTP API routes', logRetention });
-    const apiFunction = new ApiFunction(this, 'ApiFunction', {
-      ...api.functionOptions,
-      memorySize: 512,
-      timeout: Duration.seconds(29),
-      environment: {
-        [API_ENV.catalogTable]: catalog.tableName,
-        [API_ENV.entitlementsTable]: entitlements.tableName,
-        [API_ENV.issuer]: issuer,
-        [API_ENV.clientId]: this.userPoolClient.userPoolClientId,
-        [API_ENV.uploadIssuer]: this.uploads.issuerFunction.functionName,
-        [API_ENV.transcodeSubmit]: this.pipeline.submitFunction.functionName,
-        [API_ENV.mediaDomain]: props.mediaDomain ?? this.delivery.domainName,
-        [API_ENV.sessionSeconds]: String(sessionSeconds),
-        [API_ENV.sameSite]: props.crossSiteCookies ? 'None' : 'Strict',
-        [API_ENV.metricsScope]: this.metricsScope,
-      },
-    });
-    this.apiFunction = apiFunction;
+    const api = this.createApiFunction(settings.sessionSeconds, props.crossSiteCookies ?? false, settings.logRetention);
+    this.apiFunction = api.fn;
     this.apiLogGroup = api.logGroup;
-    tableAccess(apiFunction, catalog, ['GetItem', 'PutItem', 'UpdateItem', 'Query'], Object.values(CATALOG_INDEXES));
-    tableAccess(apiFunction, entitlements, ['GetItem', 'PutItem', 'DeleteItem', 'Query'], []);
-    this.uploads.grantIssueUploads(apiFunction);
-    this.pipeline.grantRetry(apiFunction);
-    this.delivery.bindSigner(apiFunction);
-    acknowledge(apiFunction, {
-      id: 'Serverless-LambdaDLQ',
-      reason: 'API Gateway invokes the API synchronously; a failure is answered to the client, so there is no event to keep.',
-    });
-
-    const webhook = handlerBasics(this, 'Webhook', { description: 'Answers Stripe\'s webhook', logRetention });
-    const webhookFunction = new StripeWebhookFunction(this, 'WebhookFunction', {
-      ...webhook.functionOptions,
-      timeout: Duration.seconds(29),
-      environment: {
-        [API_ENV.entitlementsTable]: entitlements.tableName,
-        [API_ENV.stripeSecret]: this.stripeWebhookSecret.secretArn,
-      },
-    });
-    this.webhookFunction = webhookFunction;
+    const webhook = this.createWebhookFunction(settings.logRetention);
+    this.webhookFunction = webhook.fn;
     this.webhookLogGroup = webhook.logGroup;
-    tableAccess(webhookFunction, entitlements, ['PutItem', 'UpdateItem', 'DeleteItem', 'Query'], Object.values(ENTITLEMENT_INDEXES));
-    this.stripeWebhookSecret.grantRead(webhookFunction);
-    acknowledge(webhookFunction, {
-      id: 'Serverless-LambdaDLQ',
-      reason: 'API Gateway invokes the webhook synchronously; Stripe retries an event that was not answered 2xx, so there is no event to keep.',
-    });
+    this.deadLetterQueue = createDeadLetterQueue(this, 'DeadLetters', 'status events that could not be applied');
+    const status = this.createStatusFunction(settings.logRetention);
+    this.statusFunction = status.fn;
+    this.statusLogGroup = status.logGroup;
+    this.statusRule = this.createStatusRule();
 
-    const deadLetters = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14),
-    });
-    this.deadLetterQueue = deadLetters;
-    for (const rule of ['AwsSolutions-SQS3', 'Serverless-SQSRedrivePolicy']) {
-      acknowledge(deadLetters, {
-        id: rule,
-        reason: 'This queue is itself where status events that could not be applied end; it has nowhere further to send them.',
-      });
-    }
-    const consumer = handlerBasics(this, 'Status', { description: 'Applies transcode status to the video catalog', logRetention });
-    const statusFunction = new StatusConsumerFunction(this, 'StatusFunction', {
-      ...consumer.functionOptions,
-      timeout: Duration.seconds(30),
-      environment: { [API_ENV.catalogTable]: catalog.tableName },
-      onFailure: new destinations.SqsDestination(deadLetters),
-      retryAttempts: 2,
-    });
-    this.statusFunction = statusFunction;
-    this.statusLogGroup = consumer.logGroup;
-    tableAccess(statusFunction, catalog, ['UpdateItem'], []);
-    acknowledge(statusFunction, {
-      id: 'Serverless-LambdaDLQ',
-      reason: 'Failed asynchronous invocations go to an on-failure destination, the API\'s dead-letter queue, which keeps the event and the error together.',
-    });
-    this.statusRule = new events.Rule(this, 'TranscodeStatus', {
-      description: 'The pipeline\'s transcode status moves videos through their life',
-      eventBus: this.pipeline.eventBus,
-      eventPattern: { source: [TRANSCODE_EVENT_SOURCE], detail: { pipelineId: [this.pipeline.pipelineId] } },
-      targets: [new targets.LambdaFunction(statusFunction, { deadLetterQueue: deadLetters, retryAttempts: 8, maxEventAge: Duration.hours(24) })],
-    });
-
-    const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention });
-    this.accessLogGroup = accessLogs;
-    this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
-      description: 'Video platform API: catalog, uploads, playback sessions, entitlements',
-      createDefaultStage: false,
-    });
-    this.stage = new apigwv2.HttpStage(this, 'Stage', {
-      httpApi: this.httpApi,
-      stageName: '$default',
-      autoDeploy: true,
-      throttle: { rateLimit, burstLimit },
-      accessLogSettings: {
-        destination: new apigwv2.LogGroupLogDestination(accessLogs),
-        format: apigateway.AccessLogFormat.custom(JSON.stringify({
-          requestId: '$context.requestId',
-          ip: '$context.identity.sourceIp',
-          time: '$context.requestTime',
-          method: '$context.httpMethod',
-          routeKey: '$context.routeKey',
-          status: '$context.status',
-          responseLength: '$context.responseLength',
-          latency: '$context.responseLatency',
-          integrationLatency: '$context.integrationLatency',
-        })),
-      },
-    });
-    const apiIntegration = new integrations.HttpLambdaIntegration('Api', apiFunction);
-    for (const routeKey of API_ROUTES) {
-      this.addRoute(routeKey, apiIntegration);
-    }
-    this.addRoute(STRIPE_WEBHOOK_ROUTE, new integrations.HttpLambdaIntegration('StripeWebhook', webhookFunction));
-    acknowledge(this.httpApi, {
-      id: 'AwsSolutions-APIG4',
-      reason: 'Routes are authorized in the handler: aws-jwt-verify checks each access token (issuer, client, token use, expiry, JWKS signature) and the route checks its groups; the catalog list and public playback need no token, and Stripe\'s webhook is authenticated by its signature.',
-    });
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: settings.logRetention, removalPolicy: settings.removalPolicy });
+    this.httpApi = this.createHttpApi();
+    this.stage = this.createStage(settings.rateLimit, settings.burstLimit);
+    this.addRoutes();
     this.apiUrl = `${this.httpApi.apiEndpoint}/api`;
+    this.node.addValidation({ validate: () => this.validateMediaDomain() });
+  }
+
+  /**
+   * Serves the API under `/api/*` of the delivery distribution, so the player,
+   * the API and the media share one host and the playback cookies the API
+   * sets reach the media: never cached, every method, every viewer header but
+   * Host (API Gateway routes by its own). VodPlatform calls it.
+   */
+  public routeThroughDelivery(): void {
+    if (this.routedThroughDelivery) {
+      return;
+    }
+    this.routedThroughDelivery = true;
+    const apiDomain = Fn.select(2, Fn.split('/', this.httpApi.apiEndpoint));
+    this.delivery.distribution.addBehavior('api/*', new origins.HttpOrigin(apiDomain, {
+      protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+      originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+    }), {
+      viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+      allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
+      cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+      originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+      responseHeadersPolicy: cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+      compress: true,
+    });
   }
 
   /** Playback sessions issued. Sum over 5 minutes by default. */
@@ -464,40 +341,209 @@ export class EntitlementApi extends Construct {
     this.httpApi.addRoutes({ path, methods: [method as apigwv2.HttpMethod], integration });
   }
 
-  private createUserPool(selfSignUpEnabled: boolean, requireMfa: boolean, removalPolicy: RemovalPolicy): cognito.UserPool {
-    const pool = new cognito.UserPool(this, 'UserPool', {
-      signInAliases: { email: true },
-      autoVerify: { email: true },
-      selfSignUpEnabled,
-      standardAttributes: { email: { required: true, mutable: true } },
-      passwordPolicy: {
-        minLength: 12,
-        requireLowercase: true,
-        requireUppercase: true,
-        requireDigits: true,
-        requireSymbols: true,
-        tempPasswordValidity: Duration.days(3),
-      },
-      mfa: requireMfa ? cognito.Mfa.REQUIRED : cognito.Mfa.OPTIONAL,
-      mfaSecondFactor: { otp: true, sms: false },
-      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
-      deletionProtection: removalPolicy === RemovalPolicy.RETAIN,
-      removalPolicy,
-    });
-    pool.addGroup('Creators', { groupName: CREATORS_GROUP, description: 'May create, upload and publish videos' });
-    pool.addGroup('Admins', { groupName: ADMINS_GROUP, description: 'May grant and revoke entitlements, and moderate any video' });
-    if (!requireMfa) {
-      acknowledge(pool, {
-        id: 'AwsSolutions-COG2',
-        reason: 'MFA is offered (TOTP) but not required, so viewers can sign up and watch without a second factor; requireMfa turns it on.',
-      });
+  private validate(props: EntitlementApiProps) {
+    const sessionSeconds = (props.playbackSessionDuration ?? Duration.minutes(5)).toSeconds();
+    const rateLimit = props.throttleRateLimit ?? 100;
+    const burstLimit = props.throttleBurstLimit ?? 200;
+    const errors: string[] = [];
+    if (Token.isUnresolved(sessionSeconds) || !Number.isInteger(sessionSeconds) || sessionSeconds < 60 || sessionSeconds > 3600) {
+      errors.push(`playbackSessionDuration must be whole seconds from 1 minute to 1 hour, got ${sessionSeconds} seconds`);
     }
-    for (const rule of ['AwsSolutions-COG3', 'AwsSolutions-COG8']) {
-      acknowledge(pool, {
-        id: rule,
-        reason: 'Cognito threat protection needs the Plus feature plan, billed per monthly active user; pass your own pool on that plan to turn it on.',
-      });
+    if (!Number.isInteger(rateLimit) || rateLimit < 1 || !Number.isInteger(burstLimit) || burstLimit < 1) {
+      errors.push(`throttle limits must be whole numbers of at least 1, got ${rateLimit} and ${burstLimit}`);
     }
-    return pool;
+    if (props.userPoolClient && !props.userPool) {
+      errors.push('userPoolClient needs the userPool it belongs to');
+    }
+    if (props.pipeline.sourceBucket !== props.uploads.bucket) {
+      errors.push('the pipeline must transcode the uploads bucket the API issues uploads to (its sourceBucket is another bucket)');
+    }
+    if (errors.length > 0) {
+      throw new Error(`invalid EntitlementApi props at ${this.node.path}: ${errors.join('; ')}`);
+    }
+    return {
+      sessionSeconds,
+      rateLimit,
+      burstLimit,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+    };
   }
+
+  private validateMediaDomain(): string[] {
+    return this.routedThroughDelivery || this.explicitMediaDomain !== undefined ? [] : [
+      'browsers keep a cookie only for the host that set it, so playback cookies set by the API\'s execute-api host never reach the media: '
+      + 'call routeThroughDelivery() to serve the API on the distribution\'s domain (as VodPlatform does), '
+      + 'or give mediaDomain, the host on which a proxy of yours serves both the API and the media',
+    ];
+  }
+
+  /** The media host the API signs cookies for: the explicit one, or the distribution's. */
+  private mediaDomain(): string {
+    return this.explicitMediaDomain ?? this.delivery.domainName;
+  }
+
+  private createCatalogTable(removalPolicy: RemovalPolicy): dynamodb.Table {
+    const catalog = new dynamodb.Table(this, 'Catalog', { ...tableDefaults(removalPolicy), partitionKey: stringKey('videoId') });
+    catalog.addGlobalSecondaryIndex({ indexName: CATALOG_INDEXES.byCreator, partitionKey: stringKey('creatorId'), sortKey: stringKey('createdAt') });
+    catalog.addGlobalSecondaryIndex({ indexName: CATALOG_INDEXES.published, partitionKey: stringKey('listing'), sortKey: stringKey('publishedAt') });
+    return catalog;
+  }
+
+  private createEntitlementsTable(removalPolicy: RemovalPolicy): dynamodb.Table {
+    const entitlements = new dynamodb.Table(this, 'Entitlements', {
+      ...tableDefaults(removalPolicy),
+      partitionKey: stringKey('userId'),
+      sortKey: stringKey('entitlementId'),
+      timeToLiveAttribute: 'ttl',
+    });
+    entitlements.addGlobalSecondaryIndex({
+      indexName: ENTITLEMENT_INDEXES.byPaymentRef, partitionKey: stringKey('paymentRef'), projectionType: dynamodb.ProjectionType.KEYS_ONLY,
+    });
+    return entitlements;
+  }
+
+  private createStripeWebhookSecret(): secretsmanager.Secret {
+    const secret = new secretsmanager.Secret(this, 'StripeWebhookSecret', {
+      description: 'Signing secret (whsec_...) of the Stripe webhook endpoint; set it after creating the endpoint in Stripe',
+    });
+    acknowledge(secret, {
+      id: 'AwsSolutions-SMG4',
+      reason: 'The value is the signing secret Stripe issues for the webhook endpoint; it is rolled in Stripe and copied here, which Secrets Manager rotation cannot do.',
+    });
+    return secret;
+  }
+
+  private createApiFunction(sessionSeconds: number, crossSiteCookies: boolean, logRetention: logs.RetentionDays) {
+    const basics = handlerBasics(this, 'Api', { description: 'Answers the video platform\'s HTTP API routes', logRetention, removalPolicy: this.removalPolicy });
+    const fn = new ApiFunction(this, 'ApiFunction', {
+      ...basics.functionOptions,
+      memorySize: 512,
+      timeout: Duration.seconds(29),
+      environment: {
+        [API_ENV.catalogTable]: this.catalogTable.tableName,
+        [API_ENV.entitlementsTable]: this.entitlementsTable.tableName,
+        [API_ENV.issuer]: `https://cognito-idp.${this.userPool.env.region}.amazonaws.com/${this.userPool.userPoolId}`,
+        [API_ENV.clientId]: this.userPoolClient.userPoolClientId,
+        [API_ENV.uploadIssuer]: this.uploads.issuerFunction.functionName,
+        [API_ENV.transcodeSubmit]: this.pipeline.submitFunction.functionName,
+        [API_ENV.mediaDomain]: Lazy.string({ produce: () => this.mediaDomain() }),
+        [API_ENV.sessionSeconds]: String(sessionSeconds),
+        [API_ENV.sameSite]: crossSiteCookies ? 'None' : 'Strict',
+        [API_ENV.metricsScope]: this.metricsScope,
+      },
+    });
+    grantTable(fn, this.catalogTable, ['GetItem', 'PutItem', 'UpdateItem', 'Query'], Object.values(CATALOG_INDEXES));
+    grantTable(fn, this.entitlementsTable, ['GetItem', 'PutItem', 'DeleteItem', 'Query'], []);
+    this.uploads.grantIssueUploads(fn);
+    this.pipeline.grantRetry(fn);
+    this.delivery.bindSigner(fn);
+    acknowledge(fn, {
+      id: 'Serverless-LambdaDLQ',
+      reason: 'API Gateway invokes the API synchronously; a failure is answered to the client, so there is no event to keep.',
+    });
+    return { fn, logGroup: basics.logGroup };
+  }
+
+  private createWebhookFunction(logRetention: logs.RetentionDays) {
+    const basics = handlerBasics(this, 'Webhook', { description: 'Answers Stripe\'s webhook', logRetention, removalPolicy: this.removalPolicy });
+    const fn = new StripeWebhookFunction(this, 'WebhookFunction', {
+      ...basics.functionOptions,
+      timeout: Duration.seconds(29),
+      environment: {
+        [API_ENV.entitlementsTable]: this.entitlementsTable.tableName,
+        [API_ENV.stripeSecret]: this.stripeWebhookSecret.secretArn,
+      },
+    });
+    grantTable(fn, this.entitlementsTable, ['PutItem', 'UpdateItem', 'DeleteItem', 'Query'], Object.values(ENTITLEMENT_INDEXES));
+    this.stripeWebhookSecret.grantRead(fn);
+    acknowledge(fn, {
+      id: 'Serverless-LambdaDLQ',
+      reason: 'API Gateway invokes the webhook synchronously; Stripe retries an event that was not answered 2xx, so there is no event to keep.',
+    });
+    return { fn, logGroup: basics.logGroup };
+  }
+
+  private createStatusFunction(logRetention: logs.RetentionDays) {
+    const basics = handlerBasics(this, 'Status', { description: 'Applies transcode status to the video catalog', logRetention, removalPolicy: this.removalPolicy });
+    const fn = new StatusConsumerFunction(this, 'StatusFunction', {
+      ...basics.functionOptions,
+      timeout: Duration.seconds(30),
+      environment: { [API_ENV.catalogTable]: this.catalogTable.tableName },
+      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+      retryAttempts: 2,
+    });
+    grantTable(fn, this.catalogTable, ['UpdateItem'], []);
+    acknowledge(fn, {
+      id: 'Serverless-LambdaDLQ',
+      reason: 'Failed asynchronous invocations go to an on-failure destination, the API\'s dead-letter queue, which keeps the event and the error together.',
+    });
+    return { fn, logGroup: basics.logGroup };
+  }
+
+  private createStatusRule(): events.Rule {
+    return new events.Rule(this, 'TranscodeStatus', {
+      description: 'The pipeline\'s transcode status moves videos through their life',
+      eventBus: this.pipeline.eventBus,
+      eventPattern: { source: [TRANSCODE_EVENT_SOURCE], detail: { pipelineId: [this.pipeline.pipelineId] } },
+      targets: [new targets.LambdaFunction(this.statusFunction, {
+        deadLetterQueue: this.deadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(24),
+      })],
+    });
+  }
+
+  private createHttpApi(): apigwv2.HttpApi {
+    const httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
+      description: 'Video platform API: catalog, uploads, playback sessions, entitlements',
+      createDefaultStage: false,
+    });
+    acknowledge(httpApi, {
+      id: 'AwsSolutions-APIG4',
+      reason: 'Routes are authorized in the handler: aws-jwt-verify checks each access token (issuer, client, token use, expiry, JWKS signature) and the route checks its groups; the catalog list and public playback need no token, and Stripe\'s webhook is authenticated by its signature.',
+    });
+    return httpApi;
+  }
+
+  private createStage(rateLimit: number, burstLimit: number): apigwv2.HttpStage {
+    return new apigwv2.HttpStage(this, 'Stage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit, burstLimit },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup),
+        format: apigateway.AccessLogFormat.custom(JSON.stringify({
+          requestId: '$context.requestId',
+          ip: '$context.identity.sourceIp',
+          time: '$context.requestTime',
+          method: '$context.httpMethod',
+          routeKey: '$context.routeKey',
+          status: '$context.status',
+          responseLength: '$context.responseLength',
+          latency: '$context.responseLatency',
+          integrationLatency: '$context.integrationLatency',
+        })),
+      },
+    });
+  }
+
+  private addRoutes(): void {
+    const apiIntegration = new integrations.HttpLambdaIntegration('Api', this.apiFunction);
+    for (const routeKey of API_ROUTES) {
+      this.addRoute(routeKey, apiIntegration);
+    }
+    this.addRoute(STRIPE_WEBHOOK_ROUTE, new integrations.HttpLambdaIntegration('StripeWebhook', this.webhookFunction));
+  }
+}
+
+function stringKey(name: string): dynamodb.Attribute {
+  return { name, type: dynamodb.AttributeType.STRING };
+}
+
+/** Each table and each index by its own ARN: no wildcards. */
+function grantTable(grantee: iam.IGrantable, table: dynamodb.ITable, actions: string[], indexes: readonly string[]): void {
+  grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+    actions: actions.map((action) => `dynamodb:${action}`),
+    resources: [table.tableArn, ...indexes.map((index) => `${table.tableArn}/index/${index}`)],
+  }));
 }

@@ -12,6 +12,14 @@ export const SECURE_BUCKET_DEFAULTS: s3.BucketProps = {
   objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
 };
 
+/**
+ * What a bucket of the library does when it leaves the stack: kept, or
+ * emptied (every version, by CDK's auto-delete custom resource) and deleted.
+ */
+export function bucketRemoval(removalPolicy: RemovalPolicy): Pick<s3.BucketProps, 'removalPolicy' | 'autoDeleteObjects'> {
+  return removalPolicy === RemovalPolicy.DESTROY ? { removalPolicy, autoDeleteObjects: true } : { removalPolicy };
+}
+
 /** Versioned, with replaced or deleted versions kept `noncurrentDays` days. */
 export function versionedLifecycle(noncurrentDays: number): Pick<s3.BucketProps, 'versioned' | 'lifecycleRules'> {
   return {
@@ -21,7 +29,7 @@ export function versionedLifecycle(noncurrentDays: number): Pick<s3.BucketProps,
 }
 
 /** A private, versioned bucket for server access logs, whose logs expire after `retention`. */
-export function createAccessLogsBucket(scope: Construct, id: string, retention: Duration): s3.Bucket {
+export function createAccessLogsBucket(scope: Construct, id: string, retention: Duration, removalPolicy = RemovalPolicy.RETAIN): s3.Bucket {
   const logsBucket = new s3.Bucket(scope, id, {
     ...SECURE_BUCKET_DEFAULTS,
     // S3 server access logging delivers only to SSE-S3 buckets.
@@ -30,7 +38,7 @@ export function createAccessLogsBucket(scope: Construct, id: string, retention: 
     objectOwnership: FeatureFlags.of(scope).isEnabled(S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY)
       ? s3.ObjectOwnership.BUCKET_OWNER_ENFORCED
       : s3.ObjectOwnership.OBJECT_WRITER,
-    removalPolicy: RemovalPolicy.RETAIN,
+    ...bucketRemoval(removalPolicy),
     versioned: true,
     lifecycleRules: [{ id: 'ExpireAccessLogs', expiration: retention, noncurrentVersionExpiration: Duration.days(1) }],
   });

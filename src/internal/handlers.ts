@@ -1,4 +1,4 @@
-import { aws_iam as iam, aws_lambda as lambda, aws_logs as logs } from 'aws-cdk-lib';
+import { RemovalPolicy, aws_iam as iam, aws_lambda as lambda, aws_logs as logs } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { acknowledge } from './nag';
 
@@ -22,8 +22,13 @@ export function handlerBasics(scope: Construct, name: string, options: {
   readonly tracing?: lambda.Tracing;
   /** Why else the role holds an action on Resource "*", if it does. */
   readonly otherWildcardReason?: string;
+  /** What happens to the log group when it leaves the stack. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
 }): HandlerBasics {
-  const logGroup = new logs.LogGroup(scope, `${name}Logs`, { retention: options.logRetention ?? logs.RetentionDays.ONE_YEAR });
+  const logGroup = new logs.LogGroup(scope, `${name}Logs`, {
+    retention: options.logRetention ?? logs.RetentionDays.ONE_YEAR,
+    removalPolicy: options.removalPolicy ?? RemovalPolicy.RETAIN,
+  });
   const role = new iam.Role(scope, `${name}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: options.description });
   logGroup.grantWrite(role);
   acknowledge(role, {

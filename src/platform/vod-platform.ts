@@ -1,20 +1,77 @@
 import {
-  Aws, CfnOutput, Duration, Fn, Lazy,
+  Aws, CfnOutput, Duration, Lazy, RemovalPolicy, Stack,
   aws_certificatemanager as acm,
   aws_cloudfront as cloudfront,
   aws_cloudfront_origins as origins,
   aws_cloudwatch as cloudwatch,
   aws_cloudwatch_actions as actions,
   aws_cognito as cognito,
+  aws_logs as logs,
   aws_s3 as s3,
+  aws_secretsmanager as secretsmanager,
   aws_sns as sns,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { SignedCookieDistribution, SignedCookieDistributionProps } from '../delivery/signed-cookie-distribution';
-import { EntitlementApi, EntitlementApiProps } from '../entitlement/entitlement-api';
+import { EntitlementApi } from '../entitlement/entitlement-api';
 import { regionalOriginAccessControl } from '../internal/names';
 import { HlsTranscodePipeline, HlsTranscodePipelineProps } from '../transcode/hls-transcode-pipeline';
 import { SecureUploadBucket, SecureUploadBucketProps } from '../upload/secure-upload-bucket';
+
+/**
+ * Options of the platform's API: what the platform does not set itself.
+ */
+export interface VodPlatformApiOptions {
+  /**
+   * How long a playback session's cookies last; the player refreshes them before.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly playbackSessionDuration?: Duration;
+
+  /**
+   * Callback URLs of the app client besides the platform's own domain (for
+   * example a local development server).
+   *
+   * @default - the platform's domain only
+   */
+  readonly callbackUrls?: string[];
+
+  /**
+   * The secret holding the Stripe webhook endpoint's signing secret (`whsec_...`).
+   *
+   * @default - a new secret with a random value: set it to the endpoint's secret; until then every event is refused
+   */
+  readonly stripeWebhookSecret?: secretsmanager.ISecret;
+
+  /**
+   * Steady-state requests per second the API accepts.
+   *
+   * @default 100
+   */
+  readonly throttleRateLimit?: number;
+
+  /**
+   * Requests the API accepts in a burst above the steady rate.
+   *
+   * @default 200
+   */
+  readonly throttleBurstLimit?: number;
+
+  /**
+   * What happens to the catalog and entitlements tables (and a new user pool) when they leave the stack.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Retention of the API's handler and access logs.
+   *
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
 
 /**
  * Properties of a VodPlatform.
@@ -52,11 +109,21 @@ export interface VodPlatformProps {
   readonly corsAllowedOrigins?: string[];
 
   /**
-   * The user pool whose users sign in.
+   * The user pool whose users sign in. The platform adds the groups its API
+   * checks, `creators` and `admins` (see `createUserPoolGroups`).
    *
    * @default - a new user pool: email sign-in, strong passwords, optional TOTP, groups `creators` and `admins`
    */
   readonly userPool?: cognito.IUserPool;
+
+  /**
+   * Whether to create the `creators` and `admins` groups in a brought user
+   * pool. A pool defined in this app gets only the groups it lacks; set this
+   * to false for an imported pool that has them already.
+   *
+   * @default true
+   */
+  readonly createUserPoolGroups?: boolean;
 
   /**
    * The app client the player signs in with.
@@ -80,6 +147,19 @@ export interface VodPlatformProps {
   readonly requireMfa?: boolean;
 
   /**
+   * What happens to everything the platform creates when it leaves the stack
+   * (on `cdk destroy`, or when removed from the app). `RemovalPolicy.RETAIN`
+   * keeps the buckets (uploads, renditions, every log bucket), the tables,
+   * the user pool and the log groups, so no upload, account or log is lost
+   * by accident. `RemovalPolicy.DESTROY` is for development stacks: buckets
+   * are emptied, every version, and everything is deleted. A child's own
+   * `removalPolicy` wins over this one.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
    * Where the platform's alarms notify.
    *
    * @default - the alarms notify nobody; see `alarms`
@@ -87,14 +167,16 @@ export interface VodPlatformProps {
   readonly alarmTopic?: sns.ITopic;
 
   /**
-   * Props of the upload bucket. The platform sets its allowed origins to its own domain (and the CORS origins).
+   * Props of the upload bucket. The platform sets `allowedOrigins` itself, to
+   * its own domain and `corsAllowedOrigins`; giving them here is refused.
    *
    * @default - SecureUploadBucket's defaults
    */
   readonly uploads?: SecureUploadBucketProps;
 
   /**
-   * Props of the transcode pipeline. The platform sets `sourceBucket`.
+   * Props of the transcode pipeline. The platform sets `sourceBucket` itself;
+   * giving it here is refused.
    *
    * @default - HlsTranscodePipeline's defaults
    */
@@ -102,19 +184,20 @@ export interface VodPlatformProps {
 
   /**
    * Props of the distribution. The platform sets `bucket`, `domainNames`,
-   * `certificate`, `corsAllowedOrigins` and, with a web app, `defaultBehavior`.
+   * `certificate`, `corsAllowedOrigins` and, with a web app, `defaultBehavior`
+   * itself (the last four from its own props); giving them here is refused.
    *
    * @default - SignedCookieDistribution's defaults
    */
   readonly delivery?: SignedCookieDistributionProps;
 
   /**
-   * Props of the API. The platform sets the composed parts, the user pool,
-   * the media domain and the callback URLs.
+   * Options of the API. The platform gives it the composed parts, the user
+   * pool (see `userPool`), its domain, and its callback URL.
    *
    * @default - EntitlementApi's defaults
    */
-  readonly api?: EntitlementApiProps;
+  readonly api?: VodPlatformApiOptions;
 }
 
 /**
@@ -154,20 +237,24 @@ export class VodPlatform extends Construct {
 
   constructor(scope: Construct, id: string, props: VodPlatformProps = {}) {
     super(scope, id);
+    this.refuseWhatThePlatformSets(props);
 
     const corsOrigins = props.corsAllowedOrigins ?? [];
     // The platform's own origin, known once the distribution exists.
     const platformOrigin = Lazy.string({ produce: () => `https://${this.delivery.domainName}` });
 
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     this.uploads = new SecureUploadBucket(this, 'Uploads', {
+      removalPolicy,
       ...props.uploads,
       allowedOrigins: [platformOrigin, ...corsOrigins],
     });
-    this.pipeline = new HlsTranscodePipeline(this, 'Transcode', { ...props.pipeline, sourceBucket: this.uploads.bucket });
+    this.pipeline = new HlsTranscodePipeline(this, 'Transcode', { removalPolicy, ...props.pipeline, sourceBucket: this.uploads.bucket });
     const webApp = props.webAppBucket
       ? origins.S3BucketOrigin.withOriginAccessControl(props.webAppBucket, { originAccessControl: regionalOriginAccessControl(this, 'WebAppAccessControl') })
       : undefined;
     this.delivery = new SignedCookieDistribution(this, 'Delivery', {
+      removalPolicy,
       ...props.delivery,
       bucket: this.pipeline.outputBucket,
       domainNames: props.domainNames,
@@ -184,35 +271,24 @@ export class VodPlatform extends Construct {
     this.url = `https://${this.delivery.domainName}`;
 
     this.api = new EntitlementApi(this, 'Api', {
+      removalPolicy,
       ...props.api,
       uploads: this.uploads,
       pipeline: this.pipeline,
       delivery: this.delivery,
-      userPool: props.userPool ?? props.api?.userPool,
-      userPoolClient: props.userPoolClient ?? props.api?.userPoolClient,
-      selfSignUpEnabled: props.selfSignUpEnabled ?? props.api?.selfSignUpEnabled,
-      requireMfa: props.requireMfa ?? props.api?.requireMfa,
-      mediaDomain: this.delivery.domainName,
+      userPool: props.userPool,
+      userPoolClient: props.userPoolClient,
+      createUserPoolGroups: props.createUserPoolGroups,
+      selfSignUpEnabled: props.selfSignUpEnabled,
+      requireMfa: props.requireMfa,
       crossSiteCookies: corsOrigins.length > 0,
       callbackUrls: [`${this.url}/`, ...(props.api?.callbackUrls ?? [])],
     });
+    // The API on the same domain as the player and the media, so its cookies are first-party.
+    this.api.routeThroughDelivery();
     this.userPool = this.api.userPool;
     this.userPoolClient = this.api.userPoolClient;
     this.apiUrl = `${this.url}/api`;
-
-    // The API on the same domain: never cached; every viewer header but Host (API Gateway routes by its own) reaches it.
-    const apiDomain = Fn.select(2, Fn.split('/', this.api.httpApi.apiEndpoint));
-    this.delivery.distribution.addBehavior('api/*', new origins.HttpOrigin(apiDomain, {
-      protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
-      originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
-    }), {
-      viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
-      allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
-      cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
-      originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
-      responseHeadersPolicy: cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
-      compress: true,
-    });
 
     const alarm = (name: string, metric: cloudwatch.IMetric, description: string, threshold = 1) =>
       new cloudwatch.Alarm(this, name, {
@@ -238,10 +314,49 @@ export class VodPlatform extends Construct {
       this.alarms.forEach((each) => (each as cloudwatch.Alarm).addAlarmAction(action));
     }
 
-    new CfnOutput(this, 'PlatformUrl', { value: this.url, description: 'The player, the API (/api) and the media (/videos) on one domain' });
-    new CfnOutput(this, 'ApiUrl', { value: this.apiUrl, description: 'Base URL of the API' });
-    new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId });
-    new CfnOutput(this, 'UserPoolClientId', { value: this.userPoolClient.userPoolClientId });
-    new CfnOutput(this, 'Region', { value: Aws.REGION });
+    this.createOutputs();
+  }
+
+  /**
+   * Stack outputs with names to script against: the platform's construct path
+   * in the stack (`Vod` for `new VodPlatform(this, 'Vod')`) and what it is,
+   * such as `VodPlatformUrl`, `VodApiUrl`, `VodUserPoolId`, `VodUserPoolClientId`
+   * and `VodRegion`; two platforms of one stack differ by their ids.
+   */
+  private createOutputs(): void {
+    const stack = Stack.of(this);
+    const prefix = this.node.scopes.slice(this.node.scopes.indexOf(stack) + 1).map((scope) => scope.node.id.replace(/[^A-Za-z0-9]/g, '')).join('');
+    const output = (name: string, value: string, description: string) => {
+      new CfnOutput(this, name, { value, description }).overrideLogicalId(`${prefix}${name}`);
+    };
+    output('PlatformUrl', this.url, 'The player, the API (/api) and the media (/videos) on one domain');
+    output('ApiUrl', this.apiUrl, 'Base URL of the API');
+    output('UserPoolId', this.userPool.userPoolId, 'The user pool people sign in to');
+    output('UserPoolClientId', this.userPoolClient.userPoolClientId, 'The app client the web app signs in with');
+    output('Region', Aws.REGION, 'The Region of the platform\'s API, tables and pipeline');
+  }
+
+  /** Props of the children that the platform sets itself are refused, never silently ignored. */
+  private refuseWhatThePlatformSets(props: VodPlatformProps): void {
+    const refused: string[] = [];
+    const given = (group: string, value: object | undefined, fields: Record<string, string>) => {
+      for (const [field, instead] of Object.entries(fields)) {
+        if ((value as Record<string, unknown> | undefined)?.[field] !== undefined) {
+          refused.push(`${group}.${field} (${instead})`);
+        }
+      }
+    };
+    given('uploads', props.uploads, { allowedOrigins: 'the platform allows its own domain; add others with corsAllowedOrigins' });
+    given('pipeline', props.pipeline, { sourceBucket: 'the platform transcodes its own upload bucket; bring one with uploads.bucket' });
+    given('delivery', props.delivery, {
+      bucket: 'the platform serves its pipeline\'s output; bring one with pipeline.outputBucket',
+      domainNames: 'use domainNames',
+      certificate: 'use certificate',
+      corsAllowedOrigins: 'use corsAllowedOrigins',
+      ...(props.webAppBucket ? { defaultBehavior: 'the web app is the default behavior' } : {}),
+    });
+    if (refused.length > 0) {
+      throw new Error(`VodPlatform at ${this.node.path} sets these itself, so they cannot be given: ${refused.join('; ')}`);
+    }
   }
 }

@@ -20,9 +20,11 @@ import { SubmitJobFunction } from './submit-job-function';
 import { IN_FLIGHT_INDEX, TRANSCODE_ENV, TRANSCODE_METRICS } from './transcode-metrics';
 import { SOURCE_PREFIX } from '../contracts/source-keys';
 import { JOB_METADATA_KEYS, OUTPUT_LAYOUT, TRANSCODE_DETAIL_TYPES, TRANSCODE_EVENT_SOURCE } from '../contracts/transcode-status';
-import { createAccessLogsBucket, enableEventBridgeNotifications, SECURE_BUCKET_DEFAULTS, versionedLifecycle } from '../internal/buckets';
+import { bucketRemoval, createAccessLogsBucket, enableEventBridgeNotifications, SECURE_BUCKET_DEFAULTS, versionedLifecycle } from '../internal/buckets';
 import { handlerBasics } from '../internal/handlers';
 import { acknowledge, acknowledgeWildcardResource } from '../internal/nag';
+import { createDeadLetterQueue } from '../internal/queues';
+import { tableDefaults } from '../internal/tables';
 import { SecureUploadBucket } from '../upload/secure-upload-bucket';
 
 /**
@@ -168,7 +170,10 @@ export interface HlsTranscodePipelineProps {
   readonly alarmAction?: cloudwatch.IAlarmAction;
 
   /**
-   * What happens to the jobs table and a new output bucket when they leave the stack.
+   * What happens to what this pipeline creates when it leaves the stack: the
+   * jobs table, a new output bucket and its access-log bucket, the handlers'
+   * log groups. With `RemovalPolicy.DESTROY` the buckets are emptied (every
+   * version) and deleted, for development stacks.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -296,18 +301,15 @@ export class HlsTranscodePipeline extends Construct {
       ...SECURE_BUCKET_DEFAULTS,
       // Renditions replaced by a new encode stay recoverable for a while.
       ...versionedLifecycle(30),
-      removalPolicy,
-      serverAccessLogsBucket: createAccessLogsBucket(this, 'OutputAccessLogs', Duration.days(90)),
+      ...bucketRemoval(removalPolicy),
+      serverAccessLogsBucket: createAccessLogsBucket(this, 'OutputAccessLogs', Duration.days(90), removalPolicy),
     });
     this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
 
     const jobsTable = new dynamodb.Table(this, 'Jobs', {
+      ...tableDefaults(removalPolicy),
       partitionKey: { name: 'videoId', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'uploadId', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      removalPolicy,
     });
     // Sparse: only uploads in flight carry its keys.
     jobsTable.addGlobalSecondaryIndex({
@@ -318,18 +320,8 @@ export class HlsTranscodePipeline extends Construct {
     });
     this.jobsTable = jobsTable;
 
-    const deadLetters = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
+    const deadLetters = createDeadLetterQueue(this, 'DeadLetters', 'the pipeline\'s failed invocations and undeliverable events');
     this.deadLetterQueue = deadLetters;
-    for (const rule of ['AwsSolutions-SQS3', 'Serverless-SQSRedrivePolicy']) {
-      acknowledge(deadLetters, {
-        id: rule,
-        reason: 'This queue is itself where the pipeline\'s failed invocations and undeliverable events end; it has nowhere further to send them.',
-      });
-    }
 
     // MediaConvert reads sources and writes outputs with this role, and may touch nothing else.
     const mediaConvertRole = new iam.Role(this, 'MediaConvertRole', {
@@ -378,7 +370,7 @@ export class HlsTranscodePipeline extends Construct {
     };
     const common = (name: string, description: string, otherWildcardReason?: string) => {
       const { role, functionOptions } = handlerBasics(this, name, {
-        description, logRetention: props.logRetention, tracing: props.tracing, otherWildcardReason,
+        description, logRetention: props.logRetention, tracing: props.tracing, otherWildcardReason, removalPolicy,
       });
       role.addToPrincipalPolicy(new iam.PolicyStatement({
         actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
@@ -425,6 +417,7 @@ export class HlsTranscodePipeline extends Construct {
       description: 'Checks uploads in flight too long against MediaConvert and handles dead letters again',
       logRetention: props.logRetention,
       tracing: props.tracing,
+      removalPolicy,
       otherWildcardReason: 'MediaConvert\'s Probe has no resource-level permissions, and GetJob reads jobs whose ids MediaConvert assigns when it creates them.',
     });
     reconcileRole.addToPrincipalPolicy(new iam.PolicyStatement({

@@ -12,7 +12,7 @@ import { UploadIssuerFunction } from './upload-issuer-function';
 import { UPLOAD_METRICS } from './upload-metrics';
 import { uploadSettingsToEnvironment, validateUploadSettings } from './upload-settings';
 import { SOURCE_PREFIX } from '../contracts/source-keys';
-import { createAccessLogsBucket, enableEventBridgeNotifications, SECURE_BUCKET_DEFAULTS } from '../internal/buckets';
+import { bucketRemoval, createAccessLogsBucket, enableEventBridgeNotifications, SECURE_BUCKET_DEFAULTS } from '../internal/buckets';
 import { handlerBasics } from '../internal/handlers';
 import { acknowledge, acknowledgeWildcardResource } from '../internal/nag';
 
@@ -124,8 +124,10 @@ export interface SecureUploadBucketProps {
   readonly noncurrentVersionRetention?: Duration;
 
   /**
-   * What happens to the new bucket when it leaves the stack. A bucket that
-   * still holds objects cannot be destroyed by CloudFormation.
+   * What happens to what this construct creates when it leaves the stack:
+   * the bucket, its access-log bucket and the issuer's log group. With
+   * `RemovalPolicy.DESTROY` the buckets are emptied (every version) and
+   * deleted, for development stacks.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -248,14 +250,15 @@ export class SecureUploadBucket extends Construct {
           'expose the ETag header, and abort incomplete multipart uploads on it yourself');
       }
     } else {
-      this.accessLogsBucket = props.accessLogsBucket ?? createAccessLogsBucket(this, 'AccessLogs', props.accessLogsRetention ?? Duration.days(90));
+      this.accessLogsBucket = props.accessLogsBucket
+        ?? createAccessLogsBucket(this, 'AccessLogs', props.accessLogsRetention ?? Duration.days(90), props.removalPolicy);
       this.bucket = new s3.Bucket(this, 'Bucket', {
         ...SECURE_BUCKET_DEFAULTS,
         encryption: props.encryptionKey ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
         encryptionKey: props.encryptionKey,
         bucketKeyEnabled: props.encryptionKey ? true : undefined,
         versioned: true,
-        removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+        ...bucketRemoval(props.removalPolicy ?? RemovalPolicy.RETAIN),
         serverAccessLogsBucket: this.accessLogsBucket,
         serverAccessLogsPrefix: props.accessLogsBucket ? 'upload-bucket/' : undefined,
         cors: [corsRule],
@@ -269,6 +272,7 @@ export class SecureUploadBucket extends Construct {
       description: 'Issues presigned browser uploads of source videos',
       logRetention: props.logRetention,
       tracing: props.tracing,
+      removalPolicy: props.removalPolicy,
     });
     this.issuerLogGroup = logGroup;
     this.issuerFunction = new UploadIssuerFunction(this, 'IssuerFunction', {

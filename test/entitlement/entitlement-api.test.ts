@@ -1,14 +1,24 @@
 import { App, Duration, Stack, aws_cognito as cognito, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { EntitlementApi, EntitlementApiProps } from '../../src';
+import { EntitlementApi, EntitlementApiProps, HlsTranscodePipeline, SecureUploadBucket, SignedCookieDistribution } from '../../src';
 import { API_ROUTES, STRIPE_WEBHOOK_ROUTE } from '../../src/entitlement/api-routes';
 import { acknowledgements, maskedTemplate, nag2Findings, nagFindings } from '../helpers';
 
-function build(configure?: (stack: Stack) => EntitlementApiProps) {
+type ApiOptions = Omit<EntitlementApiProps, 'uploads' | 'pipeline' | 'delivery'>;
+
+/** The API over its collaborators, served through their distribution unless a media domain is given. */
+function build(configure?: (stack: Stack) => ApiOptions, synth = true) {
   const app = new App({ context: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true } });
   const stack = new Stack(app, 'Stack', { env: { account: '111111111111', region: 'eu-west-1' } });
-  const api = new EntitlementApi(stack, 'Api', configure?.(stack));
-  return { stack, api, template: Template.fromStack(stack) };
+  const uploads = new SecureUploadBucket(stack, 'Uploads');
+  const pipeline = new HlsTranscodePipeline(stack, 'Transcode', { sourceBucket: uploads.bucket });
+  const delivery = new SignedCookieDistribution(stack, 'Delivery', { bucket: pipeline.outputBucket });
+  const options = configure?.(stack) ?? {};
+  const api = new EntitlementApi(stack, 'Api', { uploads, pipeline, delivery, ...options });
+  if (!options.mediaDomain) {
+    api.routeThroughDelivery();
+  }
+  return { stack, api, template: synth ? Template.fromStack(stack) : undefined! };
 }
 
 const logicalId = (stack: Stack, construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as any);
@@ -176,22 +186,65 @@ describe('EntitlementApi defaults', () => {
 
 describe('EntitlementApi under cdk-nag 2', () => {
   test('the AwsSolutions and Serverless packs find nothing: every acknowledgement reaches cdk-nag 2 too', () => {
-    expect(nag2Findings(build().stack)).toEqual([]);
+    expect(nag2Findings(build(undefined, false).stack)).toEqual([]);
   });
 });
 
 describe('EntitlementApi options', () => {
-  test('a given user pool and client are used: no pool, client or groups are made', () => {
+  test('a given user pool and client are used: no pool or client is made, and the pool gets the groups the API checks', () => {
     const { template } = build((s) => {
       const pool = cognito.UserPool.fromUserPoolId(s, 'Pool', 'eu-west-1_Existing');
       return { userPool: pool, userPoolClient: cognito.UserPoolClient.fromUserPoolClientId(s, 'Client', 'existing-client') };
     });
     template.resourceCountIs('AWS::Cognito::UserPool', 0);
     template.resourceCountIs('AWS::Cognito::UserPoolClient', 0);
-    template.resourceCountIs('AWS::Cognito::UserPoolGroup', 0);
+    for (const group of ['creators', 'admins']) {
+      template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { UserPoolId: 'eu-west-1_Existing', GroupName: group });
+    }
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ JWT_ISSUER: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Existing', JWT_CLIENT_ID: 'existing-client' }) },
     });
+  });
+
+  test('an imported pool that has the groups already gets none with createUserPoolGroups: false', () => {
+    const { template } = build((s) => ({ userPool: cognito.UserPool.fromUserPoolId(s, 'Pool', 'eu-west-1_Existing'), createUserPoolGroups: false }));
+    template.resourceCountIs('AWS::Cognito::UserPoolGroup', 0);
+  });
+
+  test('a pool of this app gets only the groups it lacks', () => {
+    const { template } = build((s) => {
+      const pool = new cognito.UserPool(s, 'OwnPool');
+      pool.addGroup('Mine', { groupName: 'creators' });
+      return { userPool: pool };
+    });
+    const groups = Object.values(template.findResources('AWS::Cognito::UserPoolGroup')).map((group) => group.Properties.GroupName).sort();
+    expect(groups).toEqual(['admins', 'creators']);
+  });
+
+  test('synth fails when the API is neither routed through the distribution nor told its media domain: its cookies would never reach the media', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Stack');
+    const uploads = new SecureUploadBucket(stack, 'Uploads');
+    const pipeline = new HlsTranscodePipeline(stack, 'Transcode', { sourceBucket: uploads.bucket });
+    const delivery = new SignedCookieDistribution(stack, 'Delivery', { bucket: pipeline.outputBucket });
+    new EntitlementApi(stack, 'Api', { uploads, pipeline, delivery });
+    expect(() => app.synth()).toThrow(/cookies set by the API's execute-api host never reach the media: call routeThroughDelivery\(\)/);
+  });
+
+  test('routed through the distribution, the API answers under /api/* of the media\'s domain, uncached, with every method', () => {
+    const { stack, template } = build();
+    const config = Object.values(template.findResources('AWS::CloudFront::Distribution'))[0].Properties.DistributionConfig;
+    const behavior = config.CacheBehaviors.find((b: { PathPattern: string }) => b.PathPattern === 'api/*');
+    expect(behavior).toMatchObject({ ViewerProtocolPolicy: 'https-only', AllowedMethods: expect.arrayContaining(['POST', 'DELETE', 'PATCH']) });
+    expect(stack.resolve(behavior.CachePolicyId)).toBe('4135ea2d-6df8-44a3-9df3-4b5a84be39ad');
+  });
+
+  test('throws when the pipeline transcodes another bucket than the one uploads go to', () => {
+    const stack = new Stack(new App(), 'Stack');
+    const uploads = new SecureUploadBucket(stack, 'Uploads');
+    const pipeline = new HlsTranscodePipeline(stack, 'Transcode');
+    const delivery = new SignedCookieDistribution(stack, 'Delivery', { bucket: pipeline.outputBucket });
+    expect(() => new EntitlementApi(stack, 'Api', { uploads, pipeline, delivery })).toThrow('invalid EntitlementApi props at Stack/Api: the pipeline must transcode the uploads bucket');
   });
 
   test('media domain, session length, cross-site cookies, callbacks, throttling and the Stripe secret are honoured', () => {
@@ -214,7 +267,7 @@ describe('EntitlementApi options', () => {
     template.resourcePropertiesCountIs('AWS::SecretsManager::Secret', { Description: Match.stringLikeRegexp('Stripe') }, 0);
   });
 
-  test.each<[string, EntitlementApiProps, string]>([
+  test.each<[string, ApiOptions, string]>([
     ['a session under a minute', { playbackSessionDuration: Duration.seconds(30) }, 'playbackSessionDuration must be whole seconds from 1 minute to 1 hour'],
     ['a session over an hour', { playbackSessionDuration: Duration.hours(2) }, 'got 7200 seconds'],
     ['a zero rate limit', { throttleRateLimit: 0 }, 'throttle limits must be whole numbers of at least 1'],

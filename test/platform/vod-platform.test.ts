@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
-import { App, Duration, Size, Stack, aws_certificatemanager as acm, aws_s3 as s3, aws_sns as sns } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Size, Stack, aws_certificatemanager as acm, aws_cognito as cognito, aws_s3 as s3, aws_sns as sns } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Construct } from 'constructs';
 import { HlsLadder, VodPlatform, VodPlatformProps } from '../../src';
 import { acknowledgements, maskedTemplate, nag2Findings, nagFindings } from '../helpers';
 
@@ -79,9 +80,10 @@ describe('VodPlatform with no props', () => {
     }
   });
 
-  test('outputs the platform URL, the API URL, the user pool and its client', () => {
+  test('outputs the platform URL, the API URL, the user pool and its client, under names to script against', () => {
     const outputs = template.toJSON().Outputs;
-    const byName = (prefix: string) => Object.entries(outputs).find(([name]) => name.startsWith(prefix))![1] as any;
+    expect(Object.keys(outputs).sort()).toEqual(['VodApiUrl', 'VodPlatformUrl', 'VodRegion', 'VodUserPoolClientId', 'VodUserPoolId']);
+    const byName = (name: string) => outputs[name];
     expect(byName('VodPlatformUrl').Value).toEqual({ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(stack, vod.delivery.distribution), 'DomainName'] }]] });
     expect(byName('VodApiUrl').Value).toEqual({ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(stack, vod.delivery.distribution), 'DomainName'] }, '/api']] });
     expect(byName('VodUserPoolId').Value).toEqual({ Ref: logicalId(stack, vod.userPool) });
@@ -166,6 +168,83 @@ describe('CloudFormation Guard, Control Tower rules', () => {
     for (const rule of ['cloudfront_custom_ssl_certificate_check', 'cloudfront_sni_enabled_check', 'cloudfront_security_policy_check', 'cloudwatch_alarm_action_check']) {
       expect(violations[rule]).toBeUndefined();
     }
+  });
+});
+
+describe('VodPlatform teardown', () => {
+  const retainedOf = (template: Template) => Object.entries(template.toJSON().Resources as Record<string, { Type: string; DeletionPolicy?: string }>)
+    .filter(([, resource]) => resource.DeletionPolicy !== undefined && resource.DeletionPolicy !== 'Delete')
+    .map(([id, resource]) => `${resource.Type} ${id.replace(/[0-9A-F]{8}$/, '')}`)
+    .sort();
+
+  test('by default the data, the accounts and the logs are retained, and nothing else', () => {
+    expect(retainedOf(Template.fromStack(build().stack))).toEqual([
+      'AWS::Cognito::UserPool VodApiUserPool',
+      'AWS::DynamoDB::Table VodApiCatalog',
+      'AWS::DynamoDB::Table VodApiEntitlements',
+      'AWS::DynamoDB::Table VodTranscodeJobs',
+      'AWS::Logs::LogGroup VodApiAccessLogs',
+      'AWS::Logs::LogGroup VodApiApiLogs',
+      'AWS::Logs::LogGroup VodApiStatusLogs',
+      'AWS::Logs::LogGroup VodApiWebhookLogs',
+      'AWS::Logs::LogGroup VodDeliveryKeyGeneratorLogs',
+      'AWS::Logs::LogGroup VodTranscodeReconcileLogs',
+      'AWS::Logs::LogGroup VodTranscodeStatusLogs',
+      'AWS::Logs::LogGroup VodTranscodeSubmitLogs',
+      'AWS::Logs::LogGroup VodUploadsIssuerLogs',
+      'AWS::S3::Bucket VodDeliveryLogs',
+      'AWS::S3::Bucket VodTranscodeOutput',
+      'AWS::S3::Bucket VodTranscodeOutputAccessLogs',
+      'AWS::S3::Bucket VodUploadsAccessLogs',
+      'AWS::S3::Bucket VodUploadsBucket',
+    ]);
+  });
+
+  test('a development stack with RemovalPolicy.DESTROY keeps nothing: every bucket is emptied on delete, the pool is unprotected', () => {
+    const { stack } = build(() => ({ removalPolicy: RemovalPolicy.DESTROY }));
+    const template = Template.fromStack(stack);
+    expect(retainedOf(template)).toEqual([]);
+    const buckets = Object.keys(template.findResources('AWS::S3::Bucket'));
+    const emptied = Object.values(template.findResources('Custom::S3AutoDeleteObjects')).map((resource) => resource.Properties.BucketName.Ref);
+    expect(emptied.sort()).toEqual(buckets.sort());
+    template.hasResourceProperties('AWS::Cognito::UserPool', { DeletionProtection: 'INACTIVE' });
+    expect(nagFindings(stack)).toEqual([]);
+  });
+
+  test('cdk-nag 2 finds nothing in a development stack either', () => {
+    expect(nag2Findings(build(() => ({ removalPolicy: RemovalPolicy.DESTROY })).stack)).toEqual([]);
+  });
+});
+
+describe('VodPlatform outputs', () => {
+  test('two platforms in one stack, one of them nested, have outputs of their own', () => {
+    const stack = new Stack(new App(), 'Stack');
+    new VodPlatform(stack, 'Vod');
+    new VodPlatform(new Construct(stack, 'Staging'), 'Vod');
+    const names = Object.keys(Template.fromStack(stack).toJSON().Outputs).sort();
+    expect(names).toEqual(expect.arrayContaining(['VodPlatformUrl', 'StagingVodPlatformUrl', 'VodUserPoolId', 'StagingVodUserPoolId']));
+    expect(names).toHaveLength(10);
+  });
+});
+
+describe('VodPlatform refuses what it sets itself', () => {
+  test.each<[string, (stack: Stack) => VodPlatformProps, string]>([
+    ['the upload bucket\'s allowed origins', () => ({ uploads: { allowedOrigins: ['https://a.example'] } }), 'uploads.allowedOrigins (the platform allows its own domain; add others with corsAllowedOrigins)'],
+    ['the pipeline\'s source bucket', (s) => ({ pipeline: { sourceBucket: new s3.Bucket(s, 'Other') } }), 'pipeline.sourceBucket'],
+    ['the distribution\'s bucket', (s) => ({ delivery: { bucket: new s3.Bucket(s, 'Other') } }), 'delivery.bucket'],
+    ['the distribution\'s domain', () => ({ delivery: { domainNames: ['video.example.com'] } }), 'delivery.domainNames (use domainNames)'],
+    ['the distribution\'s CORS origins', () => ({ delivery: { corsAllowedOrigins: ['https://a.example'] } }), 'delivery.corsAllowedOrigins (use corsAllowedOrigins)'],
+  ])('refuses %s instead of ignoring it', (_name, configure, message) => {
+    expect(() => build(configure)).toThrow(`VodPlatform at Stack/Vod sets these itself, so they cannot be given: ${message}`);
+  });
+
+  test('a brought user pool gets the groups the API checks', () => {
+    const { stack } = build((s) => ({ userPool: cognito.UserPool.fromUserPoolId(s, 'Pool', 'us-east-1_Existing') }));
+    const groups = Object.values(Template.fromStack(stack).findResources('AWS::Cognito::UserPoolGroup')).map((group) => group.Properties);
+    expect(groups).toEqual(expect.arrayContaining([
+      expect.objectContaining({ UserPoolId: 'us-east-1_Existing', GroupName: 'creators' }),
+      expect.objectContaining({ UserPoolId: 'us-east-1_Existing', GroupName: 'admins' }),
+    ]));
   });
 });
 
