@@ -5,3 +5,4 @@ export * from './delivery/signing-key';
 export * from './delivery/signed-cookie-distribution';
 export * from './entitlement/entitlement-api';
 export * from './platform/vod-platform';
+export * from './platform/cost-estimate';
