@@ -39,6 +39,8 @@ export async function playbackBenchmark() {
       entitlements: new EntitlementStore(documents, 'entitlements'),
       uploads: async () => { throw new Error('not used'); },
       retryTranscode: async () => ({ outcome: 'ignored' }),
+      deleteVideoFiles: async () => { throw new Error('not used'); },
+      restoreVideoFiles: async () => { throw new Error('not used'); },
       signer: () => signer,
       settings: { mediaDomain: 'media.example.com', sessionSeconds: 300, sameSite: 'Strict' as const },
     };

@@ -11,7 +11,7 @@ import { TokenMinter } from './identity/tokens';
 import { MediaConvertOptions, MediaConvertStandIn, run } from './mediaconvert/mediaconvert';
 import { LocalS3, startLocalS3 } from './s3/local-s3';
 import { HlsLadder } from '../src/transcode/hls-ladder';
-import { IN_FLIGHT_INDEX } from '../src/transcode/transcode-metrics';
+import { WORK_INDEX } from '../src/transcode/transcode-metrics';
 
 // dynalite ships no type declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -118,7 +118,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           : Object.entries(indexes).map(([IndexName, k]) => ({ IndexName, KeySchema: schema(k), Projection: { ProjectionType: 'ALL' } })),
       }));
     };
-    await table('jobs', ['videoId', 'uploadId'], { [IN_FLIGHT_INDEX.name]: [IN_FLIGHT_INDEX.partitionKey, IN_FLIGHT_INDEX.sortKey] });
+    await table('jobs', ['videoId', 'uploadId'], { [WORK_INDEX.name]: [WORK_INDEX.partitionKey, WORK_INDEX.sortKey] });
     await table('catalog', ['videoId'], { byCreator: ['creatorId', 'createdAt'], published: ['listing', 'publishedAt'] });
     await table('entitlements', ['userId', 'entitlementId'], { byPaymentRef: ['paymentRef'] });
     ddb.destroy();
@@ -181,6 +181,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         ['transcode-submit', (event) => handlers.transcodeSubmit(event)],
       ]),
       secrets,
+      invokeAsync: (name, event) => {
+        const handler = { 'upload-issuer': 'uploadIssuer', 'transcode-submit': 'transcodeSubmit' }[name];
+        if (handler) {
+          void asyncInvoke(handler, event);
+        }
+      },
       putEvents: (entries) => {
         for (const entry of entries) {
           const detail = JSON.parse(entry.Detail);

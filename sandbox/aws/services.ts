@@ -12,6 +12,8 @@ import { AddressInfo } from 'node:net';
 export interface ServiceHooks {
   /** Lambda functions by name, invoked synchronously. */
   readonly functions: ReadonlyMap<string, (event: unknown) => Promise<unknown>>;
+  /** Runs a function asynchronously (InvocationType Event), as Lambda does. */
+  readonly invokeAsync: (name: string, event: unknown) => void;
   /** Secret values by ARN or name. */
   readonly secrets: ReadonlyMap<string, string>;
   /** EventBridge entries, as PutEvents receives them. */
@@ -59,6 +61,11 @@ export async function startServices(hooks: ServiceHooks): Promise<ServicesServer
       const fn = hooks.functions.get(decodeURIComponent(invoke[1]));
       if (!fn) {
         return { status: 404, body: JSON.stringify({ Type: 'User', message: `Function not found: ${invoke[1]}` }), headers: { 'x-amzn-errortype': 'ResourceNotFoundException' } };
+      }
+      if (req.headers['x-amz-invocation-type'] === 'Event') {
+        // Accepted and run later, with Lambda's retries for asynchronous invocations.
+        hooks.invokeAsync(decodeURIComponent(invoke[1]), body ? JSON.parse(body) : {});
+        return { status: 202, body: '' };
       }
       try {
         const result = await fn(body ? JSON.parse(body) : {});

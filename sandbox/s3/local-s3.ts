@@ -113,6 +113,10 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       return drainAndSend(req, res, { status: 403, code: 'AccessDenied', message: 'Access Denied' });
     }
 
+    if (method === 'GET' && key === '' && params.has('versions')) {
+      return listObjectVersions(req, res, bucket, params.get('prefix') ?? '');
+    }
+
     const uploadId = params.get('uploadId');
     if (uploadId !== null) {
       const upload = uploads.get(uploadId);
@@ -280,6 +284,23 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     return answer;
   }
 
+  /**
+   * ListObjectVersions, which s3rver lacks: its objects are unversioned, so
+   * each key has one version, `null`, as S3 answers for objects stored while
+   * versioning was off.
+   */
+  async function listObjectVersions(req: http.IncomingMessage, res: http.ServerResponse, bucket: string, prefix: string): Promise<void> {
+    const listing = await request({ method: 'GET', path: `/${bucket}?list-type=2&max-keys=1000&prefix=${encodeURIComponent(prefix)}`, headers: {} }, req);
+    const entries = [...(listing.body ?? '').matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)].map((match) => match[1]);
+    const field = (entry: string, name: string) => new RegExp(`<${name}>([\\s\\S]*?)</${name}>`).exec(entry)?.[1] ?? '';
+    const versions = entries.map((entry) => `<Version><Key>${field(entry, 'Key')}</Key><VersionId>null</VersionId><IsLatest>true</IsLatest>`
+      + `<LastModified>${field(entry, 'LastModified')}</LastModified><ETag>${field(entry, 'ETag')}</ETag><Size>${field(entry, 'Size')}</Size>`
+      + '<StorageClass>STANDARD</StorageClass></Version>');
+    res.writeHead(200, { 'content-type': 'application/xml' }).end('<?xml version="1.0" encoding="UTF-8"?>'
+      + `<ListVersionsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${bucket}</Name><Prefix>${prefix}</Prefix>`
+      + `<MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>${versions.join('')}</ListVersionsResult>`);
+  }
+
   function request(
     opts: http.RequestOptions, body: NodeJS.ReadableStream, passTo?: http.ServerResponse,
   ): Promise<{ statusCode: number; headers: http.IncomingHttpHeaders; body?: string }> {
@@ -335,6 +356,8 @@ function send(res: http.ServerResponse, refusal: S3Refusal): void {
 /** The request path without the presigned-URL parameters, which s3rver would check against its own account. */
 function unsignedPath(rawUrl: string): string {
   const url = new URL(rawUrl, 'http://local');
+  // A bucket's own requests may come as `/<bucket>/?delete`: s3rver knows them only without the slash.
+  url.pathname = url.pathname.replace(/^(\/[^/]+)\/$/, '$1');
   for (const name of [...url.searchParams.keys()]) {
     if (name.startsWith('X-Amz-')) {
       url.searchParams.delete(name);

@@ -67,8 +67,8 @@ async function refreshLists() {
         reason.textContent = video.failure?.message ?? 'the transcode failed';
         li.append(reason);
         action('Retry', 'POST', `/videos/${video.id}/retry`);
-        action('Delete', 'DELETE', `/videos/${video.id}`);
       }
+      action('Delete', 'DELETE', `/videos/${video.id}`);
       return li;
     }));
   }

@@ -9,6 +9,8 @@ export const API_ENV = {
   uploadIssuer: 'UPLOAD_ISSUER_FUNCTION',
   transcodeSubmit: 'TRANSCODE_SUBMIT_FUNCTION',
   mediaDomain: 'MEDIA_DOMAIN',
+  /** Optional: the distribution whose cached media a deletion invalidates. */
+  distributionId: 'MEDIA_DISTRIBUTION_ID',
   sessionSeconds: 'PLAYBACK_SESSION_SECONDS',
   sameSite: 'COOKIE_SAMESITE',
   stripeSecret: 'STRIPE_WEBHOOK_SECRET_ARN',

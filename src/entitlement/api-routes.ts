@@ -21,6 +21,7 @@ export const API_ROUTES = [
   'GET /api/me/videos',
   'PUT /api/admin/users/{userId}/entitlements/{entitlementId}',
   'DELETE /api/admin/users/{userId}/entitlements/{entitlementId}',
+  'POST /api/admin/videos/{videoId}/restore',
 ] as const;
 
 export type ApiRouteKey = typeof API_ROUTES[number];

@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -16,6 +17,7 @@ import { Documents } from '../internal/documents';
 const env = process.env;
 const documents = new Documents(new DynamoDBClient({}));
 const lambda = new LambdaClient({});
+const cloudfront = new CloudFrontClient({});
 const secrets = new SecretsManagerClient({});
 const logger = new Logger({ serviceName: API_METRICS.service });
 const metrics = new Metrics({
@@ -38,7 +40,16 @@ async function invoke<T>(functionName: string, payload: unknown): Promise<T> {
   return JSON.parse(body) as T;
 }
 
+/** Invalidates paths of the distribution; the caller reference makes a retried request one invalidation. */
+async function invalidate(id: string, paths: string[]): Promise<void> {
+  await cloudfront.send(new CreateInvalidationCommand({
+    DistributionId: id,
+    InvalidationBatch: { CallerReference: `${paths.join(',')}@${Math.floor(Date.now() / 60_000)}`, Paths: { Quantity: paths.length, Items: paths } },
+  }));
+}
+
 const uploadIssuer = requiredEnv(env, API_ENV.uploadIssuer);
+const distributionId = env[API_ENV.distributionId] || undefined;
 const transcodeSubmit = requiredEnv(env, API_ENV.transcodeSubmit);
 
 let signer: Promise<MediaSigner> | undefined;
@@ -48,6 +59,14 @@ const deps: ApiDependencies = {
   entitlements: new EntitlementStore(documents, requiredEnv(env, API_ENV.entitlementsTable)),
   uploads: (request: UploadRequest) => invoke<UploadResponse>(uploadIssuer, request),
   retryTranscode: (videoId, uploadId) => invoke(transcodeSubmit, { action: 'retry', videoId, uploadId }),
+  // Removing files may take a while: the pipeline does it asynchronously, with Lambda's retries and its dead-letter queue.
+  deleteVideoFiles: async (videoId) => {
+    await lambda.send(new InvokeCommand({
+      FunctionName: transcodeSubmit, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify({ action: 'delete-video', videoId })),
+    }));
+  },
+  restoreVideoFiles: (videoId, uploadId) => invoke(transcodeSubmit, { action: 'restore-video', videoId, uploadId }),
+  invalidate: distributionId ? (paths) => invalidate(distributionId, paths) : undefined,
   // The signing key is read and parsed once per container; a failed read is tried again on the next request.
   signer: () => (signer ??= MediaSigner.fromEnvironment(secrets, env).catch((error) => {
     signer = undefined;

@@ -46,6 +46,8 @@ export interface VideoRecord {
   readonly outputs?: VideoOutputs;
   readonly failure?: { readonly code: string; readonly message: string };
   readonly publishedAt?: string;
+  /** When the video was deleted; its sources are kept a while after, for an admin to restore it. */
+  readonly deletedAt?: string;
   /** `published` while listed; the published index's partition. */
   readonly listing?: string;
 }

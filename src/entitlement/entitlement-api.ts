@@ -428,6 +428,7 @@ export class EntitlementApi extends Construct {
         [API_ENV.uploadIssuer]: this.uploads.issuerFunction.functionName,
         [API_ENV.transcodeSubmit]: this.pipeline.submitFunction.functionName,
         [API_ENV.mediaDomain]: Lazy.string({ produce: () => this.mediaDomain() }),
+        [API_ENV.distributionId]: this.delivery.distribution.distributionId,
         [API_ENV.sessionSeconds]: String(sessionSeconds),
         [API_ENV.sameSite]: crossSiteCookies ? 'None' : 'Strict',
         [API_ENV.metricsScope]: this.metricsScope,
@@ -437,6 +438,8 @@ export class EntitlementApi extends Construct {
     grantTable(fn, this.entitlementsTable, ['GetItem', 'PutItem', 'DeleteItem', 'Query'], []);
     this.uploads.grantIssueUploads(fn);
     this.pipeline.grantRetry(fn);
+    this.pipeline.grantDeleteVideos(fn);
+    this.delivery.grantInvalidate(fn);
     this.delivery.bindSigner(fn);
     acknowledge(fn, {
       id: 'Serverless-LambdaDLQ',

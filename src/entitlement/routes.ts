@@ -29,6 +29,12 @@ export interface ApiDependencies {
   readonly uploads: (request: UploadRequest) => Promise<UploadResponse>;
   /** Asks the transcode pipeline to try a failed upload again. */
   readonly retryTranscode: (videoId: string, uploadId: string) => Promise<{ outcome: string; reason?: string }>;
+  /** Asks the pipeline to remove a deleted video's files: renditions and posters now, sources after its retention. */
+  readonly deleteVideoFiles: (videoId: string) => Promise<void>;
+  /** Asks the pipeline to keep an upload's source after all and make it transcodable again; `gone` once removed. */
+  readonly restoreVideoFiles: (videoId: string, uploadId: string) => Promise<{ outcome: string; reason?: string }>;
+  /** Invalidates paths (`/videos/<id>/*`) at the CDN, when there is one that caches them. */
+  readonly invalidate?: (paths: string[]) => Promise<void>;
   readonly signer: () => Promise<MediaSigner>;
   readonly settings: ApiSettings;
   readonly now?: () => Date;
@@ -77,11 +83,14 @@ function mediaBase(context: RouteContext): string {
   return `https://${context.deps.settings.mediaDomain}`;
 }
 
-/** The video, if the caller owns it (or is an admin and `adminToo`); otherwise 404, whether or not it exists. */
-async function ownedVideo(context: RouteContext, adminToo = false): Promise<VideoRecord> {
+/**
+ * The video, if the caller owns it (or is an admin and `adminToo`); otherwise
+ * 404, whether or not it exists. A deleted video is not found unless `deletedToo`.
+ */
+async function ownedVideo(context: RouteContext, adminToo = false, deletedToo = false): Promise<VideoRecord> {
   const caller = requireCreator(context.caller);
   const video = await context.deps.catalog.get(pathVideoId(context));
-  if (!video || video.state === 'DELETED' || (video.creatorId !== caller.userId && !(adminToo && isAdmin(caller)))) {
+  if (!video || (video.state === 'DELETED' && !deletedToo) || (video.creatorId !== caller.userId && !(adminToo && isAdmin(caller)))) {
     throw notFound();
   }
   return video;
@@ -212,13 +221,23 @@ const ROUTES: Record<ApiRouteKey, Route> = {
   },
 
   /** Deletes a video (its creator, or an admin); sources and renditions stay in their buckets. */
+  /**
+   * Deletes a video: it leaves the catalog at once; its renditions and posters
+   * are removed (every version) and invalidated at the CDN, its sources after
+   * the pipeline's retention, unless an admin restores it first. Deleting it
+   * again finishes what a failed try left, and changes nothing more.
+   */
   'DELETE /api/videos/{videoId}': async (context) => {
-    const video = await ownedVideo(context, true);
-    await context.deps.catalog.transition(video.videoId, {
-      from: ['DRAFT', 'UPLOADING', 'PROCESSING', 'READY', 'PUBLISHED', 'FAILED'],
-      set: { state: 'DELETED', updatedAt: context.now.toISOString() },
-      remove: ['listing'],
-    });
+    const video = await ownedVideo(context, true, true);
+    if (video.state !== 'DELETED') {
+      await context.deps.catalog.transition(video.videoId, {
+        from: ['DRAFT', 'UPLOADING', 'PROCESSING', 'READY', 'PUBLISHED', 'FAILED'],
+        set: { state: 'DELETED', deletedAt: context.now.toISOString(), updatedAt: context.now.toISOString() },
+        remove: ['listing'],
+      });
+    }
+    await context.deps.deleteVideoFiles(video.videoId);
+    await context.deps.invalidate?.([`/${OUTPUT_LAYOUT.videoFolder(video.videoId)}*`, `/${OUTPUT_LAYOUT.posterFolder(video.videoId)}*`]);
     return { statusCode: 204, headers: { 'cache-control': 'no-store' }, body: '' };
   },
 
@@ -415,6 +434,41 @@ const ROUTES: Record<ApiRouteKey, Route> = {
     await context.deps.entitlements.revoke(userId, entitlementId === PREMIUM ? PREMIUM : videoEntitlement(entitlementId));
     return { statusCode: 204, headers: { 'cache-control': 'no-store' }, body: '' };
   },
+
+  /**
+   * Undoes a deletion while the video's source is kept: the video comes back
+   * FAILED with the reason `RESTORED` (its renditions were removed), for its
+   * creator to transcode again with retry; a draft comes back a draft. 410
+   * once the source is gone.
+   */
+  'POST /api/admin/videos/{videoId}/restore': async (context) => {
+    requireAdmin(context.caller);
+    const video = await context.deps.catalog.get(pathVideoId(context));
+    if (!video) {
+      throw notFound();
+    }
+    expectState(video, ['DELETED'], 'restore');
+    if (video.currentUploadId) {
+      const outcome = await context.deps.restoreVideoFiles(video.videoId, video.currentUploadId);
+      if (outcome.outcome !== 'restored') {
+        throw new ApiError(410, 'gone', `the video cannot be restored: ${outcome.reason ?? outcome.outcome}`);
+      }
+    }
+    await context.deps.catalog.transition(video.videoId, {
+      from: ['DELETED'],
+      set: video.currentUploadId
+        ? { state: 'FAILED', failure: RESTORED, progressPercent: 0, updatedAt: context.now.toISOString() }
+        : { state: 'DRAFT', updatedAt: context.now.toISOString() },
+      remove: ['deletedAt', 'outputs', 'transcodeOrder'],
+    });
+    return jsonResult(200, ownerView((await context.deps.catalog.get(video.videoId))!, mediaBase(context)));
+  },
+};
+
+/** Why a restored video is failed: its renditions were removed with the deletion. */
+const RESTORED = {
+  code: 'RESTORED',
+  message: 'the video was deleted and restored; its renditions were removed, so transcode it again (retry)',
 };
 
 function adminPath(context: RouteContext): { userId: string; entitlementId: string } {

@@ -17,7 +17,7 @@ import type { EncodingPlan } from './job-settings';
 import { JobStatusFunction } from './job-status-function';
 import { ReconcileJobsFunction } from './reconcile-jobs-function';
 import { SubmitJobFunction } from './submit-job-function';
-import { IN_FLIGHT_INDEX, TRANSCODE_ENV, TRANSCODE_METRICS } from './transcode-metrics';
+import { TRANSCODE_ENV, TRANSCODE_METRICS, WORK_INDEX } from './transcode-metrics';
 import { SOURCE_PREFIX } from '../contracts/source-keys';
 import { JOB_METADATA_KEYS, OUTPUT_LAYOUT, TRANSCODE_DETAIL_TYPES, TRANSCODE_EVENT_SOURCE } from '../contracts/transcode-status';
 import { bucketRemoval, createAccessLogsBucket, enableEventBridgeNotifications, SECURE_BUCKET_DEFAULTS, versionedLifecycle } from '../internal/buckets';
@@ -156,6 +156,15 @@ export interface HlsTranscodePipelineProps {
   readonly stuckJobCheckInterval?: Duration;
 
   /**
+   * How long the sources of a deleted video are kept before the scheduled
+   * check removes them (every version), so that an admin can undo a mistaken
+   * delete. Its renditions and posters are removed at once.
+   *
+   * @default Duration.days(7)
+   */
+  readonly sourceRetention?: Duration;
+
+  /**
    * The bus status events are published to.
    *
    * @default - the account's default event bus
@@ -277,6 +286,7 @@ export class HlsTranscodePipeline extends Construct {
     const priority = props.priority ?? 0;
     const stuckAfterSeconds = wholeSeconds('stuckJobThreshold', props.stuckJobThreshold ?? Duration.minutes(30), 60, 7 * 24 * 3600);
     const checkInterval = props.stuckJobCheckInterval ?? Duration.minutes(5);
+    const sourceRetentionSeconds = wholeSeconds('sourceRetention', props.sourceRetention ?? Duration.days(7), 3600, 365 * 24 * 3600);
     wholeSeconds('stuckJobCheckInterval', checkInterval, 60, 24 * 3600);
     if (!Number.isInteger(posterCount) || posterCount < 0 || posterCount > 50) {
       throw new Error(`posterCount must be a whole number from 0 to 50, got ${posterCount}`);
@@ -311,11 +321,11 @@ export class HlsTranscodePipeline extends Construct {
       partitionKey: { name: 'videoId', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'uploadId', type: dynamodb.AttributeType.STRING },
     });
-    // Sparse: only uploads in flight carry its keys.
+    // Sparse: only uploads the scheduled check has work with carry its keys.
     jobsTable.addGlobalSecondaryIndex({
-      indexName: IN_FLIGHT_INDEX.name,
-      partitionKey: { name: IN_FLIGHT_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: IN_FLIGHT_INDEX.sortKey, type: dynamodb.AttributeType.STRING },
+      indexName: WORK_INDEX.name,
+      partitionKey: { name: WORK_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: WORK_INDEX.sortKey, type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
     this.jobsTable = jobsTable;
@@ -363,6 +373,7 @@ export class HlsTranscodePipeline extends Construct {
           acceleration: props.acceleration ?? Acceleration.DISABLED,
           priority,
           reconcile: { stuckAfterSeconds: stuckAfterSeconds, maxSubmitTries: MAX_SUBMIT_TRIES },
+          sourceRetentionSeconds,
         }),
       }),
       [TRANSCODE_ENV.table]: this.jobsTable.tableName,
@@ -373,7 +384,7 @@ export class HlsTranscodePipeline extends Construct {
         description, logRetention: props.logRetention, tracing: props.tracing, otherWildcardReason, removalPolicy,
       });
       role.addToPrincipalPolicy(new iam.PolicyStatement({
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
         resources: [this.jobsTable.tableArn],
       }));
       this.eventBus.grantPutEventsTo(role);
@@ -407,6 +418,9 @@ export class HlsTranscodePipeline extends Construct {
       acknowledgeWildcardResource(fn.role!, sources, 'The probe reads the new source, whose key is known only when it arrives under uploads/; nothing else is readable.');
     };
     grantSubmit(submit);
+    // A deleted video's renditions and posters go at once, every version.
+    grantRemoveVersions(submit, this.outputBucket, [OUTPUT_LAYOUT.videosPrefix, OUTPUT_LAYOUT.postersPrefix],
+      'Deleting a video removes every file under its folders, videos/<id>/ and posters/<id>/, whose ids are known only when it is deleted.');
 
     const status = new JobStatusFunction(this, 'StatusFunction', common('Status', 'Turns MediaConvert job events into transcode status'));
     this.statusFunction = status;
@@ -422,7 +436,7 @@ export class HlsTranscodePipeline extends Construct {
     });
     reconcileRole.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
-      resources: [this.jobsTable.tableArn, `${this.jobsTable.tableArn}/index/${IN_FLIGHT_INDEX.name}`],
+      resources: [this.jobsTable.tableArn, `${this.jobsTable.tableArn}/index/${WORK_INDEX.name}`],
     }));
     this.eventBus.grantPutEventsTo(reconcileRole);
     const reconcileFn = new ReconcileJobsFunction(this, 'ReconcileFunction', {
@@ -434,6 +448,12 @@ export class HlsTranscodePipeline extends Construct {
     grantSubmit(reconcileFn);
     reconcileFn.addToRolePolicy(new iam.PolicyStatement({ actions: ['mediaconvert:GetJob'], resources: ['*'] }));
     deadLetters.grantConsumeMessages(reconcileFn);
+    // The sources of deleted videos go once their retention ran out, every version.
+    // Dead letters of deletions are handled again by the check too.
+    grantRemoveVersions(reconcileFn, this.outputBucket, [OUTPUT_LAYOUT.videosPrefix, OUTPUT_LAYOUT.postersPrefix],
+      'A deletion handled again from the dead-letter queue removes every file under videos/<id>/ and posters/<id>/.');
+    grantRemoveVersions(reconcileFn, this.sourceBucket, [SOURCE_PREFIX],
+      'The check removes the sources of deleted videos, under uploads/<id>/, whose ids are known only when they are deleted.');
     const noRetries = 'The scheduled check is not retried and keeps no dead letters: its next run, minutes later, does the same work again, and its errors raise an alarm.';
     for (const rule of ['Serverless-LambdaAsyncFailureDestination', 'Serverless-LambdaDLQ']) {
       acknowledge(reconcileFn, { id: rule, reason: noRetries });
@@ -545,6 +565,18 @@ export class HlsTranscodePipeline extends Construct {
   }
 
   /**
+   * Lets `grantee` invoke the submit handler with
+   * `{ action: 'delete-video', videoId }` (remove a deleted video's renditions
+   * and posters now, and its sources after `sourceRetention`) and
+   * `{ action: 'restore-video', videoId, uploadId }` (undo that while the
+   * source is kept: the upload fails with the reason `RESTORED`, to be
+   * transcoded again).
+   */
+  public grantDeleteVideos(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ['lambda:InvokeFunction'], resourceArns: [this.submitFunction.functionArn] });
+  }
+
+  /**
    * A rule on the status bus matching this pipeline's events of the given states
    * (all four when none are given).
    */
@@ -611,6 +643,20 @@ export class HlsTranscodePipeline extends Construct {
 
 /** Transient faults after which the scheduled check fails a submission, so the creator can retry it. */
 const MAX_SUBMIT_TRIES = 5;
+
+/** Lets a function list and delete every version of the objects under some prefixes of a bucket. */
+function grantRemoveVersions(fn: lambda.Function, bucket: s3.IBucket, prefixes: string[], reason: string): void {
+  const objects = prefixes.map((prefix) => bucket.arnForObjects(`${prefix}*`));
+  fn.addToRolePolicy(new iam.PolicyStatement({
+    actions: ['s3:ListBucket', 's3:ListBucketVersions'],
+    resources: [bucket.bucketArn],
+    conditions: { StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}*`) } },
+  }));
+  fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:DeleteObject', 's3:DeleteObjectVersion'], resources: objects }));
+  for (const resource of objects) {
+    acknowledgeWildcardResource(fn.role!, resource, reason);
+  }
+}
 
 function wholeSeconds(name: string, duration: Duration, min: number, max: number): number {
   const millis = duration.toMilliseconds();

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutEventsCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { IN_FLIGHT_INDEX } from './transcode-metrics';
+import { WORK_INDEX } from './transcode-metrics';
 import {
   TRANSCODE_DETAIL_TYPES, TRANSCODE_EVENT_SOURCE, TranscodeStatusDetail, TranscodeState,
 } from '../contracts/transcode-status';
@@ -35,8 +35,11 @@ export interface JobRecord {
   /** Tries of the attempt that ended in a transient fault, and the last fault. */
   readonly submitTries?: number;
   readonly lastError?: string;
-  /** While the attempt is in flight (claimed, queued or encoding): when it started; the in-flight index sorts on it. */
+  /** While the attempt is in flight (claimed, queued or encoding): when it started. */
   readonly inFlightSince?: string;
+  /** When its video was deleted: when its source is to be removed, and once it was. */
+  readonly sourceExpiresAt?: string;
+  readonly sourceDeletedAt?: string;
 }
 
 export interface JobStoreDependencies {
@@ -51,7 +54,8 @@ const RANK: Record<RecordState, number> = { SUBMITTING: 0, SUBMITTED: 1, PROGRES
 
 const TERMINAL: ReadonlySet<RecordState> = new Set(['COMPLETE', 'ERROR']);
 
-function isConditionFailure(error: unknown): boolean {
+/** Whether DynamoDB refused a write because its condition did not hold. */
+export function isConditionFailure(error: unknown): boolean {
   return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
 }
 
@@ -76,7 +80,7 @@ export const CLAIM_LEASE_MS = 30_000;
 export async function claimSubmission(
   deps: JobStoreDependencies, key: { videoId: string; uploadId: string; sourceKey: string }, now: Date,
 ): Promise<JobRecord | undefined> {
-  const record: JobRecord & { createdAt: string; updatedAt: string; claimedAt: number; inFlight: string } = {
+  const record: JobRecord & { createdAt: string; updatedAt: string; claimedAt: number; work: string; workAt: string } = {
     ...key,
     attempt: 1,
     state: 'SUBMITTING',
@@ -84,8 +88,9 @@ export async function claimSubmission(
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
     claimedAt: now.getTime(),
-    inFlight: IN_FLIGHT_INDEX.value,
     inFlightSince: now.toISOString(),
+    work: WORK_INDEX.inFlight,
+    workAt: now.toISOString(),
   };
   try {
     await deps.documents.put({
@@ -184,10 +189,10 @@ export async function releaseClaim(deps: JobStoreDependencies, record: JobRecord
 export async function inFlightSince(deps: JobStoreDependencies, before: Date, limit: number): Promise<JobRecord[]> {
   const answer = await deps.documents.query({
     TableName: deps.tableName,
-    IndexName: IN_FLIGHT_INDEX.name,
+    IndexName: WORK_INDEX.name,
     KeyConditionExpression: '#partition = :value AND #since < :before',
-    ExpressionAttributeNames: { '#partition': IN_FLIGHT_INDEX.partitionKey, '#since': IN_FLIGHT_INDEX.sortKey },
-    ExpressionAttributeValues: { ':value': IN_FLIGHT_INDEX.value, ':before': before.toISOString() },
+    ExpressionAttributeNames: { '#partition': WORK_INDEX.partitionKey, '#since': WORK_INDEX.sortKey },
+    ExpressionAttributeValues: { ':value': WORK_INDEX.inFlight, ':before': before.toISOString() },
     Limit: limit,
   });
   return (answer.Items ?? []) as JobRecord[];
@@ -203,9 +208,9 @@ export async function claimRetry(deps: JobStoreDependencies, videoId: string, up
       TableName: deps.tableName,
       Key: { videoId, uploadId },
       UpdateExpression: 'SET #state = :submitting, progressPercent = :zero, attempt = attempt + :one, updatedAt = :now, claimedAt = :claimed, ' +
-        '#inFlight = :inFlight, inFlightSince = :now REMOVE jobId, failure, outputs, outbox, createRequestedAt, submitTries, lastError',
+        '#work = :inFlight, workAt = :now, inFlightSince = :now REMOVE jobId, failure, outputs, outbox, createRequestedAt, submitTries, lastError',
       ConditionExpression: '#state = :error',
-      ExpressionAttributeNames: { '#state': 'state', '#inFlight': IN_FLIGHT_INDEX.partitionKey },
+      ExpressionAttributeNames: { '#state': 'state', '#work': WORK_INDEX.partitionKey },
       ExpressionAttributeValues: {
         ':submitting': 'SUBMITTING',
         ':zero': 0,
@@ -213,7 +218,7 @@ export async function claimRetry(deps: JobStoreDependencies, videoId: string, up
         ':now': now.toISOString(),
         ':claimed': now.getTime(),
         ':error': 'ERROR',
-        ':inFlight': IN_FLIGHT_INDEX.value,
+        ':inFlight': WORK_INDEX.inFlight,
       },
       ReturnValues: 'ALL_NEW',
     });
@@ -278,10 +283,6 @@ export async function applyStatus(deps: JobStoreDependencies, detail: TranscodeS
     update += ', failure = :failure';
     values[':failure'] = detail.failure;
   }
-  if (TERMINAL.has(detail.state)) {
-    update += ' REMOVE #inFlight, inFlightSince';
-    names['#inFlight'] = IN_FLIGHT_INDEX.partitionKey;
-  }
   let accepted = true;
   try {
     await deps.documents.update({
@@ -304,9 +305,30 @@ export async function applyStatus(deps: JobStoreDependencies, detail: TranscodeS
       return false;
     }
   }
+  if (accepted && TERMINAL.has(detail.state)) {
+    await leaveInFlight(deps, detail.videoId, detail.uploadId);
+  }
   await publish(deps, detail);
   await clearOutbox(deps, detail.videoId, detail.uploadId, outbox);
   return accepted;
+}
+
+/** Takes an upload whose transcode ended out of the in-flight work (not out of any other: a deleted video's stays). */
+async function leaveInFlight(deps: JobStoreDependencies, videoId: string, uploadId: string): Promise<void> {
+  try {
+    await deps.documents.update({
+      TableName: deps.tableName,
+      Key: { videoId, uploadId },
+      UpdateExpression: 'REMOVE #work, workAt, inFlightSince',
+      ConditionExpression: '#work = :inFlight',
+      ExpressionAttributeNames: { '#work': WORK_INDEX.partitionKey },
+      ExpressionAttributeValues: { ':inFlight': WORK_INDEX.inFlight },
+    });
+  } catch (error) {
+    if (!isConditionFailure(error)) {
+      throw error;
+    }
+  }
 }
 
 async function publish(deps: JobStoreDependencies, detail: TranscodeStatusDetail): Promise<void> {

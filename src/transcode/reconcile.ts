@@ -3,6 +3,7 @@ import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk
 import { handleJobEvent, JobStateChangeEvent, StatusDependencies, statusFromJob } from './job-status';
 import { applyStatus, CLAIM_LEASE_MS, inFlightSince, JobRecord } from './job-store';
 import { failUpload, ObjectCreatedDetail, resumeUpload, retryUpload, SubmitDependencies, submitUpload } from './submit-job';
+import { deleteVideo, DeletionDependencies, removeExpiredSources } from './video-deletion';
 
 /**
  * The pipeline's scheduled check, for what events alone cannot guarantee:
@@ -15,6 +16,7 @@ import { failUpload, ObjectCreatedDetail, resumeUpload, retryUpload, SubmitDepen
  *   submission, which finds a job an earlier try created before making one;
  *   after {@link ReconcileSettings.maxSubmitTries} transient faults it fails,
  *   with the last fault as its reason, so the creator can retry.
+ * - The sources of deleted videos whose retention ran out are removed.
  * - Events and invocations that failed every retry wait in the pipeline's
  *   dead-letter queue: each is handled again by the handler it was meant for
  *   and deleted once it was; one that fails again stays, and the queue's alarm
@@ -31,6 +33,8 @@ export interface ReconcileDependencies extends SubmitDependencies, StatusDepende
   readonly reconcile: ReconcileSettings;
   /** The dead-letter queue to drain, when there is one. */
   readonly deadLetters?: { readonly sqs: SQSClient; readonly queueUrl: string };
+  /** Removing the sources of deleted videos once their retention ran out; not done when absent. */
+  readonly deletion?: DeletionDependencies;
   /** Told of each upload or message that could not be handled this time. */
   readonly onProblem?: (what: string, error: unknown) => void;
 }
@@ -44,14 +48,24 @@ export interface ReconcileReport {
   redriven: number;
   /** Uploads and messages that failed again; they are looked at next time. */
   problems: number;
+  /** Uploads of deleted videos whose sources were removed. */
+  sourcesRemoved: number;
 }
 
 /** Uploads looked at in one run; the rest wait for the next, oldest first. */
 const BATCH = 100;
 
 export async function reconcile(deps: ReconcileDependencies): Promise<ReconcileReport> {
-  const report: ReconcileReport = { checked: 0, moved: 0, redriven: 0, problems: 0 };
+  const report: ReconcileReport = { checked: 0, moved: 0, redriven: 0, problems: 0, sourcesRemoved: 0 };
   await drainDeadLetters(deps, report);
+  if (deps.deletion) {
+    try {
+      report.sourcesRemoved = await removeExpiredSources(deps.deletion);
+    } catch (error) {
+      report.problems += 1;
+      deps.onProblem?.('sources of deleted videos', error);
+    }
+  }
   const bound = new Date(now(deps).getTime() - deps.reconcile.stuckAfterSeconds * 1000);
   for (const record of await inFlightSince(deps, bound, BATCH)) {
     report.checked += 1;
@@ -130,6 +144,10 @@ export async function redrive(deps: ReconcileDependencies, event: Record<string,
   }
   if (event.action === 'retry') {
     await retryUpload(deps, event as { videoId: unknown; uploadId: unknown });
+    return true;
+  }
+  if (event.action === 'delete-video' && deps.deletion) {
+    await deleteVideo(deps.deletion, event.videoId);
     return true;
   }
   return false;

@@ -1,23 +1,41 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { MediaConvertClient } from '@aws-sdk/client-mediaconvert';
+import { S3Client } from '@aws-sdk/client-s3';
 import { ObjectCreatedDetail, retryUpload, submitUpload, SubmitDependencies, SubmitOutcome } from './submit-job';
-import { TRANSCODE_METRICS } from './transcode-metrics';
+import { DEFAULT_SOURCE_RETENTION_SECONDS, TRANSCODE_METRICS } from './transcode-metrics';
 import { transcodeRuntime } from './transcode-runtime';
+import { deleteVideo, DeletionDependencies, DeletionOutcome, restoreVideo } from './video-deletion';
 
 const runtime = transcodeRuntime(process.env);
 // Throttling and transient faults are retried by the client, with backoff that adapts to throttling.
 const mediaconvert = new MediaConvertClient({ maxAttempts: 8, retryMode: 'adaptive' });
 const deps: SubmitDependencies = { ...runtime.store, mediaconvert, settings: runtime.settings };
+const deletion: DeletionDependencies = {
+  ...runtime.store,
+  s3: new S3Client({}),
+  sourceBucket: runtime.settings.sourceBucket,
+  outputBucket: runtime.settings.outputBucket,
+  sourceRetentionSeconds: runtime.settings.sourceRetentionSeconds ?? DEFAULT_SOURCE_RETENTION_SECONDS,
+};
 
 type SubmitEvent =
   | { readonly 'detail-type': 'Object Created'; readonly 'detail': ObjectCreatedDetail }
-  | { readonly action: 'retry'; readonly videoId: unknown; readonly uploadId: unknown };
+  | { readonly action: 'retry'; readonly videoId: unknown; readonly uploadId: unknown }
+  | { readonly action: 'delete-video'; readonly videoId: unknown }
+  | { readonly action: 'restore-video'; readonly videoId: unknown; readonly uploadId: unknown };
 
 /**
  * Invoked by the EventBridge rule for new source objects, or directly with
- * `{ action: 'retry', videoId, uploadId }` to transcode a failed upload again.
+ * `{ action: 'retry', videoId, uploadId }` to transcode a failed upload again,
+ * `{ action: 'delete-video', videoId }` to remove a deleted video's files, or
+ * `{ action: 'restore-video', videoId, uploadId }` to undo that while its source is kept.
  */
-export async function handler(event: SubmitEvent): Promise<SubmitOutcome> {
+export async function handler(event: SubmitEvent): Promise<SubmitOutcome | DeletionOutcome> {
+  if ('action' in event && (event.action === 'delete-video' || event.action === 'restore-video')) {
+    const outcome = event.action === 'delete-video' ? await deleteVideo(deletion, event.videoId) : await restoreVideo(deletion, event);
+    runtime.logger.info('video deletion handled', { action: event.action, ...outcome });
+    return outcome;
+  }
   const outcome = 'action' in event && event.action === 'retry'
     ? await retryUpload(deps, event)
     : 'detail' in event

@@ -23,6 +23,8 @@ export interface PipelineSettings {
   readonly priority: number;
   /** The scheduled check's bounds. */
   readonly reconcile?: ReconcileSettings;
+  /** How long the sources of a deleted video are kept, in seconds. */
+  readonly sourceRetentionSeconds?: number;
 }
 
 export interface SubmitDependencies extends JobStoreDependencies {

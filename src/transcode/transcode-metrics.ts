@@ -22,17 +22,25 @@ export const TRANSCODE_ENV = {
   eventBus: 'STATUS_EVENT_BUS',
   /** The dead-letter queue the scheduled check drains. */
   deadLetters: 'DEAD_LETTER_QUEUE_URL',
+  /** How long sources are kept after their video was deleted, in seconds. */
+  sourceRetention: 'SOURCE_RETENTION_SECONDS',
 } as const;
 
 /**
- * The sparse index of uploads in flight: an item is in it from its claim until
- * its transcode completes or fails, so a scheduled check finds the ones whose
- * events were lost without reading the whole table.
+ * The jobs table's one index, sparse: the uploads the scheduled check has
+ * work with. An upload in flight (claimed, queued or encoding) is in it under
+ * `IN_FLIGHT`, sorted by when it started, until its transcode completes or
+ * fails; the uploads of a deleted video are under `EXPIRING`, sorted by when
+ * their sources are to be removed. One index for both, because DynamoDB
+ * creates one global secondary index per table update.
  */
-export const IN_FLIGHT_INDEX = {
-  name: 'inFlight',
-  partitionKey: 'inFlight',
-  sortKey: 'inFlightSince',
-  /** The one partition value of the index. */
-  value: 'IN_FLIGHT',
+export const WORK_INDEX = {
+  name: 'work',
+  partitionKey: 'work',
+  sortKey: 'workAt',
+  inFlight: 'IN_FLIGHT',
+  expiring: 'EXPIRING',
 } as const;
+
+/** Sources of a deleted video are kept this long, unless the pipeline says otherwise. */
+export const DEFAULT_SOURCE_RETENTION_SECONDS = 7 * 24 * 3600;

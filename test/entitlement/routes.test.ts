@@ -31,6 +31,10 @@ let entitlements: EntitlementStore;
 let tables = 0;
 let ids = 0;
 const retries: Array<[string, string]> = [];
+const deletions: string[] = [];
+const restores: Array<[string, string]> = [];
+const invalidations: string[] = [];
+let restoreAnswer: { outcome: string; reason?: string } = { outcome: 'restored' };
 const playbackOutcomes: string[] = [];
 const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
 const s3 = createUploadS3Client({ region: 'us-east-1', credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' } });
@@ -66,6 +70,10 @@ beforeEach(async () => {
   catalog = new Catalog(db.documents, `catalog-${tables}`);
   entitlements = new EntitlementStore(db.documents, `entitlements-${tables}`);
   retries.length = 0;
+  deletions.length = 0;
+  restores.length = 0;
+  invalidations.length = 0;
+  restoreAnswer = { outcome: 'restored' };
   playbackOutcomes.length = 0;
   const signer = Promise.resolve(new MediaSigner(signingKey.privateKey, 'KTESTKEYPAIR'));
   deps = {
@@ -86,6 +94,16 @@ beforeEach(async () => {
     retryTranscode: async (videoId, uploadId) => {
       retries.push([videoId, uploadId]);
       return { outcome: 'submitted' };
+    },
+    deleteVideoFiles: async (videoId) => {
+      deletions.push(videoId);
+    },
+    restoreVideoFiles: async (videoId, uploadId) => {
+      restores.push([videoId, uploadId]);
+      return restoreAnswer;
+    },
+    invalidate: async (paths) => {
+      invalidations.push(...paths);
     },
     signer: () => signer,
     settings: { mediaDomain: 'media.example.com', sessionSeconds: 300, sameSite: 'Strict' },
@@ -201,6 +219,46 @@ describe('a video\'s life', () => {
     expect((await call('DELETE /api/videos/{videoId}', { token: token.creatorA(), path: { videoId } })).statusCode).toBe(204);
     expect((await owner()).statusCode).toBe(404);
     expect((await call('GET /api/me/videos', { token: token.creatorA() })).json.videos).toEqual([]);
+    // Its files are handed to the pipeline to remove, and the CDN forgets its cached copies.
+    expect(deletions).toEqual([videoId]);
+    expect(invalidations).toEqual([`/videos/${videoId}/*`, `/posters/${videoId}/*`]);
+    expect((await catalog.get(videoId))).toMatchObject({ state: 'DELETED', deletedAt: expect.any(String) });
+  });
+
+  test('deleting again finishes what a failed try left, changing the catalog no more; another creator still gets 404', async () => {
+    const videoId = await createDraft();
+    expect((await call('DELETE /api/videos/{videoId}', { token: token.creatorA(), path: { videoId } })).statusCode).toBe(204);
+    const deletedAt = (await catalog.get(videoId))!.deletedAt;
+    expect((await call('DELETE /api/videos/{videoId}', { token: token.creatorA(), path: { videoId } })).statusCode).toBe(204);
+    expect((await catalog.get(videoId))!.deletedAt).toBe(deletedAt);
+    expect(deletions).toEqual([videoId, videoId]);
+    expect((await call('DELETE /api/videos/{videoId}', { token: token.creatorB(), path: { videoId } })).statusCode).toBe(404);
+    expect(deletions).toHaveLength(2);
+  });
+
+  test('an admin restores a deleted video while its source is kept: FAILED with RESTORED, to transcode again; 410 once it is gone', async () => {
+    const videoId = await createDraft();
+    const upload = await call('POST /api/videos/{videoId}/upload', { token: token.creatorA(), path: { videoId }, body: { size: 1000, contentType: 'video/mp4' } });
+    await consumeTranscodeStatus(catalog, { detail: status(videoId, upload.json.uploadId, 'COMPLETE') }, new Date());
+    await call('DELETE /api/videos/{videoId}', { token: token.creatorA(), path: { videoId } });
+    expect((await call('POST /api/admin/videos/{videoId}/restore', { token: token.creatorA(), path: { videoId } })).statusCode).toBe(403);
+    const restored = await call('POST /api/admin/videos/{videoId}/restore', { token: token.admin(), path: { videoId } });
+    expect(restored.statusCode).toBe(200);
+    expect(restored.json).toMatchObject({ state: 'FAILED', failure: { code: 'RESTORED' } });
+    expect(restores).toEqual([[videoId, upload.json.uploadId]]);
+    expect((await catalog.get(videoId))!.outputs).toBeUndefined();
+    // Restored, it is the creator's again, and can be retried.
+    expect((await call('POST /api/videos/{videoId}/retry', { token: token.creatorA(), path: { videoId } })).statusCode).toBe(202);
+    expect((await call('POST /api/admin/videos/{videoId}/restore', { token: token.admin(), path: { videoId } })).statusCode).toBe(409);
+
+    const gone = await createDraft();
+    const goneUpload = await call('POST /api/videos/{videoId}/upload', { token: token.creatorA(), path: { videoId: gone }, body: { size: 1000, contentType: 'video/mp4' } });
+    expect(goneUpload.statusCode).toBe(201);
+    await call('DELETE /api/videos/{videoId}', { token: token.creatorA(), path: { videoId: gone } });
+    restoreAnswer = { outcome: 'gone', reason: 'its source has been removed already' };
+    const refused = await call('POST /api/admin/videos/{videoId}/restore', { token: token.admin(), path: { videoId: gone } });
+    expect(refused.statusCode).toBe(410);
+    expect((await catalog.get(gone))!.state).toBe('DELETED');
   });
 
   test('status of an upload that is no longer current, duplicates and stale events change nothing', async () => {
@@ -340,7 +398,8 @@ describe('bad input gets a clear 4xx and changes nothing', () => {
 
   test('a malformed video id in the path is just not found', async () => {
     for (const routeKey of API_ROUTES.filter((key) => key.includes('{videoId}'))) {
-      expect((await call(routeKey, { token: token.creatorA(), path: { videoId: '../../etc' } })).statusCode).toBe(404);
+      const caller = routeKey.includes('/api/admin/') ? token.admin() : token.creatorA();
+      expect((await call(routeKey, { token: caller, path: { videoId: '../../etc' } })).statusCode).toBe(404);
     }
   });
 

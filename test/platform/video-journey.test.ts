@@ -106,6 +106,8 @@ test('a video goes from upload to playback through every construct\'s handlers',
         },
       }, request),
       retryTranscode: (videoId, uploadId) => retryUpload(pipeline, { videoId, uploadId }),
+      deleteVideoFiles: async () => { throw new Error('this journey deletes nothing'); },
+      restoreVideoFiles: async () => { throw new Error('this journey deletes nothing'); },
       signer: async () => new MediaSigner(privateKeyPem, keyPairId),
       settings: { mediaDomain: 'd123.cloudfront.net', sessionSeconds: 300, sameSite: 'Strict' },
     };

@@ -53,3 +53,21 @@ test('every event delivered twice changes the video once and makes one job', asy
   expect(sandbox.mediaconvert.jobs.length - before).toBe(1);
   expect(await (await fetch(`${sandbox.url}/api/videos/${videoId}`, asCreator())).json()).toMatchObject({ state: 'READY' });
 });
+
+test('deleting a video removes its renditions and posters from the media bucket; the catalog forgets it', async () => {
+  delivery = () => 'deliver';
+  const { videoId } = await uploadAndWait(sandbox, clip, 'To delete', 'public');
+  const video = await (await fetch(`${sandbox.url}/api/videos/${videoId}`, asCreator())).json() as { posterUrl: string };
+  const poster = video.posterUrl.replace(/^https?:\/\/[^/]+/, sandbox.url);
+  expect((await fetch(poster)).status).toBe(200);
+  const deleted = await fetch(`${sandbox.url}/api/videos/${videoId}`, { method: 'DELETE', ...asCreator() });
+  expect(deleted.status).toBe(204);
+  // The pipeline removes the files asynchronously, as Lambda runs an Event invocation.
+  let status = 200;
+  for (let i = 0; i < 50 && status === 200; i++) {
+    await new Promise((done) => setTimeout(done, 100));
+    status = (await fetch(poster)).status;
+  }
+  expect(status).toBe(404);
+  expect((await fetch(`${sandbox.url}/api/videos/${videoId}`, asCreator())).status).toBe(404);
+});

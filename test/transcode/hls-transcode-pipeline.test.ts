@@ -163,7 +163,11 @@ describe('HlsTranscodePipeline defaults', () => {
         Resource: { 'Fn::GetAtt': [logicalId(stack, pipeline.mediaConvertRole), 'Arn'] },
         Condition: { StringEquals: { 'iam:PassedToService': 'mediaconvert.amazonaws.com' } },
       },
-      { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], Resource: { 'Fn::GetAtt': [logicalId(stack, pipeline.jobsTable), 'Arn'] } },
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+        Resource: { 'Fn::GetAtt': [logicalId(stack, pipeline.jobsTable), 'Arn'] },
+      },
       expect.objectContaining({ Action: 'events:PutEvents' }),
     ]));
     const statusStatements = statementsOf(template, logicalId(stack, pipeline.statusFunction.role!));
@@ -190,9 +194,10 @@ describe('HlsTranscodePipeline defaults', () => {
 
   test('a sparse index of uploads in flight, and a check every 5 minutes of those in flight over 30 minutes, draining the dead letters', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
+      // One index: DynamoDB creates one global secondary index per table update.
       GlobalSecondaryIndexes: [{
-        IndexName: 'inFlight',
-        KeySchema: [{ AttributeName: 'inFlight', KeyType: 'HASH' }, { AttributeName: 'inFlightSince', KeyType: 'RANGE' }],
+        IndexName: 'work',
+        KeySchema: [{ AttributeName: 'work', KeyType: 'HASH' }, { AttributeName: 'workAt', KeyType: 'RANGE' }],
         Projection: { ProjectionType: 'ALL' },
       }],
     });
@@ -213,9 +218,34 @@ describe('HlsTranscodePipeline defaults', () => {
         Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
         Resource: [
           { 'Fn::GetAtt': [logicalId(stack, pipeline.jobsTable), 'Arn'] },
-          { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack, pipeline.jobsTable), 'Arn'] }, '/index/inFlight']] },
+          { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack, pipeline.jobsTable), 'Arn'] }, '/index/work']] },
         ],
       },
+    ]));
+  });
+
+  test('deleting a video: the submit handler removes every version under videos/ and posters/, the check under uploads/ after 7 days', () => {
+    expect(pipelineSettings(template).sourceRetentionSeconds).toBe(7 * 24 * 3600);
+    const output = { 'Fn::GetAtt': [logicalId(stack, pipeline.outputBucket), 'Arn'] };
+    const source = { 'Fn::GetAtt': [logicalId(stack, pipeline.sourceBucket), 'Arn'] };
+    const submit = statementsOf(template, logicalId(stack, pipeline.submitFunction.role!));
+    expect(submit).toEqual(expect.arrayContaining([
+      {
+        Effect: 'Allow',
+        Action: ['s3:ListBucket', 's3:ListBucketVersions'],
+        Resource: output,
+        Condition: { StringLike: { 's3:prefix': ['videos/*', 'posters/*'] } },
+      },
+      {
+        Effect: 'Allow',
+        Action: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+        Resource: [{ 'Fn::Join': ['', [output, '/videos/*']] }, { 'Fn::Join': ['', [output, '/posters/*']] }],
+      },
+    ]));
+    // The submit handler never deletes a source.
+    expect(JSON.stringify(submit.filter((s: { Action: unknown }) => JSON.stringify(s.Action).includes('Delete')))).not.toContain('uploads/');
+    expect(statementsOf(template, logicalId(stack, pipeline.reconcileFunction.role!))).toEqual(expect.arrayContaining([
+      { Effect: 'Allow', Action: ['s3:DeleteObject', 's3:DeleteObjectVersion'], Resource: { 'Fn::Join': ['', [source, '/uploads/*']] } },
     ]));
   });
 
@@ -368,6 +398,7 @@ describe('HlsTranscodePipeline validation', () => {
     ['a priority out of range', { priority: 51 }, 'priority must be a whole number from -50 to 50, got 51'],
     ['a stuck-job threshold under a minute', { stuckJobThreshold: Duration.seconds(30) }, 'stuckJobThreshold must be a whole number of seconds from 60 to 604800'],
     ['a check interval over a day', { stuckJobCheckInterval: Duration.days(2) }, 'stuckJobCheckInterval must be a whole number of seconds from 60 to 86400'],
+    ['a source retention under an hour', { sourceRetention: Duration.minutes(5) }, 'sourceRetention must be a whole number of seconds from 3600'],
   ])('throws on %s', (_name, props, message) => {
     expect(() => build(props)).toThrow(message);
   });

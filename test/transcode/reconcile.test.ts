@@ -55,7 +55,7 @@ afterAll(async () => {
 beforeEach(async () => {
   tables += 1;
   const tableName = `jobs-${tables}`;
-  await db.createTableWithIndexes(tableName, ['videoId', 'uploadId'], { inFlight: ['inFlight', 'inFlightSince'] });
+  await db.createTableWithIndexes(tableName, ['videoId', 'uploadId'], { work: ['work', 'workAt'] });
   clock = Date.parse('2026-03-01T10:00:00Z');
   registry = new MediaConvertJobRegistry(() => clock);
   problems = [];
@@ -139,7 +139,7 @@ describe('uploads in flight past the bound', () => {
     clock += minutes(29);
     expect(await reconcile(deps)).toMatchObject({ checked: 0, moved: 0 });
     clock += minutes(2);
-    expect(await reconcile(deps)).toEqual({ checked: 1, moved: 1, redriven: 0, problems: 0 });
+    expect(await reconcile(deps)).toEqual({ checked: 1, moved: 1, redriven: 0, problems: 0, sourcesRemoved: 0 });
     const record = await getJob(deps, 'v1', 'u1');
     expect(record).toMatchObject({ state: 'COMPLETE', progressPercent: 100 });
     expect(record!.outputs).toMatchObject({
@@ -225,7 +225,7 @@ describe('uploads in flight past the bound', () => {
     await db.documents.update({
       TableName: deps.tableName,
       Key: { videoId: 'v1', uploadId: 'u1' },
-      UpdateExpression: 'SET inFlightSince = :old',
+      UpdateExpression: 'SET workAt = :old',
       ExpressionAttributeValues: { ':old': '2026-03-01T09:00:00.000Z' },
     });
     expect(record).toMatchObject({ state: 'SUBMITTING' });

@@ -1,0 +1,107 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { LocalS3, startLocalS3 } from '../../sandbox/s3/local-s3';
+import { getJob, claimRetry } from '../../src/transcode/job-store';
+import { deleteVideo, DeletionDependencies, removeExpiredSources, restoreVideo } from '../../src/transcode/video-deletion';
+import { LocalDynamoDB, startLocalDynamoDB } from '../local-dynamodb';
+
+/**
+ * Deleting a video's files on a local S3 server (s3rver behind the sandbox's
+ * front) and dynalite: renditions and posters go at once, sources after the
+ * retention, and a restore in between keeps the source.
+ */
+const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret' };
+const eventbridge = new EventBridgeClient({ region: 'us-east-1', credentials });
+mockClient(eventbridge).on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+
+let s3Server: LocalS3;
+let s3: S3Client;
+let db: LocalDynamoDB;
+let deps: DeletionDependencies;
+let clock: number;
+let tables = 0;
+
+beforeAll(async () => {
+  [s3Server, db] = await Promise.all([startLocalS3({ buckets: ['sources', 'outputs'], credentials }), startLocalDynamoDB()]);
+  s3 = new S3Client({ endpoint: s3Server.endpoint, forcePathStyle: true, region: 'us-east-1', credentials });
+});
+afterAll(async () => {
+  s3?.destroy();
+  await Promise.all([s3Server?.close(), db?.close()]);
+});
+
+beforeEach(async () => {
+  tables += 1;
+  const tableName = `jobs-${tables}`;
+  await db.createTableWithIndexes(tableName, ['videoId', 'uploadId'], { work: ['work', 'workAt'] });
+  clock = Date.parse('2026-05-01T10:00:00Z');
+  deps = {
+    documents: db.documents, tableName, events: eventbridge, s3, sourceBucket: 'sources', outputBucket: 'outputs',
+    sourceRetentionSeconds: 7 * 86400, now: () => new Date(clock),
+  };
+});
+
+const put = (bucket: string, key: string) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `bytes of ${key}` }));
+const keys = async (bucket: string, prefix: string) => ((await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).Contents ?? []).map((o) => o.Key).sort();
+
+async function storeVideo(videoId: string, uploadId: string): Promise<void> {
+  await Promise.all([
+    put('sources', `uploads/${videoId}/${uploadId}/source.mp4`),
+    put('outputs', `videos/${videoId}/master.m3u8`),
+    put('outputs', `videos/${videoId}/master_1280x720.m3u8`),
+    put('outputs', `videos/${videoId}/master_1280x720_00001.ts`),
+    put('outputs', `posters/${videoId}/poster.0000000.jpg`),
+  ]);
+  await db.documents.put({ TableName: deps.tableName, Item: { videoId, uploadId, sourceKey: `uploads/${videoId}/${uploadId}/source.mp4`, attempt: 1, state: 'COMPLETE', progressPercent: 100 } });
+}
+
+test('renditions and posters go at once; the source stays for the retention, then goes; other videos are untouched', async () => {
+  await storeVideo('v1', 'u1');
+  await storeVideo('v10', 'u1');
+  const outcome = await deleteVideo(deps, 'v1');
+  expect(outcome).toEqual({ outcome: 'deleted', removed: 4, uploads: 1, sourcesExpireAt: '2026-05-08T10:00:00.000Z' });
+  expect(await keys('outputs', 'videos/v1/')).toEqual([]);
+  expect(await keys('outputs', 'posters/v1/')).toEqual([]);
+  expect(await keys('sources', 'uploads/v1/')).toEqual(['uploads/v1/u1/source.mp4']);
+  expect(await keys('outputs', 'videos/v10/')).toHaveLength(3);
+
+  clock += 6 * 86400_000;
+  expect(await removeExpiredSources(deps)).toBe(0);
+  expect(await keys('sources', 'uploads/v1/')).toEqual(['uploads/v1/u1/source.mp4']);
+  clock += 2 * 86400_000;
+  expect(await removeExpiredSources(deps)).toBe(1);
+  expect(await keys('sources', 'uploads/v1/')).toEqual([]);
+  expect(await keys('sources', 'uploads/v10/')).toEqual(['uploads/v10/u1/source.mp4']);
+  expect(await getJob(deps, 'v1', 'u1')).toMatchObject({ sourceDeletedAt: '2026-05-09T10:00:00.000Z' });
+  // Nothing is left to remove, and a restore now is too late.
+  expect(await removeExpiredSources(deps)).toBe(0);
+  expect(await restoreVideo(deps, { videoId: 'v1', uploadId: 'u1' })).toMatchObject({ outcome: 'gone' });
+});
+
+test('deleting twice keeps the first retention date', async () => {
+  await storeVideo('v1', 'u1');
+  await deleteVideo(deps, 'v1');
+  clock += 86400_000;
+  expect(await deleteVideo(deps, 'v1')).toMatchObject({ outcome: 'deleted', removed: 0 });
+  expect(await getJob(deps, 'v1', 'u1')).toMatchObject({ sourceExpiresAt: '2026-05-08T10:00:00.000Z' });
+});
+
+test('a restore within the retention keeps the source and makes the upload transcodable again', async () => {
+  await storeVideo('v1', 'u1');
+  await deleteVideo(deps, 'v1');
+  clock += 86400_000;
+  expect(await restoreVideo(deps, { videoId: 'v1', uploadId: 'u1' })).toEqual({ outcome: 'restored' });
+  expect(await getJob(deps, 'v1', 'u1')).toMatchObject({ state: 'ERROR', failure: { code: 'RESTORED' } });
+  clock += 30 * 86400_000;
+  expect(await removeExpiredSources(deps)).toBe(0);
+  expect(await keys('sources', 'uploads/v1/')).toEqual(['uploads/v1/u1/source.mp4']);
+  expect(await claimRetry(deps, 'v1', 'u1', new Date(clock))).toMatchObject({ state: 'SUBMITTING', attempt: 2 });
+});
+
+test('an upload that was never deleted cannot be restored, and bad ids change nothing', async () => {
+  await storeVideo('v1', 'u1');
+  expect(await restoreVideo(deps, { videoId: 'v1', uploadId: 'u1' })).toMatchObject({ outcome: 'gone' });
+  expect(await deleteVideo(deps, '../v1')).toMatchObject({ outcome: 'ignored' });
+  expect(await keys('outputs', 'videos/v1/')).toHaveLength(3);
+});
