@@ -37,13 +37,22 @@ beforeEach(async () => {
   await db.createTableWithIndexes(tableName, ['videoId', 'uploadId'], { work: ['work', 'workAt'] });
   clock = Date.parse('2026-05-01T10:00:00Z');
   deps = {
-    documents: db.documents, tableName, events: eventbridge, s3, sourceBucket: 'sources', outputBucket: 'outputs',
-    sourceRetentionSeconds: 7 * 86400, now: () => new Date(clock),
+    documents: db.documents,
+    tableName,
+    events: eventbridge,
+    s3,
+    sourceBucket: 'sources',
+    outputBucket: 'outputs',
+    sourceRetentionSeconds: 7 * 86400,
+    now: () => new Date(clock),
   };
 });
 
 const put = (bucket: string, key: string) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `bytes of ${key}` }));
-const keys = async (bucket: string, prefix: string) => ((await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }))).Contents ?? []).map((o) => o.Key).sort();
+const keys = async (bucket: string, prefix: string) => {
+  const listing = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  return (listing.Contents ?? []).map((o) => o.Key).sort();
+};
 
 async function storeVideo(videoId: string, uploadId: string): Promise<void> {
   await Promise.all([
