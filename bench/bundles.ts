@@ -3,7 +3,12 @@ import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { median } from './measure';
+import { MEDIA_SIGNING_ENV } from '../src/contracts/media-signing';
+import { API_ENV } from '../src/entitlement/api-environment';
 import { HlsLadder } from '../src/transcode/hls-ladder';
+import type { PipelineSettings } from '../src/transcode/submit-job';
+import { TRANSCODE_ENV } from '../src/transcode/transcode-metrics';
+import { uploadSettingsToEnvironment } from '../src/upload/upload-settings';
 
 const root = resolve(__dirname, '..');
 
@@ -12,13 +17,15 @@ const HANDLER_ENV: Record<string, string> = {
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'a',
   AWS_SECRET_ACCESS_KEY: 'b',
-  UPLOAD_BUCKET: 'sources',
-  UPLOAD_MAX_BYTES: '1073741824',
-  UPLOAD_MULTIPART_THRESHOLD_BYTES: '104857600',
-  UPLOAD_PART_BYTES: '16777216',
-  UPLOAD_CONTENT_TYPES: 'video/*',
-  UPLOAD_URL_EXPIRY_SECONDS: '900',
-  PIPELINE_SETTINGS: JSON.stringify({
+  ...uploadSettingsToEnvironment({
+    bucketName: 'sources',
+    maxUploadBytes: 1024 ** 3,
+    multipartThresholdBytes: 100 * 1024 ** 2,
+    partSizeBytes: 16 * 1024 ** 2,
+    allowedContentTypes: ['video/*'],
+    urlExpirySeconds: 900,
+  }),
+  [TRANSCODE_ENV.settings]: JSON.stringify({
     pipelineId: 'P',
     roleArn: 'arn:aws:iam::1:role/r',
     sourceBucket: 's',
@@ -27,21 +34,21 @@ const HANDLER_ENV: Record<string, string> = {
     acceleration: 'DISABLED',
     priority: 0,
     reconcile: { stuckAfterSeconds: 1800, maxSubmitTries: 5 },
-  }),
-  JOBS_TABLE: 'jobs',
-  STATUS_EVENT_BUS: 'default',
-  CATALOG_TABLE: 'catalog',
-  ENTITLEMENTS_TABLE: 'entitlements',
-  JWT_ISSUER: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_x',
-  JWT_CLIENT_ID: 'c',
-  UPLOAD_ISSUER_FUNCTION: 'f',
-  TRANSCODE_SUBMIT_FUNCTION: 'f',
-  MEDIA_DOMAIN: 'd.cloudfront.net',
-  PLAYBACK_SESSION_SECONDS: '300',
-  METRICS_SCOPE: 's',
-  MEDIA_KEY_PAIR_ID: 'K',
-  MEDIA_SIGNING_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:1:secret:k',
-  STRIPE_WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:1:secret:s',
+  } satisfies PipelineSettings),
+  [TRANSCODE_ENV.table]: 'jobs',
+  [TRANSCODE_ENV.eventBus]: 'default',
+  [API_ENV.catalogTable]: 'catalog',
+  [API_ENV.entitlementsTable]: 'entitlements',
+  [API_ENV.issuer]: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_x',
+  [API_ENV.clientId]: 'c',
+  [API_ENV.uploadIssuer]: 'f',
+  [API_ENV.transcodeSubmit]: 'f',
+  [API_ENV.mediaDomain]: 'd.cloudfront.net',
+  [API_ENV.sessionSeconds]: '300',
+  [API_ENV.metricsScope]: 's',
+  [MEDIA_SIGNING_ENV.keyPairId]: 'K',
+  [MEDIA_SIGNING_ENV.privateKeySecretArn]: 'arn:aws:secretsmanager:us-east-1:1:secret:k',
+  [API_ENV.stripeSecret]: 'arn:aws:secretsmanager:us-east-1:1:secret:s',
   NODE_NO_WARNINGS: '1',
 };
 

@@ -3,13 +3,13 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { compareAsync } from './measure';
+import { startIdentity } from '../sandbox/identity/identity-server';
 import { MediaSigner } from '../src/delivery/media-signer';
 import { Authenticator } from '../src/entitlement/auth';
 import { Catalog } from '../src/entitlement/catalog';
 import { EntitlementStore } from '../src/entitlement/entitlements';
 import { handleApiRequest } from '../src/entitlement/routes';
 import { Documents } from '../src/internal/documents';
-import { startIdentity } from '../test/entitlement/identity';
 
 /**
  * The playback-session hot path: a premium viewer's POST .../playback with

@@ -1,17 +1,22 @@
 import { createHmac, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { startServices, ServicesServer } from './aws/services';
 import { Edge } from './cloudfront/edge';
 import { TokenMinter } from './identity/tokens';
-import { MediaConvertOptions, MediaConvertStandIn, run } from './mediaconvert/mediaconvert';
+import { MediaConvertOptions, MediaConvertStandIn } from './mediaconvert/mediaconvert';
 import { LocalS3, startLocalS3 } from './s3/local-s3';
+import { seedVideo } from './seed';
+import { MEDIA_SIGNING_ENV } from '../src/contracts/media-signing';
+import { JOB_METADATA_KEYS, TRANSCODE_EVENT_SOURCE } from '../src/contracts/transcode-status';
+import { API_ENV } from '../src/entitlement/api-environment';
 import { HlsLadder } from '../src/transcode/hls-ladder';
-import { WORK_INDEX } from '../src/transcode/transcode-metrics';
+import type { PipelineSettings } from '../src/transcode/submit-job';
+import { TRANSCODE_ENV, WORK_INDEX } from '../src/transcode/transcode-metrics';
+import { uploadSettingsToEnvironment } from '../src/upload/upload-settings';
 
 // dynalite ships no type declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -164,7 +169,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const mediaconvert = new MediaConvertStandIn({
       s3,
       emit: (event) => {
-        if ((event.detail.userMetadata as Record<string, string>)?.['cdk-secure-vod-pipeline'] === pipelineId) {
+        if ((event.detail.userMetadata as Record<string, string>)?.[JOB_METADATA_KEYS.pipeline] === pipelineId) {
           void asyncInvoke('transcodeStatus', event);
         }
       },
@@ -190,7 +195,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       putEvents: (entries) => {
         for (const entry of entries) {
           const detail = JSON.parse(entry.Detail);
-          if (entry.Source === 'cdk-secure-vod.transcode' && detail.pipelineId === pipelineId) {
+          if (entry.Source === TRANSCODE_EVENT_SOURCE && detail.pipelineId === pipelineId) {
             void asyncInvoke('statusConsumer', { 'source': entry.Source, 'detail-type': entry.DetailType, detail });
           }
         }
@@ -202,6 +207,25 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
     closers.push(() => services.close());
 
+    const pipelineSettings: PipelineSettings = {
+      pipelineId,
+      roleArn: 'arn:aws:iam::000000000000:role/sandbox-mediaconvert',
+      sourceBucket: 'sources',
+      outputBucket: 'outputs',
+      plan: {
+        ladder: HlsLadder.fromRungs([
+          { shortSide: 240, maxBitrate: 500_000 }, { shortSide: 360, maxBitrate: 900_000 }, { shortSide: 720, maxBitrate: 2_500_000 },
+        ])._toSpec(),
+        segmentSeconds: 2,
+        qualityTuning: 'SINGLE_PASS_HQ',
+        posters: { intervalSeconds: 2, maxCaptures: 2 },
+        download: false,
+        overrides: [],
+      },
+      acceleration: 'DISABLED',
+      priority: 0,
+      reconcile: { stuckAfterSeconds: reconcile.stuckAfterSeconds, maxSubmitTries: 5 },
+    };
     Object.assign(process.env, {
       AWS_REGION: region,
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
@@ -215,48 +239,32 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       POWERTOOLS_LOG_LEVEL: 'WARN',
       POWERTOOLS_METRICS_DISABLED: 'true',
       // SecureUploadBucket's issuer
-      UPLOAD_BUCKET: 'sources',
-      UPLOAD_MAX_BYTES: String(2 * 1024 ** 3),
-      UPLOAD_MULTIPART_THRESHOLD_BYTES: String(100 * 1024 ** 2),
-      UPLOAD_PART_BYTES: String(16 * 1024 ** 2),
-      UPLOAD_CONTENT_TYPES: 'video/*',
-      UPLOAD_URL_EXPIRY_SECONDS: '900',
-      // HlsTranscodePipeline's handlers
-      PIPELINE_SETTINGS: JSON.stringify({
-        pipelineId,
-        roleArn: 'arn:aws:iam::000000000000:role/sandbox-mediaconvert',
-        sourceBucket: 'sources',
-        outputBucket: 'outputs',
-        plan: {
-          ladder: HlsLadder.fromRungs([
-            { shortSide: 240, maxBitrate: 500_000 }, { shortSide: 360, maxBitrate: 900_000 }, { shortSide: 720, maxBitrate: 2_500_000 },
-          ])._toSpec(),
-          segmentSeconds: 2,
-          qualityTuning: 'SINGLE_PASS_HQ',
-          posters: { intervalSeconds: 2, maxCaptures: 2 },
-          download: false,
-          overrides: [],
-        },
-        acceleration: 'DISABLED',
-        priority: 0,
-        reconcile: { stuckAfterSeconds: reconcile.stuckAfterSeconds, maxSubmitTries: 5 },
+      ...uploadSettingsToEnvironment({
+        bucketName: 'sources',
+        maxUploadBytes: 2 * 1024 ** 3,
+        multipartThresholdBytes: 100 * 1024 ** 2,
+        partSizeBytes: 16 * 1024 ** 2,
+        allowedContentTypes: ['video/*'],
+        urlExpirySeconds: 900,
       }),
-      JOBS_TABLE: 'jobs',
-      STATUS_EVENT_BUS: 'default',
+      // HlsTranscodePipeline's handlers
+      [TRANSCODE_ENV.settings]: JSON.stringify(pipelineSettings),
+      [TRANSCODE_ENV.table]: 'jobs',
+      [TRANSCODE_ENV.eventBus]: 'default',
       // EntitlementApi's handlers, and SignedCookieDistribution's signer
-      CATALOG_TABLE: 'catalog',
-      ENTITLEMENTS_TABLE: 'entitlements',
-      JWT_ISSUER: issuer,
-      JWT_CLIENT_ID: clientId,
-      UPLOAD_ISSUER_FUNCTION: 'upload-issuer',
-      TRANSCODE_SUBMIT_FUNCTION: 'transcode-submit',
-      MEDIA_DOMAIN: host,
-      PLAYBACK_SESSION_SECONDS: String(options.sessionSeconds ?? 120),
-      COOKIE_SAMESITE: 'Strict',
-      METRICS_SCOPE: 'sandbox',
-      MEDIA_KEY_PAIR_ID: keyPairId,
-      MEDIA_SIGNING_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/signing-key',
-      STRIPE_WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/stripe-webhook',
+      [API_ENV.catalogTable]: 'catalog',
+      [API_ENV.entitlementsTable]: 'entitlements',
+      [API_ENV.issuer]: issuer,
+      [API_ENV.clientId]: clientId,
+      [API_ENV.uploadIssuer]: 'upload-issuer',
+      [API_ENV.transcodeSubmit]: 'transcode-submit',
+      [API_ENV.mediaDomain]: host,
+      [API_ENV.sessionSeconds]: String(options.sessionSeconds ?? 120),
+      [API_ENV.sameSite]: 'Strict',
+      [API_ENV.metricsScope]: 'sandbox',
+      [MEDIA_SIGNING_ENV.keyPairId]: keyPairId,
+      [MEDIA_SIGNING_ENV.privateKeySecretArn]: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/signing-key',
+      [API_ENV.stripeSecret]: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/stripe-webhook',
     });
     /* eslint-disable @typescript-eslint/no-require-imports */
     handlers.uploadIssuer = require(bundle('upload/upload-issuer.lambda')).handler;
@@ -348,75 +356,5 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
 }
 
-/** Makes a short test-pattern clip with sound: a generated source for seeding and tests. */
-export async function generateClip(path: string, seconds = 6, size = '640x360'): Promise<void> {
-  await run('ffmpeg', [
-    '-y', '-v', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=25:duration=${seconds}`,
-    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
-    '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', path,
-  ]);
-}
-
-/** Uploads a generated clip as the demo creator, through the API and the issued form, waits until READY, publishes. */
-async function seedVideo(sandbox: Sandbox, title: string, access: string): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'seed-'));
-  try {
-    const file = join(dir, 'clip.mp4');
-    await generateClip(file);
-    const { videoId } = await uploadAndWait(sandbox, file, title, access);
-    await creatorApi(sandbox)('POST', `/videos/${videoId}/publish`);
-    return videoId;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-function creatorApi(sandbox: Sandbox) {
-  const token = sandbox.minter.token('creator', ['creators']);
-  return async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${sandbox.url}/api${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const json = await response.json().catch(() => undefined) as any;
-    if (!response.ok) {
-      throw new Error(`${method} ${path} answered ${response.status} ${JSON.stringify(json)}`);
-    }
-    return json;
-  };
-}
-
-/**
- * Uploads `file` as the demo creator through the API and the issued form,
- * then waits until the video is READY. Answers the video id and the
- * milliseconds from the stored upload to READY.
- */
-export async function uploadAndWait(sandbox: Sandbox, file: string, title: string, access = 'public'): Promise<{ videoId: string; readyMs: number }> {
-  const api = creatorApi(sandbox);
-  const video = await api('POST', '/videos', { title, description: 'A generated test pattern with a 440 Hz tone', access });
-  const bytes = readFileSync(file);
-  const upload = await api('POST', `/videos/${video.id}/upload`, { size: bytes.length, contentType: 'video/mp4' });
-  const form = new FormData();
-  for (const [name, value] of Object.entries(upload.fields as Record<string, string>)) {
-    form.append(name, value);
-  }
-  form.append('file', new Blob([new Uint8Array(bytes)], { type: 'video/mp4' }), 'clip.mp4');
-  const stored = await fetch(upload.url, { method: 'POST', body: form });
-  if (stored.status !== 204) {
-    throw new Error(`the upload answered ${stored.status} ${await stored.text()}`);
-  }
-  const uploaded = performance.now();
-  // A tenth of a second between looks: finer than that, the polling itself competes with the encode for the CPU.
-  for (let i = 0; i < 3_000; i++) {
-    const state = (await api('GET', `/videos/${video.id}`)).state;
-    if (state === 'READY') {
-      return { videoId: video.id, readyMs: performance.now() - uploaded };
-    }
-    if (state === 'FAILED') {
-      throw new Error(`the transcode of ${title} failed`);
-    }
-    await new Promise((done) => setTimeout(done, 100));
-  }
-  throw new Error(`${title} did not become READY`);
-}
+/** Seeding and uploads through the API, for the sandbox's own seed and for tests and benchmarks. */
+export { generateClip, uploadAndWait } from './seed';

@@ -183,9 +183,31 @@ export class SignedCookieDistribution extends Construct {
 
   constructor(scope: Construct, id: string, props: SignedCookieDistributionProps = {}) {
     super(scope, id);
-
     const keys = props.signingKeys ?? [SigningKey.generate()];
-    const corsOrigins = props.corsAllowedOrigins ?? [];
+    this.validate(props, keys);
+    this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.bucket = props.bucket ?? this.createBucket();
+    this.logBucket = props.logBucket ?? this.createLogBucket();
+
+    let generator: lambda.Function | undefined;
+    const bound: BoundSigningKey[] = keys.map((key) => key._bind(this, () => (generator ??= this.createKeyGenerator())));
+    this.keyGeneratorFunction = generator;
+    this.keyGeneratorLogGroup = generator?.logGroup;
+    this.publicKeys = bound.map((key) => key.publicKey);
+    this.keyPairId = bound[0].publicKey.publicKeyId;
+    this.signingKeySecret = bound[0].privateKeySecret;
+    this.keyGroup = this.createKeyGroup(bound);
+
+    this.distribution = this.createDistribution(props);
+    this.domainName = props.domainNames?.[0] ?? this.distribution.distributionDomainName;
+    this.signerEnvironment = {
+      [MEDIA_SIGNING_ENV.keyPairId]: this.keyPairId,
+      [MEDIA_SIGNING_ENV.privateKeySecretArn]: this.signingKeySecret.secretArn,
+    };
+    this.acknowledgeOwnersChoices(props);
+  }
+
+  private validate(props: SignedCookieDistributionProps, keys: SigningKey[]): void {
     const errors: string[] = [];
     if (keys.length === 0) {
       errors.push('signingKeys must hold at least one key');
@@ -197,38 +219,32 @@ export class SignedCookieDistribution extends Construct {
     if ((props.domainNames ?? []).length > 0 !== (props.certificate !== undefined)) {
       errors.push('domainNames and certificate go together: give both or neither');
     }
-    for (const origin of corsOrigins) {
+    for (const origin of props.corsAllowedOrigins ?? []) {
       if (!Token.isUnresolved(origin) && !/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(origin)) {
         errors.push(`corsAllowedOrigins entry ${JSON.stringify(origin)} is not an origin such as "https://player.example.com" (never "*" with credentials)`);
       }
     }
     if (errors.length > 0) {
-      throw new Error(`invalid SignedCookieDistribution props: ${errors.join('; ')}`);
+      throw new Error(`invalid SignedCookieDistribution props at ${this.node.path}: ${errors.join('; ')}`);
     }
+  }
 
-    this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    this.bucket = props.bucket ?? new s3.Bucket(this, 'Bucket', {
+  private createBucket(): s3.Bucket {
+    return new s3.Bucket(this, 'Bucket', {
       ...SECURE_BUCKET_DEFAULTS,
       ...versionedLifecycle(30),
       ...bucketRemoval(this.removalPolicy),
       serverAccessLogsBucket: createAccessLogsBucket(this, 'BucketAccessLogs', Duration.days(90), this.removalPolicy),
     });
-    this.logBucket = props.logBucket ?? this.createLogBucket();
+  }
 
-    let generator: lambda.Function | undefined;
-    const bound: BoundSigningKey[] = keys.map((key) => key._bind(this, () => (generator ??= this.createKeyGenerator())));
-    this.keyGeneratorFunction = generator;
-    this.keyGeneratorLogGroup = generator?.logGroup;
-    this.publicKeys = bound.map((key) => key.publicKey);
-    this.keyPairId = bound[0].publicKey.publicKeyId;
-    this.signingKeySecret = bound[0].privateKeySecret;
-    // Key groups, public keys, response headers policies and origin access controls are named per account: the names carry the Region.
+  /** The key group trusting every key (the first signs). Key groups are named per account: the name carries the Region. */
+  private createKeyGroup(bound: BoundSigningKey[]): cloudfront.KeyGroup {
     const keyGroup: cloudfront.KeyGroup = new cloudfront.KeyGroup(this, 'KeyGroup', {
       keyGroupName: Lazy.string({ produce: () => regionalName(keyGroup, 128) }),
       items: this.publicKeys,
       comment: 'Keys trusted for signed cookies and URLs; the first signs',
     });
-    this.keyGroup = keyGroup;
     for (const key of bound) {
       if (key.privateKeySecret.node.scope === this) {
         acknowledge(key.privateKeySecret, {
@@ -237,7 +253,17 @@ export class SignedCookieDistribution extends Construct {
         });
       }
     }
+    return keyGroup;
+  }
 
+  /**
+   * The distribution: `videos/*` (and the default path) signed, `posters/*`
+   * public, one cached copy for every viewer (no cookies, query strings or
+   * Authorization in any cache key), security headers, and CORS only for
+   * named player origins.
+   */
+  private createDistribution(props: SignedCookieDistributionProps): cloudfront.Distribution {
+    const corsOrigins = props.corsAllowedOrigins ?? [];
     const origin = origins.S3BucketOrigin.withOriginAccessControl(this.bucket, { originAccessControl: regionalOriginAccessControl(this, 'OriginAccessControl') });
     const cacheKeyHeaders = corsOrigins.length > 0 ? cloudfront.CacheHeaderBehavior.allowList('Origin') : cloudfront.CacheHeaderBehavior.none();
     const cachePolicy = (name: string, ttl: Duration, compress: boolean) => new cloudfront.CachePolicy(this, `${name}CachePolicy`, {
@@ -251,24 +277,7 @@ export class SignedCookieDistribution extends Construct {
       enableAcceptEncodingGzip: compress,
       enableAcceptEncodingBrotli: compress,
     });
-    const responseHeaders: cloudfront.ResponseHeadersPolicy = new cloudfront.ResponseHeadersPolicy(this, 'ResponseHeaders', {
-      responseHeadersPolicyName: Lazy.string({ produce: () => regionalName(responseHeaders, 128) }),
-      comment: 'Security headers, and CORS for the named player origins',
-      securityHeadersBehavior: {
-        strictTransportSecurity: { accessControlMaxAge: Duration.days(730), includeSubdomains: true, override: true },
-        contentTypeOptions: { override: true },
-        referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override: true },
-      },
-      corsBehavior: corsOrigins.length === 0 ? undefined : {
-        accessControlAllowOrigins: corsOrigins,
-        accessControlAllowCredentials: true,
-        accessControlAllowMethods: ['GET', 'HEAD', 'OPTIONS'],
-        accessControlAllowHeaders: ['Range'],
-        accessControlExposeHeaders: ['Content-Length', 'Content-Range'],
-        accessControlMaxAge: Duration.hours(1),
-        originOverride: true,
-      },
-    });
+    const responseHeaders = this.createResponseHeadersPolicy(corsOrigins);
     const allowedMethods = corsOrigins.length > 0 ? cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS : cloudfront.AllowedMethods.ALLOW_GET_HEAD;
     const signed = (policy: cloudfront.ICachePolicy): cloudfront.BehaviorOptions => ({
       origin,
@@ -280,8 +289,7 @@ export class SignedCookieDistribution extends Construct {
       compress: true,
     });
     const segments = cachePolicy('Segments', props.segmentCacheDuration ?? Duration.days(1), false);
-
-    this.distribution = new cloudfront.Distribution(this, 'Distribution', {
+    return new cloudfront.Distribution(this, 'Distribution', {
       comment: 'Video on demand: signed-cookie media and public posters',
       defaultBehavior: props.defaultBehavior ?? signed(segments),
       additionalBehaviors: {
@@ -310,15 +318,38 @@ export class SignedCookieDistribution extends Construct {
       geoRestriction: props.geoRestriction,
       enableIpv6: true,
     });
-    this.domainName = props.domainNames?.[0] ?? this.distribution.distributionDomainName;
-    this.signerEnvironment = {
-      [MEDIA_SIGNING_ENV.keyPairId]: this.keyPairId,
-      [MEDIA_SIGNING_ENV.privateKeySecretArn]: this.signingKeySecret.secretArn,
-    };
+  }
 
-    const defaultDomain = 'The distribution uses its *.cloudfront.net domain, whose certificate CloudFront serves with its own minimum TLS version; with domainNames and a certificate the TLSv1.2_2021 policy applies.';
+  /** Security headers, and exact-origin CORS with credentials for the named player origins. Its name carries the Region. */
+  private createResponseHeadersPolicy(corsOrigins: string[]): cloudfront.ResponseHeadersPolicy {
+    const policy: cloudfront.ResponseHeadersPolicy = new cloudfront.ResponseHeadersPolicy(this, 'ResponseHeaders', {
+      responseHeadersPolicyName: Lazy.string({ produce: () => regionalName(policy, 128) }),
+      comment: 'Security headers, and CORS for the named player origins',
+      securityHeadersBehavior: {
+        strictTransportSecurity: { accessControlMaxAge: Duration.days(730), includeSubdomains: true, override: true },
+        contentTypeOptions: { override: true },
+        referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.STRICT_ORIGIN_WHEN_CROSS_ORIGIN, override: true },
+      },
+      corsBehavior: corsOrigins.length === 0 ? undefined : {
+        accessControlAllowOrigins: corsOrigins,
+        accessControlAllowCredentials: true,
+        accessControlAllowMethods: ['GET', 'HEAD', 'OPTIONS'],
+        accessControlAllowHeaders: ['Range'],
+        accessControlExposeHeaders: ['Content-Length', 'Content-Range'],
+        accessControlMaxAge: Duration.hours(1),
+        originOverride: true,
+      },
+    });
+    return policy;
+  }
+
+  /** What is the owner's to choose: a certificate of their own, geo restriction, a WAF web ACL. */
+  private acknowledgeOwnersChoices(props: SignedCookieDistributionProps): void {
     if (!props.certificate) {
-      acknowledge(this.distribution, { id: 'AwsSolutions-CFR4', reason: defaultDomain });
+      acknowledge(this.distribution, {
+        id: 'AwsSolutions-CFR4',
+        reason: 'The distribution uses its *.cloudfront.net domain, whose certificate CloudFront serves with its own minimum TLS version; with domainNames and a certificate the TLSv1.2_2021 policy applies.',
+      });
     }
     if (!props.geoRestriction) {
       acknowledge(this.distribution, {
@@ -333,6 +364,7 @@ export class SignedCookieDistribution extends Construct {
       });
     }
   }
+
 
   /**
    * Lets `grantee` read the active private key, and so sign cookies and URLs.

@@ -26,10 +26,5 @@ export const API_METRICS = {
   sessionsDenied: 'PlaybackSessionsDenied',
 } as const;
 
-export function requiredEnv(env: Record<string, string | undefined>, name: string): string {
-  const value = env[name];
-  if (!value) {
-    throw new Error(`environment variable ${name} is not set`);
-  }
-  return value;
-}
+/** Handlers read their settings with it. */
+export { requiredEnv } from '../internal/environment';

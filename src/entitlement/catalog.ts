@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { AccessMode, UploadRecord, VideoRecord, VideoState } from './catalog-model';
 import { ApiError } from './http';
 import { CATALOG_INDEXES, PUBLISHED_LISTING } from './schema';
@@ -11,9 +10,6 @@ export interface Page<T> {
   readonly cursor?: string;
 }
 
-function conditionFailed(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
-}
 
 /**
  * The video catalog in DynamoDB. Every change of state is a conditional write
@@ -68,23 +64,19 @@ export class Catalog {
       names[`#r${i}`] = field;
       return `#r${i}`;
     });
-    try {
-      const answer = await this.documents.update({
-        TableName: this.tableName,
-        Key: { videoId },
-        UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
-        ConditionExpression: conditions.join(' AND '),
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-      });
-      return answer.Attributes as VideoRecord;
-    } catch (error) {
-      if (conditionFailed(error)) {
-        throw new ApiError(409, 'conflict', 'the video changed meanwhile; read it again and retry');
-      }
-      throw error;
+    const updated = await this.documents.updateIf({
+      TableName: this.tableName,
+      Key: { videoId },
+      UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+      ConditionExpression: conditions.join(' AND '),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ReturnValues: 'ALL_NEW',
+    });
+    if (!updated) {
+      throw new ApiError(409, 'conflict', 'the video changed meanwhile; read it again and retry');
     }
+    return updated as VideoRecord;
   }
 
   /** Records a new upload as the video's current one; of two racing uploads only one can win. */
@@ -129,22 +121,15 @@ export class Catalog {
       values[`:s${i}`] = value;
       return `#s${i} = :s${i}`;
     });
-    try {
-      await this.documents.update({
-        TableName: this.tableName,
-        Key: { videoId: status.videoId },
-        UpdateExpression: `SET ${sets.join(', ')}${status.failure ? '' : ' REMOVE failure'}`,
-        ConditionExpression: 'currentUploadId = :upload AND #state IN (:u, :p, :f) AND (attribute_not_exists(transcodeOrder) OR transcodeOrder < :order)',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      });
-      return true;
-    } catch (error) {
-      if (conditionFailed(error)) {
-        return false;
-      }
-      throw error;
-    }
+    const applied = await this.documents.updateIf({
+      TableName: this.tableName,
+      Key: { videoId: status.videoId },
+      UpdateExpression: `SET ${sets.join(', ')}${status.failure ? '' : ' REMOVE failure'}`,
+      ConditionExpression: 'currentUploadId = :upload AND #state IN (:u, :p, :f) AND (attribute_not_exists(transcodeOrder) OR transcodeOrder < :order)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    });
+    return applied !== undefined;
   }
 
   /** A creator's videos (deleted ones left out), newest first. */

@@ -28,6 +28,7 @@ import { createUserPool, createWebClient, ensureApiGroups } from './user-pool';
 import { TRANSCODE_EVENT_SOURCE } from '../contracts/transcode-status';
 import { SignedCookieDistribution } from '../delivery/signed-cookie-distribution';
 import { handlerBasics } from '../internal/handlers';
+import { serviceMetric } from '../internal/metrics';
 import { acknowledge } from '../internal/nag';
 import { createDeadLetterQueue } from '../internal/queues';
 import { tableDefaults } from '../internal/tables';
@@ -326,14 +327,7 @@ export class EntitlementApi extends Construct {
   }
 
   private apiMetric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: API_METRICS.namespace,
-      metricName,
-      dimensionsMap: { service: API_METRICS.service, [API_METRICS.scopeDimension]: this.metricsScope },
-      statistic: cloudwatch.Stats.SUM,
-      period: Duration.minutes(5),
-      ...props,
-    });
+    return serviceMetric(API_METRICS, metricName, { [API_METRICS.scopeDimension]: this.metricsScope }, props);
   }
 
   private addRoute(routeKey: string, integration: apigwv2.HttpRouteIntegration): void {

@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { AccessMode } from './catalog-model';
 import { ENTITLEMENT_INDEXES } from './schema';
 import { Documents } from '../internal/documents';
@@ -81,21 +80,13 @@ export class EntitlementStore {
    * taken again, so Stripe's retry finishes the work.
    */
   public async claimEvent(eventId: string, now: Date): Promise<boolean> {
-    try {
-      await this.documents.put({
-        TableName: this.tableName,
-        Item: { userId: `stripe-event#${eventId}`, entitlementId: 'event', status: 'processing', claimedAt: now.toISOString(), ttl: Math.floor(now.getTime() / 1000) + 90 * 86400 },
-        ConditionExpression: 'attribute_not_exists(userId) OR #status = :processing',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':processing': 'processing' },
-      });
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException') {
-        return false;
-      }
-      throw error;
-    }
+    return this.documents.putIf({
+      TableName: this.tableName,
+      Item: { userId: `stripe-event#${eventId}`, entitlementId: 'event', status: 'processing', claimedAt: now.toISOString(), ttl: Math.floor(now.getTime() / 1000) + 90 * 86400 },
+      ConditionExpression: 'attribute_not_exists(userId) OR #status = :processing',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':processing': 'processing' },
+    });
   }
 
   public async finishEvent(eventId: string): Promise<void> {

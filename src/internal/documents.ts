@@ -1,5 +1,5 @@
 import {
-  DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, ReturnValue, UpdateItemCommand,
+  ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand, ReturnValue, UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 
@@ -42,6 +42,37 @@ export class Documents {
     return { Attributes: answer.Attributes ? unmarshall(answer.Attributes) : undefined };
   }
 
+  /**
+   * A conditional update: answers the item after it (or `{}` without
+   * `ReturnValues`), or `undefined` when its condition did not hold, which is
+   * how a duplicate, stale or racing write is told apart from a fault.
+   */
+  public async updateIf(
+    input: { TableName: string; Key: Values; UpdateExpression: string; ConditionExpression: string; ReturnValues?: ReturnValue } & Expressions,
+  ): Promise<Item | undefined> {
+    try {
+      return (await this.update(input)).Attributes ?? {};
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  /** A conditional put: answers false when its condition did not hold. */
+  public async putIf(input: { TableName: string; Item: object; ConditionExpression: string } & Expressions): Promise<boolean> {
+    try {
+      await this.put(input);
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        return false;
+      }
+      throw error;
+    }
+  }
+
   public async delete(input: { TableName: string; Key: Values }): Promise<void> {
     await this.client.send(new DeleteItemCommand({ ...input, Key: item(input.Key) }));
   }
@@ -67,6 +98,11 @@ export class Documents {
       LastEvaluatedKey: answer.LastEvaluatedKey ? unmarshall(answer.LastEvaluatedKey) : undefined,
     };
   }
+}
+
+/** Whether DynamoDB refused a write because its condition did not hold (by type, or by name across client copies). */
+export function isConditionFailure(error: unknown): boolean {
+  return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
 }
 
 function item(value: object) {

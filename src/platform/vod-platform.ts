@@ -233,27 +233,42 @@ export class VodPlatform extends Construct {
   public readonly apiUrl: string;
 
   /** Failed transcodes, dead letters, API errors and throttling. */
-  public readonly alarms: cloudwatch.IAlarm[];
+  public readonly alarms: cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: VodPlatformProps = {}) {
     super(scope, id);
     this.refuseWhatThePlatformSets(props);
-
-    const corsOrigins = props.corsAllowedOrigins ?? [];
-    // The platform's own origin, known once the distribution exists.
-    const platformOrigin = Lazy.string({ produce: () => `https://${this.delivery.domainName}` });
-
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
     this.uploads = new SecureUploadBucket(this, 'Uploads', {
       removalPolicy,
       ...props.uploads,
-      allowedOrigins: [platformOrigin, ...corsOrigins],
+      // The platform's own origin, known once the distribution exists, and the other players'.
+      allowedOrigins: [Lazy.string({ produce: () => this.url }), ...props.corsAllowedOrigins ?? []],
     });
     this.pipeline = new HlsTranscodePipeline(this, 'Transcode', { removalPolicy, ...props.pipeline, sourceBucket: this.uploads.bucket });
+    this.delivery = this.createDelivery(props, removalPolicy);
+    this.url = `https://${this.delivery.domainName}`;
+    this.api = this.createApi(props, removalPolicy);
+    // The API on the same domain as the player and the media, so its cookies are first-party.
+    this.api.routeThroughDelivery();
+    this.userPool = this.api.userPool;
+    this.userPoolClient = this.api.userPoolClient;
+    this.apiUrl = `${this.url}/api`;
+    this.alarms = [...this.pipeline.alarms, ...this.createApiAlarms()];
+    if (props.alarmTopic) {
+      const action = new actions.SnsAction(props.alarmTopic);
+      this.alarms.forEach((each) => each.addAlarmAction(action));
+    }
+    this.createOutputs();
+  }
+
+  /** The distribution over the pipeline's output, with the web app (when there is one) on the default path. */
+  private createDelivery(props: VodPlatformProps, removalPolicy: RemovalPolicy): SignedCookieDistribution {
     const webApp = props.webAppBucket
       ? origins.S3BucketOrigin.withOriginAccessControl(props.webAppBucket, { originAccessControl: regionalOriginAccessControl(this, 'WebAppAccessControl') })
       : undefined;
-    this.delivery = new SignedCookieDistribution(this, 'Delivery', {
+    return new SignedCookieDistribution(this, 'Delivery', {
       removalPolicy,
       ...props.delivery,
       bucket: this.pipeline.outputBucket,
@@ -268,9 +283,10 @@ export class VodPlatform extends Construct {
         compress: true,
       } : props.delivery?.defaultBehavior,
     });
-    this.url = `https://${this.delivery.domainName}`;
+  }
 
-    this.api = new EntitlementApi(this, 'Api', {
+  private createApi(props: VodPlatformProps, removalPolicy: RemovalPolicy): EntitlementApi {
+    return new EntitlementApi(this, 'Api', {
       removalPolicy,
       ...props.api,
       uploads: this.uploads,
@@ -281,15 +297,13 @@ export class VodPlatform extends Construct {
       createUserPoolGroups: props.createUserPoolGroups,
       selfSignUpEnabled: props.selfSignUpEnabled,
       requireMfa: props.requireMfa,
-      crossSiteCookies: corsOrigins.length > 0,
+      crossSiteCookies: (props.corsAllowedOrigins ?? []).length > 0,
       callbackUrls: [`${this.url}/`, ...(props.api?.callbackUrls ?? [])],
     });
-    // The API on the same domain as the player and the media, so its cookies are first-party.
-    this.api.routeThroughDelivery();
-    this.userPool = this.api.userPool;
-    this.userPoolClient = this.api.userPoolClient;
-    this.apiUrl = `${this.url}/api`;
+  }
 
+  /** The API's server errors and throttling, and status events the catalog could not apply. */
+  private createApiAlarms(): cloudwatch.Alarm[] {
     const alarm = (name: string, metric: cloudwatch.IMetric, description: string, threshold = 1) =>
       new cloudwatch.Alarm(this, name, {
         metric,
@@ -299,8 +313,7 @@ export class VodPlatform extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
       });
-    this.alarms = [
-      ...this.pipeline.alarms,
+    return [
       alarm('ApiServerErrorsAlarm', this.api.metricServerErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
         'The API answered 5 or more server errors in 5 minutes', 5),
       alarm('ApiThrottledAlarm', this.api.apiFunction.metricThrottles({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
@@ -309,13 +322,8 @@ export class VodPlatform extends Construct {
         this.api.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
         'A transcode status could not be applied to the catalog and waits in the API\'s dead-letter queue'),
     ];
-    if (props.alarmTopic) {
-      const action = new actions.SnsAction(props.alarmTopic);
-      this.alarms.forEach((each) => (each as cloudwatch.Alarm).addAlarmAction(action));
-    }
-
-    this.createOutputs();
   }
+
 
   /**
    * Stack outputs with names to script against: the platform's construct path

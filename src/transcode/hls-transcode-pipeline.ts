@@ -22,6 +22,7 @@ import { SOURCE_PREFIX } from '../contracts/source-keys';
 import { JOB_METADATA_KEYS, OUTPUT_LAYOUT, TRANSCODE_DETAIL_TYPES, TRANSCODE_EVENT_SOURCE } from '../contracts/transcode-status';
 import { bucketRemoval, createAccessLogsBucket, enableEventBridgeNotifications, SECURE_BUCKET_DEFAULTS, versionedLifecycle } from '../internal/buckets';
 import { handlerBasics } from '../internal/handlers';
+import { serviceMetric } from '../internal/metrics';
 import { acknowledge, acknowledgeWildcardResource } from '../internal/nag';
 import { createDeadLetterQueue } from '../internal/queues';
 import { tableDefaults } from '../internal/tables';
@@ -263,8 +264,8 @@ export class HlsTranscodePipeline extends Construct {
   /** The bus status events go to. */
   public readonly eventBus: events.IEventBus;
 
-  /** Failed jobs and dead letters; each notifies `alarmAction` when one was given. */
-  public readonly alarms: cloudwatch.IAlarm[];
+  /** Failed jobs, dead letters and errors of the scheduled check; each notifies `alarmAction` when one was given. */
+  public readonly alarms: cloudwatch.Alarm[];
 
   /** Unique to this pipeline: jobs carry it in their user metadata, status events in their detail. */
   public readonly pipelineId: string;
@@ -279,216 +280,271 @@ export class HlsTranscodePipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: HlsTranscodePipelineProps = {}) {
     super(scope, id);
-
-    const segmentSeconds = wholeSeconds('segmentLength', props.segmentLength ?? Duration.seconds(6), 1, 60);
-    const posterCount = props.posterCount ?? 3;
-    const posterSeconds = wholeSeconds('posterInterval', props.posterInterval ?? Duration.seconds(5), 1, 3600);
-    const priority = props.priority ?? 0;
-    const stuckAfterSeconds = wholeSeconds('stuckJobThreshold', props.stuckJobThreshold ?? Duration.minutes(30), 60, 7 * 24 * 3600);
-    const checkInterval = props.stuckJobCheckInterval ?? Duration.minutes(5);
-    const sourceRetentionSeconds = wholeSeconds('sourceRetention', props.sourceRetention ?? Duration.days(7), 3600, 365 * 24 * 3600);
-    wholeSeconds('stuckJobCheckInterval', checkInterval, 60, 24 * 3600);
-    if (!Number.isInteger(posterCount) || posterCount < 0 || posterCount > 50) {
-      throw new Error(`posterCount must be a whole number from 0 to 50, got ${posterCount}`);
-    }
-    if (!Number.isInteger(priority) || priority < -50 || priority > 50) {
-      throw new Error(`priority must be a whole number from -50 to 50, got ${priority}`);
-    }
+    const settings = this.validate(props);
     this.ladder = props.ladder ?? HlsLadder.standard();
     this.downloadRendition = props.downloadRendition ?? false;
     this.pipelineId = Names.uniqueId(this);
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const stack = Stack.of(this);
 
     if (props.sourceBucket) {
-      this.sourceBucket = props.sourceBucket;
       enableEventBridgeNotifications(this, props.sourceBucket);
     } else {
       this.uploads = new SecureUploadBucket(this, 'Uploads');
-      this.sourceBucket = this.uploads.bucket;
     }
-    this.outputBucket = props.outputBucket ?? new s3.Bucket(this, 'Output', {
-      ...SECURE_BUCKET_DEFAULTS,
-      // Renditions replaced by a new encode stay recoverable for a while.
-      ...versionedLifecycle(30),
-      ...bucketRemoval(removalPolicy),
-      serverAccessLogsBucket: createAccessLogsBucket(this, 'OutputAccessLogs', Duration.days(90), removalPolicy),
-    });
+    this.sourceBucket = props.sourceBucket ?? this.uploads!.bucket;
+    this.outputBucket = props.outputBucket ?? this.createOutputBucket(settings.removalPolicy);
     this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
+    this.jobsTable = this.createJobsTable(settings.removalPolicy);
+    this.deadLetterQueue = createDeadLetterQueue(this, 'DeadLetters', 'the pipeline\'s failed invocations and undeliverable events');
+    this.mediaConvertRole = this.createMediaConvertRole();
 
-    const jobsTable = new dynamodb.Table(this, 'Jobs', {
-      ...tableDefaults(removalPolicy),
-      partitionKey: { name: 'videoId', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'uploadId', type: dynamodb.AttributeType.STRING },
-    });
-    // Sparse: only uploads the scheduled check has work with carry its keys.
-    jobsTable.addGlobalSecondaryIndex({
-      indexName: WORK_INDEX.name,
-      partitionKey: { name: WORK_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: WORK_INDEX.sortKey, type: dynamodb.AttributeType.STRING },
-      projectionType: dynamodb.ProjectionType.ALL,
-    });
-    this.jobsTable = jobsTable;
-
-    const deadLetters = createDeadLetterQueue(this, 'DeadLetters', 'the pipeline\'s failed invocations and undeliverable events');
-    this.deadLetterQueue = deadLetters;
-
-    // MediaConvert reads sources and writes outputs with this role, and may touch nothing else.
-    const mediaConvertRole = new iam.Role(this, 'MediaConvertRole', {
-      assumedBy: new iam.ServicePrincipal('mediaconvert.amazonaws.com'),
-      description: 'Reads uploaded sources and writes HLS renditions and posters',
-    });
-    this.mediaConvertRole = mediaConvertRole;
-    const sources = this.sourceBucket.arnForObjects(`${SOURCE_PREFIX}*`);
-    const videoOutputs = this.outputBucket.arnForObjects(`${OUTPUT_LAYOUT.videosPrefix}*`);
-    const posterOutputs = this.outputBucket.arnForObjects(`${OUTPUT_LAYOUT.postersPrefix}*`);
-    mediaConvertRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [sources] }));
-    mediaConvertRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [videoOutputs, posterOutputs] }));
-    this.sourceBucket.encryptionKey?.grantDecrypt(mediaConvertRole);
-    // S3 needs kms:Decrypt besides kms:GenerateDataKey for a multipart upload to an SSE-KMS bucket, as MediaConvert makes for large outputs.
-    this.outputBucket.encryptionKey?.grantEncryptDecrypt(mediaConvertRole);
-    const prefixReason = 'MediaConvert names its files after each source\'s video id, so the role reads any source under uploads/ and writes any file under videos/ and posters/, and nothing else.';
-    for (const resource of [sources, videoOutputs, posterOutputs]) {
-      acknowledgeWildcardResource(mediaConvertRole, resource, prefixReason);
-    }
-
-    const queueArn = props.queueArn ?? Arn.format({ service: 'mediaconvert', resource: 'queues', resourceName: 'Default' }, stack);
-    const plan = (): EncodingPlan => ({
-      ladder: this.ladder._toSpec(),
-      segmentSeconds,
-      qualityTuning: props.qualityTuning ?? QualityTuning.SINGLE_PASS_HQ,
-      posters: posterCount > 0 ? { intervalSeconds: posterSeconds, maxCaptures: posterCount } : undefined,
-      download: this.downloadRendition,
-      overrides: this.overrides,
-    });
-    const environment = {
-      [TRANSCODE_ENV.settings]: Lazy.string({
-        produce: () => stack.toJsonString({
-          pipelineId: this.pipelineId,
-          roleArn: mediaConvertRole.roleArn,
-          queueArn,
-          sourceBucket: this.sourceBucket.bucketName,
-          outputBucket: this.outputBucket.bucketName,
-          plan: plan(),
-          acceleration: props.acceleration ?? Acceleration.DISABLED,
-          priority,
-          reconcile: { stuckAfterSeconds: stuckAfterSeconds, maxSubmitTries: MAX_SUBMIT_TRIES },
-          sourceRetentionSeconds,
-        }),
-      }),
-      [TRANSCODE_ENV.table]: this.jobsTable.tableName,
-      [TRANSCODE_ENV.eventBus]: this.eventBus.eventBusName,
-    };
-    const common = (name: string, description: string, otherWildcardReason?: string) => {
-      const { role, functionOptions } = handlerBasics(this, name, {
-        description, logRetention: props.logRetention, tracing: props.tracing, otherWildcardReason, removalPolicy,
-      });
-      role.addToPrincipalPolicy(new iam.PolicyStatement({
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
-        resources: [this.jobsTable.tableArn],
-      }));
-      this.eventBus.grantPutEventsTo(role);
-      return {
-        ...functionOptions,
-        timeout: Duration.seconds(60),
-        environment,
-        // Asynchronous invocations that fail every retry, or grow too old, are kept with their context.
-        onFailure: new destinations.SqsDestination(deadLetters),
-        retryAttempts: 2,
-        maxEventAge: Duration.hours(6),
-      };
-    };
-
-    const submit = new SubmitJobFunction(this, 'SubmitFunction', common('Submit', 'Probes each new source and submits its MediaConvert job',
-      'MediaConvert\'s Probe has no resource-level permissions.'));
+    const queueArn = props.queueArn ?? Arn.format({ service: 'mediaconvert', resource: 'queues', resourceName: 'Default' }, Stack.of(this));
+    const environment = this.handlerEnvironment(props, settings, queueArn);
+    const submit = this.createSubmitFunction(props, settings.removalPolicy, environment, queueArn);
     this.submitFunction = submit;
     this.submitLogGroup = submit.logGroup;
-    const grantSubmit = (fn: lambda.Function) => {
-      // SearchJobs finds a job an earlier try created; its resource is the queue (Service Authorization Reference).
-      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['mediaconvert:CreateJob', 'mediaconvert:SearchJobs'], resources: [queueArn] }));
-      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['mediaconvert:Probe'], resources: ['*'] }));
-      // Probe reads the source with the caller's permissions.
-      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [sources] }));
-      this.sourceBucket.encryptionKey?.grantDecrypt(fn);
-      fn.addToRolePolicy(new iam.PolicyStatement({
-        actions: ['iam:PassRole'],
-        resources: [mediaConvertRole.roleArn],
-        conditions: { StringEquals: { 'iam:PassedToService': 'mediaconvert.amazonaws.com' } },
-      }));
-      acknowledgeWildcardResource(fn.role!, sources, 'The probe reads the new source, whose key is known only when it arrives under uploads/; nothing else is readable.');
-    };
-    grantSubmit(submit);
-    // A deleted video's renditions and posters go at once, every version.
-    grantRemoveVersions(submit, this.outputBucket, [OUTPUT_LAYOUT.videosPrefix, OUTPUT_LAYOUT.postersPrefix],
-      'Deleting a video removes every file under its folders, videos/<id>/ and posters/<id>/, whose ids are known only when it is deleted.');
-
-    const status = new JobStatusFunction(this, 'StatusFunction', common('Status', 'Turns MediaConvert job events into transcode status'));
+    const status = new JobStatusFunction(this, 'StatusFunction',
+      this.asyncHandlerOptions('Status', 'Turns MediaConvert job events into transcode status', props, settings.removalPolicy, environment));
     this.statusFunction = status;
     this.statusLogGroup = status.logGroup;
-
-    // The scheduled check: run again by its next tick, so no retries and no dead letters of its own.
-    const { role: reconcileRole, functionOptions: reconcileOptions } = handlerBasics(this, 'Reconcile', {
-      description: 'Checks uploads in flight too long against MediaConvert and handles dead letters again',
-      logRetention: props.logRetention,
-      tracing: props.tracing,
-      removalPolicy,
-      otherWildcardReason: 'MediaConvert\'s Probe has no resource-level permissions, and GetJob reads jobs whose ids MediaConvert assigns when it creates them.',
-    });
-    reconcileRole.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
-      resources: [this.jobsTable.tableArn, `${this.jobsTable.tableArn}/index/${WORK_INDEX.name}`],
-    }));
-    this.eventBus.grantPutEventsTo(reconcileRole);
-    const reconcileFn = new ReconcileJobsFunction(this, 'ReconcileFunction', {
-      ...reconcileOptions,
-      timeout: Duration.minutes(5),
-      environment: { ...environment, [TRANSCODE_ENV.deadLetters]: deadLetters.queueUrl },
-      retryAttempts: 0,
-    });
-    grantSubmit(reconcileFn);
-    reconcileFn.addToRolePolicy(new iam.PolicyStatement({ actions: ['mediaconvert:GetJob'], resources: ['*'] }));
-    deadLetters.grantConsumeMessages(reconcileFn);
-    // The sources of deleted videos go once their retention ran out, every version.
-    // Dead letters of deletions are handled again by the check too.
-    grantRemoveVersions(reconcileFn, this.outputBucket, [OUTPUT_LAYOUT.videosPrefix, OUTPUT_LAYOUT.postersPrefix],
-      'A deletion handled again from the dead-letter queue removes every file under videos/<id>/ and posters/<id>/.');
-    grantRemoveVersions(reconcileFn, this.sourceBucket, [SOURCE_PREFIX],
-      'The check removes the sources of deleted videos, under uploads/<id>/, whose ids are known only when they are deleted.');
-    const noRetries = 'The scheduled check is not retried and keeps no dead letters: its next run, minutes later, does the same work again, and its errors raise an alarm.';
-    for (const rule of ['Serverless-LambdaAsyncFailureDestination', 'Serverless-LambdaDLQ']) {
-      acknowledge(reconcileFn, { id: rule, reason: noRetries });
-    }
-    this.reconcileFunction = reconcileFn;
-    this.reconcileLogGroup = reconcileFn.logGroup;
-    const schedule = new events.Rule(this, 'ReconcileSchedule', {
-      description: 'Checks uploads in flight too long, and dead letters, of the transcode pipeline',
-      schedule: events.Schedule.rate(checkInterval),
-      targets: [new targets.LambdaFunction(reconcileFn, { retryAttempts: 0 })],
-    });
-    acknowledge(schedule, { id: 'Serverless-EventBusDLQ', reason: noRetries });
-    this.reconcileRule = schedule;
+    const reconcile = this.createReconcileFunction(props, settings.removalPolicy, environment, queueArn);
+    this.reconcileFunction = reconcile;
+    this.reconcileLogGroup = reconcile.logGroup;
+    this.reconcileRule = this.createReconcileSchedule(reconcile, settings.checkInterval);
     for (const fn of [submit, status]) {
       acknowledge(fn, {
         id: 'Serverless-LambdaDLQ',
         reason: 'Failed asynchronous invocations go to an on-failure destination, the pipeline\'s dead-letter queue, which keeps the request and the error together as a DLQ would not.',
       });
     }
+    this.sourceCreatedRule = this.createSourceCreatedRule(submit);
+    this.jobStateRule = this.createJobStateRule(status);
+    this.alarms = this.createAlarms(reconcile, props.alarmAction);
+    this.node.addValidation({ validate: () => this.validateEnvironmentSize() });
+  }
 
-    const target = (fn: lambda.IFunction) => new targets.LambdaFunction(fn, {
-      deadLetterQueue: deadLetters,
-      retryAttempts: 8,
-      maxEventAge: Duration.hours(24),
+
+  private validate(props: HlsTranscodePipelineProps) {
+    const posterCount = props.posterCount ?? 3;
+    const priority = props.priority ?? 0;
+    const checkInterval = props.stuckJobCheckInterval ?? Duration.minutes(5);
+    const settings = {
+      segmentSeconds: wholeSeconds('segmentLength', props.segmentLength ?? Duration.seconds(6), 1, 60),
+      posterCount,
+      posterSeconds: wholeSeconds('posterInterval', props.posterInterval ?? Duration.seconds(5), 1, 3600),
+      priority,
+      stuckAfterSeconds: wholeSeconds('stuckJobThreshold', props.stuckJobThreshold ?? Duration.minutes(30), 60, 7 * 24 * 3600),
+      checkInterval,
+      sourceRetentionSeconds: wholeSeconds('sourceRetention', props.sourceRetention ?? Duration.days(7), 3600, 365 * 24 * 3600),
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    };
+    wholeSeconds('stuckJobCheckInterval', checkInterval, 60, 24 * 3600);
+    if (!Number.isInteger(posterCount) || posterCount < 0 || posterCount > 50) {
+      throw new Error(`HlsTranscodePipeline at ${this.node.path}: posterCount must be a whole number from 0 to 50, got ${posterCount}`);
+    }
+    if (!Number.isInteger(priority) || priority < -50 || priority > 50) {
+      throw new Error(`HlsTranscodePipeline at ${this.node.path}: priority must be a whole number from -50 to 50, got ${priority}`);
+    }
+    return settings;
+  }
+
+  private createOutputBucket(removalPolicy: RemovalPolicy): s3.Bucket {
+    return new s3.Bucket(this, 'Output', {
+      ...SECURE_BUCKET_DEFAULTS,
+      // Renditions replaced by a new encode stay recoverable for a while.
+      ...versionedLifecycle(30),
+      ...bucketRemoval(removalPolicy),
+      serverAccessLogsBucket: createAccessLogsBucket(this, 'OutputAccessLogs', Duration.days(90), removalPolicy),
     });
-    this.sourceCreatedRule = new events.Rule(this, 'SourceCreated', {
+  }
+
+  private createJobsTable(removalPolicy: RemovalPolicy): dynamodb.Table {
+    const table = new dynamodb.Table(this, 'Jobs', {
+      ...tableDefaults(removalPolicy),
+      partitionKey: { name: 'videoId', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'uploadId', type: dynamodb.AttributeType.STRING },
+    });
+    // Sparse: only uploads the scheduled check has work with carry its keys.
+    table.addGlobalSecondaryIndex({
+      indexName: WORK_INDEX.name,
+      partitionKey: { name: WORK_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: WORK_INDEX.sortKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+    return table;
+  }
+
+  /** MediaConvert reads sources and writes outputs with this role, and may touch nothing else. */
+  private createMediaConvertRole(): iam.Role {
+    const role = new iam.Role(this, 'MediaConvertRole', {
+      assumedBy: new iam.ServicePrincipal('mediaconvert.amazonaws.com'),
+      description: 'Reads uploaded sources and writes HLS renditions and posters',
+    });
+    const sources = this.sourceBucket.arnForObjects(`${SOURCE_PREFIX}*`);
+    const videoOutputs = this.outputBucket.arnForObjects(`${OUTPUT_LAYOUT.videosPrefix}*`);
+    const posterOutputs = this.outputBucket.arnForObjects(`${OUTPUT_LAYOUT.postersPrefix}*`);
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [sources] }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [videoOutputs, posterOutputs] }));
+    this.sourceBucket.encryptionKey?.grantDecrypt(role);
+    // S3 needs kms:Decrypt besides kms:GenerateDataKey for a multipart upload to an SSE-KMS bucket, as MediaConvert makes for large outputs.
+    this.outputBucket.encryptionKey?.grantEncryptDecrypt(role);
+    const prefixReason = 'MediaConvert names its files after each source\'s video id, so the role reads any source under uploads/ and writes any file under videos/ and posters/, and nothing else.';
+    for (const resource of [sources, videoOutputs, posterOutputs]) {
+      acknowledgeWildcardResource(role, resource, prefixReason);
+    }
+    return role;
+  }
+
+  /** What every handler of the pipeline reads at start-up. */
+  private handlerEnvironment(props: HlsTranscodePipelineProps, settings: ReturnType<HlsTranscodePipeline['validate']>, queueArn: string) {
+    const plan = (): EncodingPlan => ({
+      ladder: this.ladder._toSpec(),
+      segmentSeconds: settings.segmentSeconds,
+      qualityTuning: props.qualityTuning ?? QualityTuning.SINGLE_PASS_HQ,
+      posters: settings.posterCount > 0 ? { intervalSeconds: settings.posterSeconds, maxCaptures: settings.posterCount } : undefined,
+      download: this.downloadRendition,
+      overrides: this.overrides,
+    });
+    return {
+      [TRANSCODE_ENV.settings]: Lazy.string({
+        produce: () => Stack.of(this).toJsonString({
+          pipelineId: this.pipelineId,
+          roleArn: this.mediaConvertRole.roleArn,
+          queueArn,
+          sourceBucket: this.sourceBucket.bucketName,
+          outputBucket: this.outputBucket.bucketName,
+          plan: plan(),
+          acceleration: props.acceleration ?? Acceleration.DISABLED,
+          priority: settings.priority,
+          reconcile: { stuckAfterSeconds: settings.stuckAfterSeconds, maxSubmitTries: MAX_SUBMIT_TRIES },
+          sourceRetentionSeconds: settings.sourceRetentionSeconds,
+        }),
+      }),
+      [TRANSCODE_ENV.table]: this.jobsTable.tableName,
+      [TRANSCODE_ENV.eventBus]: this.eventBus.eventBusName,
+    };
+  }
+
+  /**
+   * The options of a handler invoked asynchronously: its role reads and writes
+   * the jobs table and publishes status; failures go to the dead-letter queue.
+   */
+  private asyncHandlerOptions(
+    name: string, description: string, props: HlsTranscodePipelineProps, removalPolicy: RemovalPolicy,
+    environment: Record<string, string>, otherWildcardReason?: string,
+  ): lambda.FunctionOptions {
+    const { role, functionOptions } = handlerBasics(this, name, {
+      description, logRetention: props.logRetention, tracing: props.tracing, otherWildcardReason, removalPolicy,
+    });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+      resources: [this.jobsTable.tableArn],
+    }));
+    this.eventBus.grantPutEventsTo(role);
+    return {
+      ...functionOptions,
+      timeout: Duration.seconds(60),
+      environment,
+      // Asynchronous invocations that fail every retry, or grow too old, are kept with their context.
+      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+    };
+  }
+
+  private createSubmitFunction(
+    props: HlsTranscodePipelineProps, removalPolicy: RemovalPolicy, environment: Record<string, string>, queueArn: string,
+  ): SubmitJobFunction {
+    const submit = new SubmitJobFunction(this, 'SubmitFunction', this.asyncHandlerOptions('Submit', 'Probes each new source and submits its MediaConvert job',
+      props, removalPolicy, environment, 'MediaConvert\'s Probe has no resource-level permissions.'));
+    this.grantSubmitJobs(submit, queueArn);
+    // A deleted video's renditions and posters go at once, every version.
+    grantRemoveVersions(submit, this.outputBucket, [OUTPUT_LAYOUT.videosPrefix, OUTPUT_LAYOUT.postersPrefix],
+      'Deleting a video removes every file under its folders, videos/<id>/ and posters/<id>/, whose ids are known only when it is deleted.');
+    return submit;
+  }
+
+  /** What submitting a job takes: probe and read the source, create and search jobs in the queue, pass MediaConvert its role. */
+  private grantSubmitJobs(fn: lambda.Function, queueArn: string): void {
+    const sources = this.sourceBucket.arnForObjects(`${SOURCE_PREFIX}*`);
+    // SearchJobs finds a job an earlier try created; its resource is the queue (Service Authorization Reference).
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['mediaconvert:CreateJob', 'mediaconvert:SearchJobs'], resources: [queueArn] }));
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['mediaconvert:Probe'], resources: ['*'] }));
+    // Probe reads the source with the caller's permissions.
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [sources] }));
+    this.sourceBucket.encryptionKey?.grantDecrypt(fn);
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['iam:PassRole'],
+      resources: [this.mediaConvertRole.roleArn],
+      conditions: { StringEquals: { 'iam:PassedToService': 'mediaconvert.amazonaws.com' } },
+    }));
+    acknowledgeWildcardResource(fn.role!, sources, 'The probe reads the new source, whose key is known only when it arrives under uploads/; nothing else is readable.');
+  }
+
+  /** The scheduled check: run again by its next tick, so no retries and no dead letters of its own. */
+  private createReconcileFunction(
+    props: HlsTranscodePipelineProps, removalPolicy: RemovalPolicy, environment: Record<string, string>, queueArn: string,
+  ): ReconcileJobsFunction {
+    const { role, functionOptions } = handlerBasics(this, 'Reconcile', {
+      description: 'Checks uploads in flight too long against MediaConvert and handles dead letters again',
+      logRetention: props.logRetention,
+      tracing: props.tracing,
+      removalPolicy,
+      otherWildcardReason: 'MediaConvert\'s Probe has no resource-level permissions, and GetJob reads jobs whose ids MediaConvert assigns when it creates them.',
+    });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+      resources: [this.jobsTable.tableArn, `${this.jobsTable.tableArn}/index/${WORK_INDEX.name}`],
+    }));
+    this.eventBus.grantPutEventsTo(role);
+    const fn = new ReconcileJobsFunction(this, 'ReconcileFunction', {
+      ...functionOptions,
+      timeout: Duration.minutes(5),
+      environment: { ...environment, [TRANSCODE_ENV.deadLetters]: this.deadLetterQueue.queueUrl },
+      retryAttempts: 0,
+    });
+    this.grantSubmitJobs(fn, queueArn);
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['mediaconvert:GetJob'], resources: ['*'] }));
+    this.deadLetterQueue.grantConsumeMessages(fn);
+    // Dead letters of deletions are handled again by the check too; the sources of deleted videos go once their retention ran out.
+    grantRemoveVersions(fn, this.outputBucket, [OUTPUT_LAYOUT.videosPrefix, OUTPUT_LAYOUT.postersPrefix],
+      'A deletion handled again from the dead-letter queue removes every file under videos/<id>/ and posters/<id>/.');
+    grantRemoveVersions(fn, this.sourceBucket, [SOURCE_PREFIX],
+      'The check removes the sources of deleted videos, under uploads/<id>/, whose ids are known only when they are deleted.');
+    for (const rule of ['Serverless-LambdaAsyncFailureDestination', 'Serverless-LambdaDLQ']) {
+      acknowledge(fn, { id: rule, reason: NO_RETRIES });
+    }
+    return fn;
+  }
+
+  private createReconcileSchedule(fn: lambda.IFunction, interval: Duration): events.Rule {
+    const schedule = new events.Rule(this, 'ReconcileSchedule', {
+      description: 'Checks uploads in flight too long, and dead letters, of the transcode pipeline',
+      schedule: events.Schedule.rate(interval),
+      targets: [new targets.LambdaFunction(fn, { retryAttempts: 0 })],
+    });
+    acknowledge(schedule, { id: 'Serverless-EventBusDLQ', reason: NO_RETRIES });
+    return schedule;
+  }
+
+  /** A rule target that retries for a day and keeps what still fails in the dead-letter queue. */
+  private retriedTarget(fn: lambda.IFunction): targets.LambdaFunction {
+    return new targets.LambdaFunction(fn, { deadLetterQueue: this.deadLetterQueue, retryAttempts: 8, maxEventAge: Duration.hours(24) });
+  }
+
+  private createSourceCreatedRule(submit: lambda.IFunction): events.Rule {
+    return new events.Rule(this, 'SourceCreated', {
       description: 'New sources under uploads/ start a transcode',
       eventPattern: {
         source: ['aws.s3'],
         detailType: ['Object Created'],
         detail: { bucket: { name: [this.sourceBucket.bucketName] }, object: { key: [{ prefix: SOURCE_PREFIX }] } },
       },
-      targets: [target(submit)],
+      targets: [this.retriedTarget(submit)],
     });
-    this.jobStateRule = new events.Rule(this, 'JobStateChanged', {
+  }
+
+  private createJobStateRule(status: lambda.IFunction): events.Rule {
+    return new events.Rule(this, 'JobStateChanged', {
       description: 'This pipeline\'s MediaConvert job events become transcode status',
       eventPattern: {
         source: ['aws.mediaconvert'],
@@ -498,45 +554,37 @@ export class HlsTranscodePipeline extends Construct {
           userMetadata: { [JOB_METADATA_KEYS.pipeline]: [this.pipelineId] },
         },
       },
-      targets: [target(status)],
+      targets: [this.retriedTarget(status)],
     });
+  }
 
-    this.alarms = [
-      this.metricJobsFailed().createAlarm(this, 'JobsFailedAlarm', {
-        alarmDescription: 'A transcode failed; its source is kept and the jobs table records why',
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM })
-        .createAlarm(this, 'DeadLettersAlarm', {
-          alarmDescription: 'An event or invocation of the transcode pipeline failed every retry and waits in the dead-letter queue',
-          threshold: 1,
-          evaluationPeriods: 1,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        }),
-      reconcileFn.metricErrors({ period: Duration.minutes(15), statistic: cloudwatch.Stats.SUM }).createAlarm(this, 'ReconcileErrorsAlarm', {
-        alarmDescription: 'The transcode pipeline\'s scheduled check failed; uploads in flight too long and dead letters wait for it',
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
+  private createAlarms(reconcile: lambda.IFunction, action?: cloudwatch.IAlarmAction): cloudwatch.Alarm[] {
+    const alarm = (id: string, metric: cloudwatch.IMetric, description: string) => new cloudwatch.Alarm(this, id, {
+      metric,
+      alarmDescription: description,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const alarms = [
+      alarm('JobsFailedAlarm', this.metricJobsFailed(), 'A transcode failed; its source is kept and the jobs table records why'),
+      alarm('DeadLettersAlarm', this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
+        'An event or invocation of the transcode pipeline failed every retry and waits in the dead-letter queue'),
+      alarm('ReconcileErrorsAlarm', reconcile.metricErrors({ period: Duration.minutes(15), statistic: cloudwatch.Stats.SUM }),
+        'The transcode pipeline\'s scheduled check failed; uploads in flight too long and dead letters wait for it'),
     ];
-    if (props.alarmAction) {
-      this.alarms.forEach((alarm) => (alarm as cloudwatch.Alarm).addAlarmAction(props.alarmAction!));
+    if (action) {
+      alarms.forEach((each) => each.addAlarmAction(action));
     }
+    return alarms;
+  }
 
-    this.node.addValidation({
-      validate: () => {
-        const size = JSON.stringify(this.overrides).length + JSON.stringify(this.ladder._toSpec()).length;
-        return size > 3000
-          ? [`the ladder and settings overrides take ${size} characters; Lambda environments hold 4 KB, so keep them under 3000`]
-          : [];
-      },
-    });
+  private validateEnvironmentSize(): string[] {
+    const size = JSON.stringify(this.overrides).length + JSON.stringify(this.ladder._toSpec()).length;
+    return size > 3000
+      ? [`the ladder and settings overrides take ${size} characters; Lambda environments hold 4 KB, so keep them under 3000`]
+      : [];
   }
 
   /**
@@ -630,19 +678,14 @@ export class HlsTranscodePipeline extends Construct {
   }
 
   private pipelineMetric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: TRANSCODE_METRICS.namespace,
-      metricName,
-      dimensionsMap: { service: TRANSCODE_METRICS.service, [TRANSCODE_METRICS.pipelineDimension]: this.pipelineId },
-      statistic: cloudwatch.Stats.SUM,
-      period: Duration.minutes(5),
-      ...props,
-    });
+    return serviceMetric(TRANSCODE_METRICS, metricName, { [TRANSCODE_METRICS.pipelineDimension]: this.pipelineId }, props);
   }
 }
 
 /** Transient faults after which the scheduled check fails a submission, so the creator can retry it. */
 const MAX_SUBMIT_TRIES = 5;
+
+const NO_RETRIES = 'The scheduled check is not retried and keeps no dead letters: its next run, minutes later, does the same work again, and its errors raise an alarm.';
 
 /** Lets a function list and delete every version of the objects under some prefixes of a bucket. */
 function grantRemoveVersions(fn: lambda.Function, bucket: s3.IBucket, prefixes: string[], reason: string): void {

@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutEventsCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { WORK_INDEX } from './transcode-metrics';
 import {
@@ -54,10 +53,6 @@ const RANK: Record<RecordState, number> = { SUBMITTING: 0, SUBMITTED: 1, PROGRES
 
 const TERMINAL: ReadonlySet<RecordState> = new Set(['COMPLETE', 'ERROR']);
 
-/** Whether DynamoDB refused a write because its condition did not hold. */
-export function isConditionFailure(error: unknown): boolean {
-  return error instanceof ConditionalCheckFailedException || (error as { name?: string })?.name === 'ConditionalCheckFailedException';
-}
 
 export async function getJob(deps: JobStoreDependencies, videoId: string, uploadId: string): Promise<JobRecord | undefined> {
   const answer = await deps.documents.get({ TableName: deps.tableName, Key: { videoId, uploadId }, ConsistentRead: true });
@@ -92,15 +87,10 @@ export async function claimSubmission(
     work: WORK_INDEX.inFlight,
     workAt: now.toISOString(),
   };
-  try {
-    await deps.documents.put({
-      TableName: deps.tableName, Item: record, ConditionExpression: 'attribute_not_exists(videoId)',
-    });
+  if (await deps.documents.putIf({
+    TableName: deps.tableName, Item: record, ConditionExpression: 'attribute_not_exists(videoId)',
+  })) {
     return record;
-  } catch (error) {
-    if (!isConditionFailure(error)) {
-      throw error;
-    }
   }
   return resumeClaim(deps, key, now);
 }
@@ -112,23 +102,15 @@ export async function claimSubmission(
  * the upload is past submission (its job is known, or it failed).
  */
 export async function resumeClaim(deps: JobStoreDependencies, key: { videoId: string; uploadId: string }, now: Date): Promise<JobRecord | undefined> {
-  try {
-    const answer = await deps.documents.update({
-      TableName: deps.tableName,
-      Key: { videoId: key.videoId, uploadId: key.uploadId },
-      UpdateExpression: 'SET claimedAt = :now',
-      ConditionExpression: '#state = :submitting AND attribute_not_exists(jobId) AND claimedAt < :expired',
-      ExpressionAttributeNames: { '#state': 'state' },
-      ExpressionAttributeValues: { ':now': now.getTime(), ':submitting': 'SUBMITTING', ':expired': now.getTime() - CLAIM_LEASE_MS },
-      ReturnValues: 'ALL_NEW',
-    });
-    return answer.Attributes as JobRecord;
-  } catch (error) {
-    if (isConditionFailure(error)) {
-      return undefined;
-    }
-    throw error;
-  }
+  return await deps.documents.updateIf({
+    TableName: deps.tableName,
+    Key: { videoId: key.videoId, uploadId: key.uploadId },
+    UpdateExpression: 'SET claimedAt = :now',
+    ConditionExpression: '#state = :submitting AND attribute_not_exists(jobId) AND claimedAt < :expired',
+    ExpressionAttributeNames: { '#state': 'state' },
+    ExpressionAttributeValues: { ':now': now.getTime(), ':submitting': 'SUBMITTING', ':expired': now.getTime() - CLAIM_LEASE_MS },
+    ReturnValues: 'ALL_NEW',
+  }) as JobRecord | undefined;
 }
 
 /**
@@ -137,22 +119,14 @@ export async function resumeClaim(deps: JobStoreDependencies, key: { videoId: st
  * to another try meanwhile, which then submits instead.
  */
 export async function markCreateRequested(deps: JobStoreDependencies, record: JobRecord, now: Date): Promise<boolean> {
-  try {
-    await deps.documents.update({
-      TableName: deps.tableName,
-      Key: { videoId: record.videoId, uploadId: record.uploadId },
-      UpdateExpression: 'SET createRequestedAt = if_not_exists(createRequestedAt, :now)',
-      ConditionExpression: '#state = :submitting AND attempt = :attempt AND claimedAt = :claimed AND attribute_not_exists(jobId)',
-      ExpressionAttributeNames: { '#state': 'state' },
-      ExpressionAttributeValues: { ':now': now.getTime(), ':submitting': 'SUBMITTING', ':attempt': record.attempt, ':claimed': record.claimedAt ?? -1 },
-    });
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) {
-      return false;
-    }
-    throw error;
-  }
+  return (await deps.documents.updateIf({
+    TableName: deps.tableName,
+    Key: { videoId: record.videoId, uploadId: record.uploadId },
+    UpdateExpression: 'SET createRequestedAt = if_not_exists(createRequestedAt, :now)',
+    ConditionExpression: '#state = :submitting AND attempt = :attempt AND claimedAt = :claimed AND attribute_not_exists(jobId)',
+    ExpressionAttributeNames: { '#state': 'state' },
+    ExpressionAttributeValues: { ':now': now.getTime(), ':submitting': 'SUBMITTING', ':attempt': record.attempt, ':claimed': record.claimedAt ?? -1 },
+  })) !== undefined;
 }
 
 /**
@@ -161,28 +135,22 @@ export async function markCreateRequested(deps: JobStoreDependencies, record: Jo
  * or the scheduled check, resumes at once instead of waiting out the lease.
  */
 export async function releaseClaim(deps: JobStoreDependencies, record: JobRecord, fault: string, now: Date): Promise<void> {
-  try {
-    await deps.documents.update({
-      TableName: deps.tableName,
-      Key: { videoId: record.videoId, uploadId: record.uploadId },
-      UpdateExpression: 'SET claimedAt = :released, lastError = :fault, updatedAt = :now ADD submitTries :one',
-      ConditionExpression: '#state = :submitting AND attempt = :attempt AND claimedAt = :claimed',
-      ExpressionAttributeNames: { '#state': 'state' },
-      ExpressionAttributeValues: {
-        ':released': 0,
-        ':fault': fault.slice(0, 1000),
-        ':now': now.toISOString(),
-        ':one': 1,
-        ':submitting': 'SUBMITTING',
-        ':attempt': record.attempt,
-        ':claimed': record.claimedAt ?? -1,
-      },
-    });
-  } catch (error) {
-    if (!isConditionFailure(error)) {
-      throw error;
-    }
-  }
+  await deps.documents.updateIf({
+    TableName: deps.tableName,
+    Key: { videoId: record.videoId, uploadId: record.uploadId },
+    UpdateExpression: 'SET claimedAt = :released, lastError = :fault, updatedAt = :now ADD submitTries :one',
+    ConditionExpression: '#state = :submitting AND attempt = :attempt AND claimedAt = :claimed',
+    ExpressionAttributeNames: { '#state': 'state' },
+    ExpressionAttributeValues: {
+      ':released': 0,
+      ':fault': fault.slice(0, 1000),
+      ':now': now.toISOString(),
+      ':one': 1,
+      ':submitting': 'SUBMITTING',
+      ':attempt': record.attempt,
+      ':claimed': record.claimedAt ?? -1,
+    },
+  });
 }
 
 /** Uploads in flight since before `before`, oldest first, at most `limit`. */
@@ -203,49 +171,35 @@ export async function inFlightSince(deps: JobStoreDependencies, before: Date, li
  * record to submit from, or `undefined` when the upload is not in ERROR.
  */
 export async function claimRetry(deps: JobStoreDependencies, videoId: string, uploadId: string, now: Date): Promise<JobRecord | undefined> {
-  try {
-    const answer = await deps.documents.update({
-      TableName: deps.tableName,
-      Key: { videoId, uploadId },
-      UpdateExpression: 'SET #state = :submitting, progressPercent = :zero, attempt = attempt + :one, updatedAt = :now, claimedAt = :claimed, ' +
-        '#work = :inFlight, workAt = :now, inFlightSince = :now REMOVE jobId, failure, outputs, outbox, createRequestedAt, submitTries, lastError',
-      ConditionExpression: '#state = :error',
-      ExpressionAttributeNames: { '#state': 'state', '#work': WORK_INDEX.partitionKey },
-      ExpressionAttributeValues: {
-        ':submitting': 'SUBMITTING',
-        ':zero': 0,
-        ':one': 1,
-        ':now': now.toISOString(),
-        ':claimed': now.getTime(),
-        ':error': 'ERROR',
-        ':inFlight': WORK_INDEX.inFlight,
-      },
-      ReturnValues: 'ALL_NEW',
-    });
-    return answer.Attributes as JobRecord;
-  } catch (error) {
-    if (isConditionFailure(error)) {
-      return undefined;
-    }
-    throw error;
-  }
+  return await deps.documents.updateIf({
+    TableName: deps.tableName,
+    Key: { videoId, uploadId },
+    UpdateExpression: 'SET #state = :submitting, progressPercent = :zero, attempt = attempt + :one, updatedAt = :now, claimedAt = :claimed, ' +
+      '#work = :inFlight, workAt = :now, inFlightSince = :now REMOVE jobId, failure, outputs, outbox, createRequestedAt, submitTries, lastError',
+    ConditionExpression: '#state = :error',
+    ExpressionAttributeNames: { '#state': 'state', '#work': WORK_INDEX.partitionKey },
+    ExpressionAttributeValues: {
+      ':submitting': 'SUBMITTING',
+      ':zero': 0,
+      ':one': 1,
+      ':now': now.toISOString(),
+      ':claimed': now.getTime(),
+      ':error': 'ERROR',
+      ':inFlight': WORK_INDEX.inFlight,
+    },
+    ReturnValues: 'ALL_NEW',
+  }) as JobRecord | undefined;
 }
 
 /** Records the MediaConvert job of an attempt, unless a status event already did. */
 export async function recordJobId(deps: JobStoreDependencies, record: JobRecord, jobId: string): Promise<void> {
-  try {
-    await deps.documents.update({
-      TableName: deps.tableName,
-      Key: { videoId: record.videoId, uploadId: record.uploadId },
-      UpdateExpression: 'SET jobId = :job',
-      ConditionExpression: 'attempt = :attempt AND attribute_not_exists(jobId)',
-      ExpressionAttributeValues: { ':job': jobId, ':attempt': record.attempt },
-    });
-  } catch (error) {
-    if (!isConditionFailure(error)) {
-      throw error;
-    }
-  }
+  await deps.documents.updateIf({
+    TableName: deps.tableName,
+    Key: { videoId: record.videoId, uploadId: record.uploadId },
+    UpdateExpression: 'SET jobId = :job',
+    ConditionExpression: 'attempt = :attempt AND attribute_not_exists(jobId)',
+    ExpressionAttributeValues: { ':job': jobId, ':attempt': record.attempt },
+  });
 }
 
 /**
@@ -283,22 +237,14 @@ export async function applyStatus(deps: JobStoreDependencies, detail: TranscodeS
     update += ', failure = :failure';
     values[':failure'] = detail.failure;
   }
-  let accepted = true;
-  try {
-    await deps.documents.update({
-      TableName: deps.tableName,
-      Key: { videoId: detail.videoId, uploadId: detail.uploadId },
-      UpdateExpression: update,
-      ConditionExpression: condition,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    });
-  } catch (error) {
-    if (!isConditionFailure(error)) {
-      throw error;
-    }
-    accepted = false;
-  }
+  const accepted = await deps.documents.updateIf({
+    TableName: deps.tableName,
+    Key: { videoId: detail.videoId, uploadId: detail.uploadId },
+    UpdateExpression: update,
+    ConditionExpression: condition,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  }) !== undefined;
   if (!accepted) {
     const current = await getJob(deps, detail.videoId, detail.uploadId);
     if (current?.outbox !== outbox) {
@@ -315,20 +261,14 @@ export async function applyStatus(deps: JobStoreDependencies, detail: TranscodeS
 
 /** Takes an upload whose transcode ended out of the in-flight work (not out of any other: a deleted video's stays). */
 async function leaveInFlight(deps: JobStoreDependencies, videoId: string, uploadId: string): Promise<void> {
-  try {
-    await deps.documents.update({
-      TableName: deps.tableName,
-      Key: { videoId, uploadId },
-      UpdateExpression: 'REMOVE #work, workAt, inFlightSince',
-      ConditionExpression: '#work = :inFlight',
-      ExpressionAttributeNames: { '#work': WORK_INDEX.partitionKey },
-      ExpressionAttributeValues: { ':inFlight': WORK_INDEX.inFlight },
-    });
-  } catch (error) {
-    if (!isConditionFailure(error)) {
-      throw error;
-    }
-  }
+  await deps.documents.updateIf({
+    TableName: deps.tableName,
+    Key: { videoId, uploadId },
+    UpdateExpression: 'REMOVE #work, workAt, inFlightSince',
+    ConditionExpression: '#work = :inFlight',
+    ExpressionAttributeNames: { '#work': WORK_INDEX.partitionKey },
+    ExpressionAttributeValues: { ':inFlight': WORK_INDEX.inFlight },
+  });
 }
 
 async function publish(deps: JobStoreDependencies, detail: TranscodeStatusDetail): Promise<void> {
@@ -348,17 +288,11 @@ async function publish(deps: JobStoreDependencies, detail: TranscodeStatusDetail
 }
 
 async function clearOutbox(deps: JobStoreDependencies, videoId: string, uploadId: string, outbox: string): Promise<void> {
-  try {
-    await deps.documents.update({
-      TableName: deps.tableName,
-      Key: { videoId, uploadId },
-      UpdateExpression: 'REMOVE outbox',
-      ConditionExpression: 'outbox = :outbox',
-      ExpressionAttributeValues: { ':outbox': outbox },
-    });
-  } catch (error) {
-    if (!isConditionFailure(error)) {
-      throw error;
-    }
-  }
+  await deps.documents.updateIf({
+    TableName: deps.tableName,
+    Key: { videoId, uploadId },
+    UpdateExpression: 'REMOVE outbox',
+    ConditionExpression: 'outbox = :outbox',
+    ExpressionAttributeValues: { ':outbox': outbox },
+  });
 }

@@ -6,6 +6,7 @@ import { JobStoreDependencies } from './job-store';
 import { PipelineSettings } from './submit-job';
 import { TRANSCODE_ENV, TRANSCODE_METRICS } from './transcode-metrics';
 import { Documents } from '../internal/documents';
+import { requiredEnv } from '../internal/environment';
 
 /** What both transcode handlers build once per container from their environment. */
 export interface TranscodeRuntime {
@@ -16,13 +17,7 @@ export interface TranscodeRuntime {
 }
 
 export function transcodeRuntime(env: Record<string, string | undefined>): TranscodeRuntime {
-  const read = (name: string) => {
-    const value = env[name];
-    if (!value) {
-      throw new Error(`environment variable ${name} is not set`);
-    }
-    return value;
-  };
+  const read = (name: string) => requiredEnv(env, name);
   const settings = JSON.parse(read(TRANSCODE_ENV.settings)) as PipelineSettings;
   for (const field of ['pipelineId', 'roleArn', 'sourceBucket', 'outputBucket', 'plan'] as const) {
     if (!settings[field]) {

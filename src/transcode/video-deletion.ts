@@ -1,5 +1,4 @@
 import { DeleteObjectsCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
-import { isConditionFailure } from './job-store';
 import type { JobRecord, JobStoreDependencies } from './job-store';
 import { WORK_INDEX } from './transcode-metrics';
 import { isValidId, SOURCE_PREFIX } from '../contracts/source-keys';
@@ -46,20 +45,14 @@ export async function deleteVideo(deps: DeletionDependencies, videoId: unknown):
   const expiresAt = new Date(now(deps).getTime() + deps.sourceRetentionSeconds * 1000).toISOString();
   const uploads = await uploadsOf(deps, videoId);
   for (const upload of uploads) {
-    try {
-      await deps.documents.update({
-        TableName: deps.tableName,
-        Key: { videoId, uploadId: upload.uploadId },
-        UpdateExpression: 'SET #work = :expiring, workAt = if_not_exists(sourceExpiresAt, :at), sourceExpiresAt = if_not_exists(sourceExpiresAt, :at)',
-        ConditionExpression: 'attribute_not_exists(sourceDeletedAt)',
-        ExpressionAttributeNames: { '#work': WORK_INDEX.partitionKey },
-        ExpressionAttributeValues: { ':expiring': WORK_INDEX.expiring, ':at': expiresAt },
-      });
-    } catch (error) {
-      if (!isConditionFailure(error)) {
-        throw error;
-      }
-    }
+    await deps.documents.updateIf({
+      TableName: deps.tableName,
+      Key: { videoId, uploadId: upload.uploadId },
+      UpdateExpression: 'SET #work = :expiring, workAt = if_not_exists(sourceExpiresAt, :at), sourceExpiresAt = if_not_exists(sourceExpiresAt, :at)',
+      ConditionExpression: 'attribute_not_exists(sourceDeletedAt)',
+      ExpressionAttributeNames: { '#work': WORK_INDEX.partitionKey },
+      ExpressionAttributeValues: { ':expiring': WORK_INDEX.expiring, ':at': expiresAt },
+    });
   }
   return { outcome: 'deleted', removed, uploads: uploads.length, sourcesExpireAt: expiresAt };
 }
@@ -74,27 +67,22 @@ export async function restoreVideo(deps: DeletionDependencies, request: { videoI
   if (!isValidId(request.videoId) || !isValidId(request.uploadId)) {
     return { outcome: 'ignored', reason: 'videoId and uploadId must be valid ids' };
   }
-  try {
-    await deps.documents.update({
-      TableName: deps.tableName,
-      Key: { videoId: request.videoId, uploadId: request.uploadId },
-      UpdateExpression: 'SET #state = :error, failure = :failure, progressPercent = :zero, updatedAt = :now REMOVE #work, workAt, sourceExpiresAt, outputs, inFlightSince',
-      ConditionExpression: 'attribute_exists(sourceExpiresAt) AND attribute_not_exists(sourceDeletedAt)',
-      ExpressionAttributeNames: { '#state': 'state', '#work': WORK_INDEX.partitionKey },
-      ExpressionAttributeValues: {
-        ':error': 'ERROR',
-        ':failure': { code: 'RESTORED', message: 'the video was deleted and restored; its renditions were removed, so transcode it again' },
-        ':zero': 0,
-        ':now': now(deps).toISOString(),
-      },
-    });
-    return { outcome: 'restored' };
-  } catch (error) {
-    if (isConditionFailure(error)) {
-      return { outcome: 'gone', reason: 'the upload was not deleted, or its source has been removed already' };
-    }
-    throw error;
-  }
+  const restored = await deps.documents.updateIf({
+    TableName: deps.tableName,
+    Key: { videoId: request.videoId, uploadId: request.uploadId },
+    UpdateExpression: 'SET #state = :error, failure = :failure, progressPercent = :zero, updatedAt = :now REMOVE #work, workAt, sourceExpiresAt, outputs, inFlightSince',
+    ConditionExpression: 'attribute_exists(sourceExpiresAt) AND attribute_not_exists(sourceDeletedAt)',
+    ExpressionAttributeNames: { '#state': 'state', '#work': WORK_INDEX.partitionKey },
+    ExpressionAttributeValues: {
+      ':error': 'ERROR',
+      ':failure': { code: 'RESTORED', message: 'the video was deleted and restored; its renditions were removed, so transcode it again' },
+      ':zero': 0,
+      ':now': now(deps).toISOString(),
+    },
+  });
+  return restored
+    ? { outcome: 'restored' }
+    : { outcome: 'gone', reason: 'the upload was not deleted, or its source has been removed already' };
 }
 
 /** Removes the sources whose retention ran out, every version, at most `limit` uploads a run. Answers how many uploads. */
@@ -113,22 +101,16 @@ export async function removeExpiredSources(deps: DeletionDependencies, limit = 5
     // A transcode that was still running when the video was deleted may have written files since: they go too.
     await removeVersions(deps.s3, deps.outputBucket, OUTPUT_LAYOUT.videoFolder(record.videoId));
     await removeVersions(deps.s3, deps.outputBucket, OUTPUT_LAYOUT.posterFolder(record.videoId));
-    try {
-      await deps.documents.update({
-        TableName: deps.tableName,
-        Key: { videoId: record.videoId, uploadId: record.uploadId },
-        UpdateExpression: 'SET sourceDeletedAt = :now REMOVE #work, workAt',
-        ConditionExpression: 'attribute_exists(sourceExpiresAt) AND sourceExpiresAt < :now',
-        ExpressionAttributeNames: { '#work': WORK_INDEX.partitionKey },
-        ExpressionAttributeValues: { ':now': now(deps).toISOString() },
-      });
-      removedUploads += 1;
-    } catch (error) {
-      // Restored meanwhile: its source was listed before the restore, and is kept from now on only if it was not yet removed.
-      if (!isConditionFailure(error)) {
-        throw error;
-      }
-    }
+    const marked = await deps.documents.updateIf({
+      TableName: deps.tableName,
+      Key: { videoId: record.videoId, uploadId: record.uploadId },
+      UpdateExpression: 'SET sourceDeletedAt = :now REMOVE #work, workAt',
+      ConditionExpression: 'attribute_exists(sourceExpiresAt) AND sourceExpiresAt < :now',
+      ExpressionAttributeNames: { '#work': WORK_INDEX.partitionKey },
+      ExpressionAttributeValues: { ':now': now(deps).toISOString() },
+    });
+    // A restore that came meanwhile keeps the record; its source was listed before, and is gone.
+    removedUploads += marked ? 1 : 0;
   }
   return removedUploads;
 }

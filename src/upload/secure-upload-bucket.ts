@@ -14,6 +14,7 @@ import { uploadSettingsToEnvironment, validateUploadSettings } from './upload-se
 import { SOURCE_PREFIX } from '../contracts/source-keys';
 import { bucketRemoval, createAccessLogsBucket, enableEventBridgeNotifications, SECURE_BUCKET_DEFAULTS } from '../internal/buckets';
 import { handlerBasics } from '../internal/handlers';
+import { serviceMetric } from '../internal/metrics';
 import { acknowledge, acknowledgeWildcardResource } from '../internal/nag';
 
 /**
@@ -197,23 +198,33 @@ export class SecureUploadBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: SecureUploadBucketProps = {}) {
     super(scope, id);
+    const settings = this.validate(props);
+    const corsRule = this.corsRule(props.allowedOrigins ?? []);
+    const lifecycleRules = uploadLifecycleRules(props);
+    if (props.bucket) {
+      this.bucket = props.bucket;
+      this.adoptBucket(props.bucket, corsRule, lifecycleRules);
+    } else {
+      this.accessLogsBucket = props.accessLogsBucket
+        ?? createAccessLogsBucket(this, 'AccessLogs', props.accessLogsRetention ?? Duration.days(90), props.removalPolicy);
+      this.bucket = this.createBucket(props, corsRule, lifecycleRules);
+    }
+    const issuer = this.createIssuer(props, settings);
+    this.issuerFunction = issuer.fn;
+    this.issuerLogGroup = issuer.logGroup;
+  }
 
-    const maxUploadSize = props.maxUploadSize ?? Size.gibibytes(50);
-    const multipartThreshold = props.multipartThreshold ?? Size.mebibytes(100);
-    const partSize = props.partSize ?? Size.mebibytes(16);
-    const uploadUrlExpiry = props.uploadUrlExpiry ?? Duration.minutes(15);
-    const allowedContentTypes = props.allowedContentTypes ?? ['video/*'];
-    const allowedOrigins = props.allowedOrigins ?? [];
+  private validate(props: SecureUploadBucketProps) {
     const settings = {
-      maxUploadBytes: maxUploadSize.toBytes(),
-      multipartThresholdBytes: multipartThreshold.toBytes(),
-      partSizeBytes: partSize.toBytes(),
-      allowedContentTypes,
-      urlExpirySeconds: uploadUrlExpiry.toSeconds(),
+      maxUploadBytes: (props.maxUploadSize ?? Size.gibibytes(50)).toBytes(),
+      multipartThresholdBytes: (props.multipartThreshold ?? Size.mebibytes(100)).toBytes(),
+      partSizeBytes: (props.partSize ?? Size.mebibytes(16)).toBytes(),
+      allowedContentTypes: props.allowedContentTypes ?? ['video/*'],
+      urlExpirySeconds: (props.uploadUrlExpiry ?? Duration.minutes(15)).toSeconds(),
     };
     const errors = [
       ...validateUploadSettings(settings),
-      ...allowedOrigins.filter((origin) => !isOrigin(origin)).map((origin) =>
+      ...(props.allowedOrigins ?? []).filter((origin) => !isOrigin(origin)).map((origin) =>
         `allowedOrigins entry ${JSON.stringify(origin)} is not an origin such as "https://video.example.com" (scheme, host and optional port, no path)`),
     ];
     if (props.bucket && props.encryptionKey) {
@@ -223,65 +234,70 @@ export class SecureUploadBucket extends Construct {
       errors.push('accessLogsBucket applies only to a bucket this construct creates; configure logging on the bucket you bring yourself');
     }
     if (errors.length > 0) {
-      throw new Error(`invalid SecureUploadBucket props: ${errors.join('; ')}`);
+      throw new Error(`invalid SecureUploadBucket props at ${this.node.path}: ${errors.join('; ')}`);
     }
+    return settings;
+  }
 
-    const corsRule: s3.CorsRule = {
+  /** Browser uploads (POST forms and PUT parts) from the allowed origins, with the ETag multipart completion needs. */
+  private corsRule(allowedOrigins: string[]): s3.CorsRule {
+    if (allowedOrigins.length === 0) {
+      Annotations.of(this).addWarningV2('cdk-secure-vod:upload-any-origin',
+        'SecureUploadBucket allows browser uploads from any origin; set allowedOrigins to the origins of your pages');
+    }
+    return {
       allowedOrigins: allowedOrigins.length > 0 ? allowedOrigins : ['*'],
       allowedMethods: [s3.HttpMethods.POST, s3.HttpMethods.PUT],
       allowedHeaders: ['*'],
       exposedHeaders: ['ETag'],
       maxAge: Duration.hours(1).toSeconds(),
     };
-    if (allowedOrigins.length === 0) {
-      Annotations.of(this).addWarningV2('cdk-secure-vod:upload-any-origin',
-        'SecureUploadBucket allows browser uploads from any origin; set allowedOrigins to the origins of your pages');
-    }
-    const lifecycleRules = uploadLifecycleRules(props);
+  }
 
-    if (props.bucket) {
-      this.bucket = props.bucket;
-      if (props.bucket instanceof s3.Bucket) {
-        props.bucket.addCorsRule(corsRule);
-        lifecycleRules.forEach((rule) => (props.bucket as s3.Bucket).addLifecycleRule(rule));
-      } else {
-        Annotations.of(this).addWarningV2('cdk-secure-vod:upload-imported-bucket',
-          'SecureUploadBucket cannot add CORS or lifecycle rules to an imported bucket: allow POST and PUT from your origins, ' +
-          'expose the ETag header, and abort incomplete multipart uploads on it yourself');
-      }
+  /** A brought bucket gets the CORS and lifecycle rules when it is defined in this app; an imported one cannot, and a warning says so. */
+  private adoptBucket(bucket: s3.IBucket, corsRule: s3.CorsRule, lifecycleRules: s3.LifecycleRule[]): void {
+    if (bucket instanceof s3.Bucket) {
+      bucket.addCorsRule(corsRule);
+      lifecycleRules.forEach((rule) => bucket.addLifecycleRule(rule));
     } else {
-      this.accessLogsBucket = props.accessLogsBucket
-        ?? createAccessLogsBucket(this, 'AccessLogs', props.accessLogsRetention ?? Duration.days(90), props.removalPolicy);
-      this.bucket = new s3.Bucket(this, 'Bucket', {
-        ...SECURE_BUCKET_DEFAULTS,
-        encryption: props.encryptionKey ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
-        encryptionKey: props.encryptionKey,
-        bucketKeyEnabled: props.encryptionKey ? true : undefined,
-        versioned: true,
-        ...bucketRemoval(props.removalPolicy ?? RemovalPolicy.RETAIN),
-        serverAccessLogsBucket: this.accessLogsBucket,
-        serverAccessLogsPrefix: props.accessLogsBucket ? 'upload-bucket/' : undefined,
-        cors: [corsRule],
-        lifecycleRules,
-      });
-      // The transcode pipeline hears of new sources through EventBridge.
-      enableEventBridgeNotifications(this, this.bucket);
+      Annotations.of(this).addWarningV2('cdk-secure-vod:upload-imported-bucket',
+        'SecureUploadBucket cannot add CORS or lifecycle rules to an imported bucket: allow POST and PUT from your origins, ' +
+        'expose the ETag header, and abort incomplete multipart uploads on it yourself');
     }
+  }
 
+  private createBucket(props: SecureUploadBucketProps, corsRule: s3.CorsRule, lifecycleRules: s3.LifecycleRule[]): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'Bucket', {
+      ...SECURE_BUCKET_DEFAULTS,
+      encryption: props.encryptionKey ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
+      encryptionKey: props.encryptionKey,
+      bucketKeyEnabled: props.encryptionKey ? true : undefined,
+      versioned: true,
+      ...bucketRemoval(props.removalPolicy ?? RemovalPolicy.RETAIN),
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: props.accessLogsBucket ? 'upload-bucket/' : undefined,
+      cors: [corsRule],
+      lifecycleRules,
+    });
+    // The transcode pipeline hears of new sources through EventBridge.
+    enableEventBridgeNotifications(this, bucket);
+    return bucket;
+  }
+
+  /** The issuer: it may write under uploads/ (never read), list that prefix, and use the bucket's key. */
+  private createIssuer(props: SecureUploadBucketProps, settings: ReturnType<SecureUploadBucket['validate']>) {
     const { role, logGroup, functionOptions } = handlerBasics(this, 'Issuer', {
       description: 'Issues presigned browser uploads of source videos',
       logRetention: props.logRetention,
       tracing: props.tracing,
       removalPolicy: props.removalPolicy,
     });
-    this.issuerLogGroup = logGroup;
-    this.issuerFunction = new UploadIssuerFunction(this, 'IssuerFunction', {
+    const fn = new UploadIssuerFunction(this, 'IssuerFunction', {
       ...functionOptions,
       // Completing a multipart upload of many parts takes S3 a while; callers behind API Gateway wait at most 30 s.
       timeout: Duration.seconds(29),
       environment: uploadSettingsToEnvironment({ bucketName: this.bucket.bucketName, ...settings }),
     });
-
     // POST, CreateMultipartUpload, UploadPart and CompleteMultipartUpload all need s3:PutObject.
     const sourceObjects = this.bucket.arnForObjects(`${SOURCE_PREFIX}*`);
     role.addToPrincipalPolicy(new iam.PolicyStatement({
@@ -295,7 +311,6 @@ export class SecureUploadBucket extends Construct {
       conditions: { StringLike: { 's3:prefix': `${SOURCE_PREFIX}*` } },
     }));
     this.bucket.encryptionKey?.grantEncryptDecrypt(role);
-
     acknowledgeWildcardResource(role, sourceObjects,
       'Keys are assigned per upload at request time, so the issuer may write any key under the uploads/ prefix, and no other.');
     if (this.bucket.encryptionKey) {
@@ -306,11 +321,13 @@ export class SecureUploadBucket extends Construct {
         });
       }
     }
-    acknowledge(this.issuerFunction, {
+    acknowledge(fn, {
       id: 'Serverless-LambdaDLQ',
       reason: 'The issuer is only invoked synchronously; a failure is answered to its caller, so there is no event to keep in a dead-letter queue.',
     });
+    return { fn, logGroup };
   }
+
 
   /**
    * Lets `grantee` (the function of an API that has authorized a creator)
@@ -371,12 +388,7 @@ export class SecureUploadBucket extends Construct {
   }
 
   private uploadMetric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: UPLOAD_METRICS.namespace,
-      metricName,
-      dimensionsMap: { service: UPLOAD_METRICS.service, [UPLOAD_METRICS.bucketDimension]: this.bucket.bucketName },
-      statistic: cloudwatch.Stats.SUM,
-      period: Duration.minutes(5),
+    return serviceMetric(UPLOAD_METRICS, metricName, { [UPLOAD_METRICS.bucketDimension]: this.bucket.bucketName }, {
       region: Stack.of(this).region,
       ...props,
     });

@@ -3,6 +3,8 @@
  * time, carried to the handler in environment variables, and read back there.
  */
 
+import { requiredEnv } from '../internal/environment';
+
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const GiB = 1024 * MiB;
@@ -108,13 +110,7 @@ export function uploadSettingsToEnvironment(settings: UploadSettings): Record<st
 
 /** Reads the settings back from the environment; throws when one is missing or invalid. */
 export function uploadSettingsFromEnvironment(env: Record<string, string | undefined>): UploadSettings {
-  const read = (name: string): string => {
-    const value = env[name];
-    if (value === undefined || value === '') {
-      throw new Error(`environment variable ${name} is not set`);
-    }
-    return value;
-  };
+  const read = (name: string) => requiredEnv(env, name);
   const settings: UploadSettings = {
     bucketName: read(ENV.bucketName),
     maxUploadBytes: Number(read(ENV.maxUploadBytes)),

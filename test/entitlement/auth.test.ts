@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { startIdentity, Identity } from './identity';
+import { startIdentity, Identity } from '../../sandbox/identity/identity-server';
 import { Authenticator, isAdmin, isCreator, MAX_TOKEN_LENGTH } from '../../src/entitlement/auth';
 import { ApiError, HttpEvent } from '../../src/entitlement/http';
 

@@ -1,8 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, ListPartsCommand } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { startIdentity, Identity } from './identity';
+import { startLocalDynamoDB, LocalDynamoDB } from '../../sandbox/aws/local-dynamodb';
 import { parseCookieHeader, verifySignedRequest } from '../../sandbox/cloudfront/signed-requests';
+import { startIdentity, Identity } from '../../sandbox/identity/identity-server';
 import { OUTPUT_LAYOUT, TranscodeStatusDetail } from '../../src/contracts/transcode-status';
 import { MediaSigner } from '../../src/delivery/media-signer';
 import { API_ROUTES } from '../../src/entitlement/api-routes';
@@ -15,7 +16,6 @@ import { CATALOG_INDEXES, ENTITLEMENT_INDEXES } from '../../src/entitlement/sche
 import { consumeTranscodeStatus } from '../../src/entitlement/status-consumer';
 import { createUploadS3Client, handleUploadRequest } from '../../src/upload/issue-upload';
 import { MEBIBYTE } from '../../src/upload/upload-settings';
-import { startLocalDynamoDB, LocalDynamoDB } from '../local-dynamodb';
 
 /**
  * The API's routes with their real stores on dynalite, the real upload

@@ -1,9 +1,9 @@
 import Stripe from 'stripe';
+import { startLocalDynamoDB, LocalDynamoDB } from '../../sandbox/aws/local-dynamodb';
 import { EntitlementStore } from '../../src/entitlement/entitlements';
 import { HttpEvent } from '../../src/entitlement/http';
 import { ENTITLEMENT_INDEXES } from '../../src/entitlement/schema';
 import { handleStripeWebhook, verifyStripeSignature } from '../../src/entitlement/stripe-webhook';
-import { startLocalDynamoDB, LocalDynamoDB } from '../local-dynamodb';
 
 /**
  * The webhook verifier and handler, with every signature made by Stripe's own

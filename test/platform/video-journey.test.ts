@@ -4,7 +4,9 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { CreateJobCommand, CreateJobCommandInput, MediaConvertClient, ProbeCommand } from '@aws-sdk/client-mediaconvert';
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
+import { startLocalDynamoDB } from '../../sandbox/aws/local-dynamodb';
 import { parseCookieHeader, verifySignedRequest } from '../../sandbox/cloudfront/signed-requests';
+import { startIdentity } from '../../sandbox/identity/identity-server';
 import { OUTPUT_LAYOUT, TranscodeStatusDetail } from '../../src/contracts/transcode-status';
 import { handleKeyEvent } from '../../src/delivery/key-generator';
 import { MediaSigner } from '../../src/delivery/media-signer';
@@ -19,8 +21,6 @@ import { handleJobEvent } from '../../src/transcode/job-status';
 import { retryUpload, submitUpload, SubmitDependencies } from '../../src/transcode/submit-job';
 import { createUploadS3Client, handleUploadRequest } from '../../src/upload/issue-upload';
 import { MEBIBYTE } from '../../src/upload/upload-settings';
-import { startIdentity } from '../entitlement/identity';
-import { startLocalDynamoDB } from '../local-dynamodb';
 
 /**
  * One video through the handlers of all four constructs, each fed what the

@@ -4,13 +4,13 @@ import {
 } from '@aws-sdk/client-mediaconvert';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
+import { LocalDynamoDB, startLocalDynamoDB } from '../../sandbox/aws/local-dynamodb';
 import { MediaConvertJobRegistry } from '../../sandbox/mediaconvert/job-registry';
 import { HlsLadder } from '../../src';
 import { TranscodeStatusDetail } from '../../src/contracts/transcode-status';
 import { getJob } from '../../src/transcode/job-store';
 import { deadLetterEvent, reconcile, ReconcileDependencies } from '../../src/transcode/reconcile';
 import { PipelineSettings, submitUpload } from '../../src/transcode/submit-job';
-import { LocalDynamoDB, startLocalDynamoDB } from '../local-dynamodb';
 
 /**
  * The scheduled check against dynalite (a real in-flight index and real

@@ -2,8 +2,8 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { CreateJobCommand, MediaConvertClient, ProbeCommand } from '@aws-sdk/client-mediaconvert';
 import { App, Stack } from 'aws-cdk-lib';
 import { mockClient } from 'aws-sdk-client-mock';
+import { startLocalDynamoDB, LocalDynamoDB } from '../../sandbox/aws/local-dynamodb';
 import { HlsLadder, HlsTranscodePipeline } from '../../src';
-import { startLocalDynamoDB, LocalDynamoDB } from '../local-dynamodb';
 
 /**
  * The bundled entry points as Lambda runs them: configuration from the

@@ -3,13 +3,13 @@ import {
   CreateJobCommand, CreateJobCommandInput, Job, MediaConvertClient, ProbeCommand, SearchJobsCommand, SearchJobsCommandInput,
 } from '@aws-sdk/client-mediaconvert';
 import { mockClient } from 'aws-sdk-client-mock';
+import { startLocalDynamoDB, LocalDynamoDB } from '../../sandbox/aws/local-dynamodb';
 import { MediaConvertJobRegistry } from '../../sandbox/mediaconvert/job-registry';
 import { HlsLadder } from '../../src';
 import { isNewerStatus, TRANSCODE_DETAIL_TYPES, TRANSCODE_EVENT_SOURCE, TranscodeStatusDetail } from '../../src/contracts/transcode-status';
 import { handleJobEvent, JobStateChangeDetail, StatusDependencies, statusFromJob } from '../../src/transcode/job-status';
 import { getJob } from '../../src/transcode/job-store';
 import { PipelineSettings, requestToken, retryUpload, submitUpload, SubmitDependencies } from '../../src/transcode/submit-job';
-import { startLocalDynamoDB, LocalDynamoDB } from '../local-dynamodb';
 
 /**
  * The submit and status logic against dynalite, so every conditional write is

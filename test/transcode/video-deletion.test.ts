@@ -1,10 +1,10 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
+import { LocalDynamoDB, startLocalDynamoDB } from '../../sandbox/aws/local-dynamodb';
 import { LocalS3, startLocalS3 } from '../../sandbox/s3/local-s3';
 import { getJob, claimRetry } from '../../src/transcode/job-store';
 import { deleteVideo, DeletionDependencies, removeExpiredSources, restoreVideo } from '../../src/transcode/video-deletion';
-import { LocalDynamoDB, startLocalDynamoDB } from '../local-dynamodb';
 
 /**
  * Deleting a video's files on a local S3 server (s3rver behind the sandbox's

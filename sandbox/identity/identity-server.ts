@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { TokenMinter, TokenOptions } from '../../sandbox/identity/tokens';
+import { TokenMinter, TokenOptions } from './tokens';
 
 /** A stand-in for a Cognito user pool in tests: the sandbox's token minter, its JWKS served over local HTTP. */
 export interface Identity {
