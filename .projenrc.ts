@@ -188,6 +188,11 @@ bench.exec(ensureDeps);
 bench.spawn(project.bundler.bundleTask);
 bench.exec('ts-node --project tsconfig.dev.json bench/run.ts', { env: { NODE_NO_WARNINGS: '1' } });
 
+// Integration apps are synthesized with ts-node; the test task type-checks them already, so ts-node only transpiles.
+for (const name of ['integ', 'integ:update']) {
+  project.tasks.tryFind(name)?.env('TS_NODE_TRANSPILE_ONLY', 'true');
+}
+
 // Integration snapshots keep templates and asset hashes; the bundles themselves are rebuilt by every synth.
 project.gitignore.exclude('/test/*.snapshot/asset.*');
 
