@@ -13,25 +13,14 @@ const lambdaBundling = {
   sourcemap: false,
 };
 
-/** Plain modules that only bundled handlers import: they may use the handler libraries. */
-const handlerModules = [
-  'src/upload/issue-upload.ts',
-  'src/transcode/job-settings.ts',
-  'src/transcode/job-status.ts',
-  'src/transcode/job-store.ts',
-  'src/transcode/reconcile.ts',
-  'src/transcode/video-deletion.ts',
-  'src/transcode/source-info.ts',
-  'src/transcode/submit-job.ts',
-  'src/transcode/transcode-runtime.ts',
-  'src/delivery/key-generator.ts',
-  'src/delivery/media-signer.ts',
-  'src/entitlement/auth.ts',
-  'src/entitlement/catalog.ts',
-  'src/entitlement/entitlements.ts',
-  'src/entitlement/routes.ts',
-  'src/internal/documents.ts',
-];
+/**
+ * Runtime code is marked by its name: a handler's entry point is `*.lambda.ts`,
+ * and a module only handlers import is `*.lambda-shared.ts`. Both may use the
+ * libraries esbuild inlines; construct code may not. The media signer is also
+ * a module for users' own functions (`cdk-secure-vod/lib/delivery/media-signer`),
+ * so it keeps its plain name.
+ */
+const runtimeCode = ['src/**/*.lambda.ts', 'src/**/*.lambda-shared.ts', 'src/delivery/media-signer.ts'];
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-secure-vod',
@@ -148,7 +137,7 @@ project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '2
 
 // Handler code may import the libraries esbuild inlines (devDependencies); construct code may not.
 project.eslint?.addOverride({
-  files: ['src/**/*.lambda.ts', ...handlerModules],
+  files: runtimeCode,
   rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, optionalDependencies: false, peerDependencies: true }] },
 });
 

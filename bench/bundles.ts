@@ -6,7 +6,7 @@ import { median } from './measure';
 import { MEDIA_SIGNING_ENV } from '../src/contracts/media-signing';
 import { API_ENV } from '../src/entitlement/api-environment';
 import { HlsLadder } from '../src/transcode/hls-ladder';
-import type { PipelineSettings } from '../src/transcode/submit-job';
+import type { PipelineSettings } from '../src/transcode/submit-job.lambda-shared';
 import { TRANSCODE_ENV } from '../src/transcode/transcode-metrics';
 import { uploadSettingsToEnvironment } from '../src/upload/upload-settings';
 
@@ -37,8 +37,8 @@ const HANDLER_ENV: Record<string, string> = {
   } satisfies PipelineSettings),
   [TRANSCODE_ENV.table]: 'jobs',
   [TRANSCODE_ENV.eventBus]: 'default',
-  [API_ENV.catalogTable]: 'catalog',
-  [API_ENV.entitlementsTable]: 'entitlements',
+  [API_ENV.catalogTable]: 'catalog.lambda-shared',
+  [API_ENV.entitlementsTable]: 'entitlements.lambda-shared',
   [API_ENV.issuer]: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_x',
   [API_ENV.clientId]: 'c',
   [API_ENV.uploadIssuer]: 'f',

@@ -5,11 +5,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { compareAsync } from './measure';
 import { startIdentity } from '../sandbox/identity/identity-server';
 import { MediaSigner } from '../src/delivery/media-signer';
-import { Authenticator } from '../src/entitlement/auth';
-import { Catalog } from '../src/entitlement/catalog';
-import { EntitlementStore } from '../src/entitlement/entitlements';
-import { handleApiRequest } from '../src/entitlement/routes';
-import { Documents } from '../src/internal/documents';
+import { Authenticator } from '../src/entitlement/auth.lambda-shared';
+import { Catalog } from '../src/entitlement/catalog.lambda-shared';
+import { EntitlementStore } from '../src/entitlement/entitlements.lambda-shared';
+import { handleApiRequest } from '../src/entitlement/routes.lambda-shared';
+import { Documents } from '../src/internal/documents.lambda-shared';
 
 /**
  * The playback-session hot path: a premium viewer's POST .../playback with
@@ -25,8 +25,8 @@ export async function playbackBenchmark() {
     const dynamo = mockClient(client);
     const video = { videoId: 'video-1', creatorId: 'creator', title: 't', description: '', access: 'premium', state: 'PUBLISHED', createdAt: 'x', updatedAt: 'x' };
     const entitlement = { userId: 'viewer', entitlementId: 'premium', expiresAt: '2999-01-01T00:00:00.000Z', grantedAt: 'x', grantedBy: 'admin:a' };
-    dynamo.on(GetItemCommand, { TableName: 'catalog' }).resolves({ Item: marshall(video) });
-    dynamo.on(GetItemCommand, { TableName: 'entitlements' }).resolves({ Item: marshall(entitlement) });
+    dynamo.on(GetItemCommand, { TableName: 'catalog.lambda-shared' }).resolves({ Item: marshall(video) });
+    dynamo.on(GetItemCommand, { TableName: 'entitlements.lambda-shared' }).resolves({ Item: marshall(entitlement) });
 
     const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
     const signer = Promise.resolve(new MediaSigner(signingKey.privateKey, 'KBENCH'));
@@ -35,8 +35,8 @@ export async function playbackBenchmark() {
     const token = identity.token('viewer');
     const deps = {
       auth,
-      catalog: new Catalog(documents, 'catalog'),
-      entitlements: new EntitlementStore(documents, 'entitlements'),
+      catalog: new Catalog(documents, 'catalog.lambda-shared'),
+      entitlements: new EntitlementStore(documents, 'entitlements.lambda-shared'),
       uploads: async () => { throw new Error('not used'); },
       retryTranscode: async () => ({ outcome: 'ignored' }),
       deleteVideoFiles: async () => { throw new Error('not used'); },

@@ -14,7 +14,7 @@ import { MEDIA_SIGNING_ENV } from '../src/contracts/media-signing';
 import { JOB_METADATA_KEYS, TRANSCODE_EVENT_SOURCE } from '../src/contracts/transcode-status';
 import { API_ENV } from '../src/entitlement/api-environment';
 import { HlsLadder } from '../src/transcode/hls-ladder';
-import type { PipelineSettings } from '../src/transcode/submit-job';
+import type { PipelineSettings } from '../src/transcode/submit-job.lambda-shared';
 import { TRANSCODE_ENV, WORK_INDEX } from '../src/transcode/transcode-metrics';
 import { uploadSettingsToEnvironment } from '../src/upload/upload-settings';
 
@@ -124,8 +124,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       }));
     };
     await table('jobs', ['videoId', 'uploadId'], { [WORK_INDEX.name]: [WORK_INDEX.partitionKey, WORK_INDEX.sortKey] });
-    await table('catalog', ['videoId'], { byCreator: ['creatorId', 'createdAt'], published: ['listing', 'publishedAt'] });
-    await table('entitlements', ['userId', 'entitlementId'], { byPaymentRef: ['paymentRef'] });
+    await table('catalog.lambda-shared', ['videoId'], { byCreator: ['creatorId', 'createdAt'], published: ['listing', 'publishedAt'] });
+    await table('entitlements.lambda-shared', ['userId', 'entitlementId'], { byPaymentRef: ['paymentRef'] });
     ddb.destroy();
 
     // S3 with the source and output buckets; new sources go to the submit handler, as EventBridge would.
@@ -178,7 +178,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
     const secrets = new Map([
       ['arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/signing-key', keyPair.privateKey],
-      ['arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/stripe-webhook', stripeSecret],
+      ['arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/stripe-webhook.lambda-shared', stripeSecret],
     ]);
     const services: ServicesServer = await startServices({
       functions: new Map([
@@ -252,8 +252,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       [TRANSCODE_ENV.table]: 'jobs',
       [TRANSCODE_ENV.eventBus]: 'default',
       // EntitlementApi's handlers, and SignedCookieDistribution's signer
-      [API_ENV.catalogTable]: 'catalog',
-      [API_ENV.entitlementsTable]: 'entitlements',
+      [API_ENV.catalogTable]: 'catalog.lambda-shared',
+      [API_ENV.entitlementsTable]: 'entitlements.lambda-shared',
       [API_ENV.issuer]: issuer,
       [API_ENV.clientId]: clientId,
       [API_ENV.uploadIssuer]: 'upload-issuer',
@@ -264,7 +264,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       [API_ENV.metricsScope]: 'sandbox',
       [MEDIA_SIGNING_ENV.keyPairId]: keyPairId,
       [MEDIA_SIGNING_ENV.privateKeySecretArn]: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/signing-key',
-      [API_ENV.stripeSecret]: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/stripe-webhook',
+      [API_ENV.stripeSecret]: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/stripe-webhook.lambda-shared',
     });
     /* eslint-disable @typescript-eslint/no-require-imports */
     handlers.uploadIssuer = require(bundle('upload/upload-issuer.lambda')).handler;

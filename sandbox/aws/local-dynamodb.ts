@@ -1,6 +1,6 @@
 import { AddressInfo } from 'node:net';
 import { CreateTableCommand, CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { Documents } from '../../src/internal/documents';
+import { Documents } from '../../src/internal/documents.lambda-shared';
 
 // dynalite ships no type declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

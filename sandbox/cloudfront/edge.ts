@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { parseCookieHeader, verifySignedRequest } from './signed-requests';
 import { API_ROUTES, STRIPE_WEBHOOK_ROUTE } from '../../src/entitlement/api-routes';
-import { HttpEvent, HttpResult } from '../../src/entitlement/http';
+import { HttpEvent, HttpResult } from '../../src/entitlement/http.lambda-shared';
 import { contentType } from '../mediaconvert/mediaconvert';
 
 /**

@@ -5,9 +5,6 @@
  * which reads them.
  */
 
-/** Version of the contract; a change to it is a breaking change. */
-export const MEDIA_SIGNING_VERSION = 1;
-
 /** Environment variables of a function that signs playback access. */
 export const MEDIA_SIGNING_ENV = {
   /** The CloudFront public key id of the active signing key. */

@@ -9,9 +9,6 @@
  * overwrites an earlier source: nothing a creator uploaded is lost.
  */
 
-/** Version of the layout; a change to it is a breaking change of the contract. */
-export const SOURCE_KEY_LAYOUT_VERSION = 1;
-
 /** Every source object lives under this prefix. */
 export const SOURCE_PREFIX = 'uploads/';
 

@@ -2,7 +2,7 @@
  * The transcode status contract: what the pipeline tells the rest of the
  * platform about each source it encodes. The pipeline's status handler emits
  * these as EventBridge events; the catalog (or any integrator) consumes them.
- * Both sides order updates with {@link isNewerStatus}, so a duplicate or
+ * Consumers order updates with {@link statusOrder}, so a duplicate or
  * out-of-order delivery never moves a video backwards.
  */
 
@@ -90,14 +90,6 @@ const RANK: Record<TranscodeState, number> = { SUBMITTED: 1, PROGRESSING: 2, COM
  */
 export function statusOrder(status: Pick<TranscodeStatusDetail, 'attempt' | 'state' | 'progressPercent'>): number {
   return status.attempt * 1_000_000 + RANK[status.state] * 1_000 + (status.state === 'PROGRESSING' ? status.progressPercent : 0);
-}
-
-/** Whether `update` moves a video on from `current` (see {@link statusOrder}). */
-export function isNewerStatus(
-  current: Pick<TranscodeStatusDetail, 'attempt' | 'state' | 'progressPercent'> | undefined,
-  update: Pick<TranscodeStatusDetail, 'attempt' | 'state' | 'progressPercent'>,
-): boolean {
-  return current === undefined || statusOrder(update) > statusOrder(current);
 }
 
 /**

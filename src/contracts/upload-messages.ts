@@ -9,9 +9,6 @@
  * function error.
  */
 
-/** Version of the messages; a change to them is a breaking change of the contract. */
-export const UPLOAD_CONTRACT_VERSION = 1;
-
 /** Issue a new upload for one video. */
 export interface IssueUploadRequest {
   readonly action: 'issue';

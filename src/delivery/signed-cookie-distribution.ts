@@ -1,5 +1,5 @@
 import {
-  Duration, Lazy, RemovalPolicy, Token,
+  Duration, Lazy, RemovalPolicy,
   aws_certificatemanager as acm,
   aws_cloudfront as cloudfront,
   aws_cloudfront_origins as origins,
@@ -18,6 +18,7 @@ import { bucketRemoval, createAccessLogsBucket, SECURE_BUCKET_DEFAULTS, versione
 import { handlerBasics } from '../internal/handlers';
 import { acknowledge } from '../internal/nag';
 import { regionalName, regionalOriginAccessControl } from '../internal/names';
+import { isOrigin } from '../internal/origins';
 
 /**
  * Properties of a SignedCookieDistribution.
@@ -220,7 +221,7 @@ export class SignedCookieDistribution extends Construct {
       errors.push('domainNames and certificate go together: give both or neither');
     }
     for (const origin of props.corsAllowedOrigins ?? []) {
-      if (!Token.isUnresolved(origin) && !/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(origin)) {
+      if (!isOrigin(origin)) {
         errors.push(`corsAllowedOrigins entry ${JSON.stringify(origin)} is not an origin such as "https://player.example.com" (never "*" with credentials)`);
       }
     }

@@ -1,5 +1,5 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CustomResourceEvent, handleKeyEvent, respond } from './key-generator';
+import { CustomResourceEvent, handleKeyEvent, respond } from './key-generator.lambda-shared';
 
 const secrets = new SecretsManagerClient({});
 

@@ -27,4 +27,4 @@ export const API_METRICS = {
 } as const;
 
 /** Handlers read their settings with it. */
-export { requiredEnv } from '../internal/environment';
+export { requiredEnv } from '../internal/environment.lambda-shared';

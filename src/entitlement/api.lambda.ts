@@ -5,14 +5,15 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { API_ENV, API_METRICS, requiredEnv } from './api-environment';
-import { Authenticator } from './auth';
-import { Catalog } from './catalog';
-import { EntitlementStore } from './entitlements';
-import { HttpEvent, HttpResult } from './http';
-import { ApiDependencies, handleApiRequest } from './routes';
+import { Authenticator } from './auth.lambda-shared';
+import { Catalog } from './catalog.lambda-shared';
+import { EntitlementStore } from './entitlements.lambda-shared';
+import { HttpEvent, HttpResult } from './http.lambda-shared';
+import { ApiDependencies, handleApiRequest } from './routes.lambda-shared';
 import { UploadRequest, UploadResponse } from '../contracts/upload-messages';
 import { MediaSigner } from '../delivery/media-signer';
-import { Documents } from '../internal/documents';
+import { Documents } from '../internal/documents.lambda-shared';
+import { onceUntilFailure } from '../internal/once.lambda-shared';
 
 const env = process.env;
 const documents = new Documents(new DynamoDBClient({}));
@@ -52,7 +53,6 @@ const uploadIssuer = requiredEnv(env, API_ENV.uploadIssuer);
 const distributionId = env[API_ENV.distributionId] || undefined;
 const transcodeSubmit = requiredEnv(env, API_ENV.transcodeSubmit);
 
-let signer: Promise<MediaSigner> | undefined;
 const deps: ApiDependencies = {
   auth: authenticator,
   catalog: new Catalog(documents, requiredEnv(env, API_ENV.catalogTable)),
@@ -68,10 +68,7 @@ const deps: ApiDependencies = {
   restoreVideoFiles: (videoId, uploadId) => invoke(transcodeSubmit, { action: 'restore-video', videoId, uploadId }),
   invalidate: distributionId ? (paths) => invalidate(distributionId, paths) : undefined,
   // The signing key is read and parsed once per container; a failed read is tried again on the next request.
-  signer: () => (signer ??= MediaSigner.fromEnvironment(secrets, env).catch((error) => {
-    signer = undefined;
-    throw error;
-  })),
+  signer: onceUntilFailure(() => MediaSigner.fromEnvironment(secrets, env)),
   settings: {
     mediaDomain: requiredEnv(env, API_ENV.mediaDomain),
     sessionSeconds: Number(requiredEnv(env, API_ENV.sessionSeconds)),

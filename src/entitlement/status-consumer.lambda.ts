@@ -1,9 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { API_ENV, requiredEnv } from './api-environment';
-import { Catalog } from './catalog';
-import { consumeTranscodeStatus } from './status-consumer';
+import { Catalog } from './catalog.lambda-shared';
+import { consumeTranscodeStatus } from './status-consumer.lambda-shared';
 import { TranscodeStatusDetail } from '../contracts/transcode-status';
-import { Documents } from '../internal/documents';
+import { Documents } from '../internal/documents.lambda-shared';
 
 const documents = new Documents(new DynamoDBClient({}));
 const catalog = new Catalog(documents, requiredEnv(process.env, API_ENV.catalogTable));

@@ -13,7 +13,7 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { HlsLadder, LadderCostEstimate } from './hls-ladder';
-import type { EncodingPlan } from './job-settings';
+import type { EncodingPlan } from './job-settings.lambda-shared';
 import { JobStatusFunction } from './job-status-function';
 import { ReconcileJobsFunction } from './reconcile-jobs-function';
 import { SubmitJobFunction } from './submit-job-function';

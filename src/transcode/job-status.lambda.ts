@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { handleJobEvent, JobStateChangeEvent, StatusDependencies } from './job-status';
+import { handleJobEvent, JobStateChangeEvent, StatusDependencies } from './job-status.lambda-shared';
 import { TRANSCODE_METRICS } from './transcode-metrics';
-import { transcodeRuntime } from './transcode-runtime';
+import { transcodeRuntime } from './transcode-runtime.lambda-shared';
 
 const runtime = transcodeRuntime(process.env);
 const deps: StatusDependencies = {

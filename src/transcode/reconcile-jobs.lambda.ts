@@ -2,9 +2,9 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { MediaConvertClient } from '@aws-sdk/client-mediaconvert';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { reconcile, ReconcileDependencies, ReconcileReport } from './reconcile';
+import { reconcile, ReconcileDependencies, ReconcileReport } from './reconcile.lambda-shared';
 import { DEFAULT_SOURCE_RETENTION_SECONDS, TRANSCODE_ENV, TRANSCODE_METRICS } from './transcode-metrics';
-import { transcodeRuntime } from './transcode-runtime';
+import { transcodeRuntime } from './transcode-runtime.lambda-shared';
 
 const runtime = transcodeRuntime(process.env);
 const mediaconvert = new MediaConvertClient({ maxAttempts: 8, retryMode: 'adaptive' });

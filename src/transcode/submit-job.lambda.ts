@@ -1,10 +1,10 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { MediaConvertClient } from '@aws-sdk/client-mediaconvert';
 import { S3Client } from '@aws-sdk/client-s3';
-import { ObjectCreatedDetail, retryUpload, submitUpload, SubmitDependencies, SubmitOutcome } from './submit-job';
+import { ObjectCreatedDetail, retryUpload, submitUpload, SubmitDependencies, SubmitOutcome } from './submit-job.lambda-shared';
 import { DEFAULT_SOURCE_RETENTION_SECONDS, TRANSCODE_METRICS } from './transcode-metrics';
-import { transcodeRuntime } from './transcode-runtime';
-import { deleteVideo, DeletionDependencies, DeletionOutcome, restoreVideo } from './video-deletion';
+import { transcodeRuntime } from './transcode-runtime.lambda-shared';
+import { deleteVideo, DeletionDependencies, DeletionOutcome, restoreVideo } from './video-deletion.lambda-shared';
 
 const runtime = transcodeRuntime(process.env);
 // Throttling and transient faults are retried by the client, with backoff that adapts to throttling.

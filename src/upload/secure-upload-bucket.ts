@@ -1,5 +1,5 @@
 import {
-  Annotations, Duration, RemovalPolicy, Size, Stack, Token,
+  Annotations, Duration, RemovalPolicy, Size, Stack,
   aws_cloudwatch as cloudwatch,
   aws_iam as iam,
   aws_kms as kms,
@@ -16,6 +16,7 @@ import { bucketRemoval, createAccessLogsBucket, enableEventBridgeNotifications, 
 import { handlerBasics } from '../internal/handlers';
 import { serviceMetric } from '../internal/metrics';
 import { acknowledge, acknowledgeWildcardResource } from '../internal/nag';
+import { isOrigin } from '../internal/origins';
 
 /**
  * Properties of a SecureUploadBucket.
@@ -419,6 +420,3 @@ function uploadLifecycleRules(props: SecureUploadBucketProps): s3.LifecycleRule[
   return rules;
 }
 
-function isOrigin(origin: string): boolean {
-  return Token.isUnresolved(origin) || /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(origin);
-}

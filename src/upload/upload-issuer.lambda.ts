@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { createUploadS3Client, handleUploadRequest } from './issue-upload';
+import { createUploadS3Client, handleUploadRequest } from './issue-upload.lambda-shared';
 import { UPLOAD_METRICS } from './upload-metrics';
 import { uploadSettingsFromEnvironment } from './upload-settings';
 import { UploadResponse } from '../contracts/upload-messages';

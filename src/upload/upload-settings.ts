@@ -3,7 +3,7 @@
  * time, carried to the handler in environment variables, and read back there.
  */
 
-import { requiredEnv } from '../internal/environment';
+import { requiredEnv } from '../internal/environment.lambda-shared';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

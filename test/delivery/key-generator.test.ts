@@ -3,7 +3,7 @@ import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { GetSecretValueCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { CustomResourceEvent } from '../../src/delivery/key-generator';
+import { CustomResourceEvent } from '../../src/delivery/key-generator.lambda-shared';
 
 /**
  * The signing key custom resource as CloudFormation drives it: the bundled

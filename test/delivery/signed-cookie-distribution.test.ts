@@ -292,7 +292,11 @@ describe('SignedCookieDistribution grants', () => {
       domainNames: ['video.example.com'], certificate: acm.Certificate.fromCertificateArn(s, 'C', 'arn:aws:acm:us-east-1:111111111111:certificate/abc'),
     }));
     expect(delivery.playlistUrl('v1')).toBe('https://video.example.com/videos/v1/master.m3u8');
-    expect(stack.resolve(build().delivery.playlistUrl('v1'))).toBeDefined();
+    // Without a domain of its own, the URL names the distribution's domain.
+    const plain = build();
+    expect(plain.stack.resolve(plain.delivery.playlistUrl('v1'))).toEqual({
+      'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(plain.stack, plain.delivery.distribution), 'DomainName'] }, '/videos/v1/master.m3u8']],
+    });
   });
 });
 

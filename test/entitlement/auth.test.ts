@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { startIdentity, Identity } from '../../sandbox/identity/identity-server';
-import { Authenticator, isAdmin, isCreator, MAX_TOKEN_LENGTH } from '../../src/entitlement/auth';
-import { ApiError, HttpEvent } from '../../src/entitlement/http';
+import { Authenticator, isAdmin, isCreator, MAX_TOKEN_LENGTH } from '../../src/entitlement/auth.lambda-shared';
+import { ApiError, HttpEvent } from '../../src/entitlement/http.lambda-shared';
 
 /** The JWT attack suite: every token here must be refused with a 401, and a good one accepted. */
 

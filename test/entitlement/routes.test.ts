@@ -7,14 +7,14 @@ import { startIdentity, Identity } from '../../sandbox/identity/identity-server'
 import { OUTPUT_LAYOUT, TranscodeStatusDetail } from '../../src/contracts/transcode-status';
 import { MediaSigner } from '../../src/delivery/media-signer';
 import { API_ROUTES } from '../../src/entitlement/api-routes';
-import { Authenticator } from '../../src/entitlement/auth';
-import { Catalog } from '../../src/entitlement/catalog';
-import { EntitlementStore } from '../../src/entitlement/entitlements';
-import { HttpResult } from '../../src/entitlement/http';
-import { ApiDependencies, handleApiRequest, HANDLED_ROUTES } from '../../src/entitlement/routes';
+import { Authenticator } from '../../src/entitlement/auth.lambda-shared';
+import { Catalog } from '../../src/entitlement/catalog.lambda-shared';
+import { EntitlementStore } from '../../src/entitlement/entitlements.lambda-shared';
+import { HttpResult } from '../../src/entitlement/http.lambda-shared';
+import { ApiDependencies, handleApiRequest, HANDLED_ROUTES } from '../../src/entitlement/routes.lambda-shared';
 import { CATALOG_INDEXES, ENTITLEMENT_INDEXES } from '../../src/entitlement/schema';
-import { consumeTranscodeStatus } from '../../src/entitlement/status-consumer';
-import { createUploadS3Client, handleUploadRequest } from '../../src/upload/issue-upload';
+import { consumeTranscodeStatus } from '../../src/entitlement/status-consumer.lambda-shared';
+import { createUploadS3Client, handleUploadRequest } from '../../src/upload/issue-upload.lambda-shared';
 import { MEBIBYTE } from '../../src/upload/upload-settings';
 
 /**

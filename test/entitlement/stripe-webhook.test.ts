@@ -1,9 +1,9 @@
 import Stripe from 'stripe';
 import { startLocalDynamoDB, LocalDynamoDB } from '../../sandbox/aws/local-dynamodb';
-import { EntitlementStore } from '../../src/entitlement/entitlements';
-import { HttpEvent } from '../../src/entitlement/http';
+import { EntitlementStore } from '../../src/entitlement/entitlements.lambda-shared';
+import { HttpEvent } from '../../src/entitlement/http.lambda-shared';
 import { ENTITLEMENT_INDEXES } from '../../src/entitlement/schema';
-import { handleStripeWebhook, verifyStripeSignature } from '../../src/entitlement/stripe-webhook';
+import { handleStripeWebhook, verifyStripeSignature } from '../../src/entitlement/stripe-webhook.lambda-shared';
 
 /**
  * The webhook verifier and handler, with every signature made by Stripe's own

@@ -8,18 +8,18 @@ import { startLocalDynamoDB } from '../../sandbox/aws/local-dynamodb';
 import { parseCookieHeader, verifySignedRequest } from '../../sandbox/cloudfront/signed-requests';
 import { startIdentity } from '../../sandbox/identity/identity-server';
 import { OUTPUT_LAYOUT, TranscodeStatusDetail } from '../../src/contracts/transcode-status';
-import { handleKeyEvent } from '../../src/delivery/key-generator';
+import { handleKeyEvent } from '../../src/delivery/key-generator.lambda-shared';
 import { MediaSigner } from '../../src/delivery/media-signer';
-import { Authenticator } from '../../src/entitlement/auth';
-import { Catalog } from '../../src/entitlement/catalog';
-import { EntitlementStore } from '../../src/entitlement/entitlements';
-import { ApiDependencies, handleApiRequest } from '../../src/entitlement/routes';
+import { Authenticator } from '../../src/entitlement/auth.lambda-shared';
+import { Catalog } from '../../src/entitlement/catalog.lambda-shared';
+import { EntitlementStore } from '../../src/entitlement/entitlements.lambda-shared';
+import { ApiDependencies, handleApiRequest } from '../../src/entitlement/routes.lambda-shared';
 import { CATALOG_INDEXES, ENTITLEMENT_INDEXES } from '../../src/entitlement/schema';
-import { consumeTranscodeStatus } from '../../src/entitlement/status-consumer';
+import { consumeTranscodeStatus } from '../../src/entitlement/status-consumer.lambda-shared';
 import { HlsLadder } from '../../src/transcode/hls-ladder';
-import { handleJobEvent } from '../../src/transcode/job-status';
-import { retryUpload, submitUpload, SubmitDependencies } from '../../src/transcode/submit-job';
-import { createUploadS3Client, handleUploadRequest } from '../../src/upload/issue-upload';
+import { handleJobEvent } from '../../src/transcode/job-status.lambda-shared';
+import { retryUpload, submitUpload, SubmitDependencies } from '../../src/transcode/submit-job.lambda-shared';
+import { createUploadS3Client, handleUploadRequest } from '../../src/upload/issue-upload.lambda-shared';
 import { MEBIBYTE } from '../../src/upload/upload-settings';
 
 /**
@@ -44,8 +44,8 @@ test('a video goes from upload to playback through every construct\'s handlers',
   await new Promise<void>((resolve) => cfnResponses.listen(0, '127.0.0.1', resolve));
   try {
     await db.createTable('jobs', 'videoId', 'uploadId');
-    await db.createTableWithIndexes('catalog', ['videoId'], { [CATALOG_INDEXES.byCreator]: ['creatorId', 'createdAt'], [CATALOG_INDEXES.published]: ['listing', 'publishedAt'] });
-    await db.createTableWithIndexes('entitlements', ['userId', 'entitlementId'], { [ENTITLEMENT_INDEXES.byPaymentRef]: ['paymentRef'] });
+    await db.createTableWithIndexes('catalog.lambda-shared', ['videoId'], { [CATALOG_INDEXES.byCreator]: ['creatorId', 'createdAt'], [CATALOG_INDEXES.published]: ['listing', 'publishedAt'] });
+    await db.createTableWithIndexes('entitlements.lambda-shared', ['userId', 'entitlementId'], { [ENTITLEMENT_INDEXES.byPaymentRef]: ['paymentRef'] });
 
     // SignedCookieDistribution: the custom resource generates the signing key.
     const secrets = new SecretsManagerClient({ region: 'us-east-1', credentials });
@@ -89,11 +89,11 @@ test('a video goes from upload to playback through every construct\'s handlers',
     };
 
     // EntitlementApi, with SecureUploadBucket's issuance and the distribution's key.
-    const catalog = new Catalog(db.documents, 'catalog');
+    const catalog = new Catalog(db.documents, 'catalog.lambda-shared');
     const api: ApiDependencies = {
       auth: new Authenticator({ issuer: identity.issuer, clientId: identity.clientId, jwksUri: identity.jwksUri }),
       catalog,
-      entitlements: new EntitlementStore(db.documents, 'entitlements'),
+      entitlements: new EntitlementStore(db.documents, 'entitlements.lambda-shared'),
       uploads: (request) => handleUploadRequest({
         s3: createUploadS3Client({ region: 'us-east-1', credentials }),
         settings: {

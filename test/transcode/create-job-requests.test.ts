@@ -3,8 +3,8 @@ import {
   fromWireNames, JobRuleOptions, loadServiceModel, ServiceModel, validateAgainstServiceModel, validateCreateJob, validateDocumentedRules,
 } from '../../sandbox/mediaconvert/job-rules';
 import { HlsLadder } from '../../src';
-import { EncodingPlan } from '../../src/transcode/job-settings';
-import { createJobRequest, PipelineSettings } from '../../src/transcode/submit-job';
+import { EncodingPlan } from '../../src/transcode/job-settings.lambda-shared';
+import { createJobRequest, PipelineSettings } from '../../src/transcode/submit-job.lambda-shared';
 
 /**
  * Every CreateJob request the submit handler builds, for sources of every

@@ -3,8 +3,8 @@ import {
   HlsSegmentControl, JobSettings, OutputGroupType, VideoCodec,
 } from '@aws-sdk/client-mediaconvert';
 import { HlsLadder } from '../../src';
-import { applyOverrides, buildJobSettings, EncodingPlan, planRenditions } from '../../src/transcode/job-settings';
-import { sourceInfoFromProbe, SourceInfo, UnusableSourceError } from '../../src/transcode/source-info';
+import { applyOverrides, buildJobSettings, EncodingPlan, planRenditions } from '../../src/transcode/job-settings.lambda-shared';
+import { sourceInfoFromProbe, SourceInfo, UnusableSourceError } from '../../src/transcode/source-info.lambda-shared';
 
 const plan = (overrides: Partial<EncodingPlan> = {}): EncodingPlan => ({
   ladder: HlsLadder.standard()._toSpec(),

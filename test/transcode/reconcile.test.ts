@@ -8,9 +8,9 @@ import { LocalDynamoDB, startLocalDynamoDB } from '../../sandbox/aws/local-dynam
 import { MediaConvertJobRegistry } from '../../sandbox/mediaconvert/job-registry';
 import { HlsLadder } from '../../src';
 import { TranscodeStatusDetail } from '../../src/contracts/transcode-status';
-import { getJob } from '../../src/transcode/job-store';
-import { deadLetterEvent, reconcile, ReconcileDependencies } from '../../src/transcode/reconcile';
-import { PipelineSettings, submitUpload } from '../../src/transcode/submit-job';
+import { getJob } from '../../src/transcode/job-store.lambda-shared';
+import { deadLetterEvent, reconcile, ReconcileDependencies } from '../../src/transcode/reconcile.lambda-shared';
+import { PipelineSettings, submitUpload } from '../../src/transcode/submit-job.lambda-shared';
 
 /**
  * The scheduled check against dynalite (a real in-flight index and real

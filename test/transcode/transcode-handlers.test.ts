@@ -6,10 +6,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { startLocalDynamoDB, LocalDynamoDB } from '../../sandbox/aws/local-dynamodb';
 import { MediaConvertJobRegistry } from '../../sandbox/mediaconvert/job-registry';
 import { HlsLadder } from '../../src';
-import { isNewerStatus, TRANSCODE_DETAIL_TYPES, TRANSCODE_EVENT_SOURCE, TranscodeStatusDetail } from '../../src/contracts/transcode-status';
-import { handleJobEvent, JobStateChangeDetail, StatusDependencies, statusFromJob } from '../../src/transcode/job-status';
-import { getJob } from '../../src/transcode/job-store';
-import { PipelineSettings, requestToken, retryUpload, submitUpload, SubmitDependencies } from '../../src/transcode/submit-job';
+import { statusOrder, TRANSCODE_DETAIL_TYPES, TRANSCODE_EVENT_SOURCE, TranscodeStatusDetail } from '../../src/contracts/transcode-status';
+import { handleJobEvent, JobStateChangeDetail, StatusDependencies, statusFromJob } from '../../src/transcode/job-status.lambda-shared';
+import { getJob } from '../../src/transcode/job-store.lambda-shared';
+import { PipelineSettings, requestToken, retryUpload, submitUpload, SubmitDependencies } from '../../src/transcode/submit-job.lambda-shared';
 
 /**
  * The submit and status logic against dynalite, so every conditional write is
@@ -344,7 +344,7 @@ describe('status', () => {
     }
     expect(await getJob(deps, 'v1', 'u1')).toMatchObject({ state: 'COMPLETE', progressPercent: 100 });
     const details = published();
-    details.slice(1).forEach((detail, index) => expect(isNewerStatus(details[index], detail)).toBe(true));
+    details.slice(1).forEach((detail, index) => expect(statusOrder(detail)).toBeGreaterThan(statusOrder(details[index])));
     expect(details.filter((detail) => detail.state === 'COMPLETE')).toHaveLength(1);
     expect(details[details.length - 1].state).toBe('COMPLETE');
   });

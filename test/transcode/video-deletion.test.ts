@@ -3,8 +3,8 @@ import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/clien
 import { mockClient } from 'aws-sdk-client-mock';
 import { LocalDynamoDB, startLocalDynamoDB } from '../../sandbox/aws/local-dynamodb';
 import { LocalS3, startLocalS3 } from '../../sandbox/s3/local-s3';
-import { getJob, claimRetry } from '../../src/transcode/job-store';
-import { deleteVideo, DeletionDependencies, removeExpiredSources, restoreVideo } from '../../src/transcode/video-deletion';
+import { getJob, claimRetry } from '../../src/transcode/job-store.lambda-shared';
+import { deleteVideo, DeletionDependencies, removeExpiredSources, restoreVideo } from '../../src/transcode/video-deletion.lambda-shared';
 
 /**
  * Deleting a video's files on a local S3 server (s3rver behind the sandbox's

@@ -9,7 +9,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { parseSourceObjectKey } from '../../src/contracts/source-keys';
 import { MultipartUpload, PostUpload } from '../../src/contracts/upload-messages';
-import { createUploadS3Client, handleUploadRequest, UploadDependencies } from '../../src/upload/issue-upload';
+import { createUploadS3Client, handleUploadRequest, UploadDependencies } from '../../src/upload/issue-upload.lambda-shared';
 import { MEBIBYTE, S3_LIMITS, UploadSettings } from '../../src/upload/upload-settings';
 
 const settings: UploadSettings = {

@@ -1,7 +1,7 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { startLocalS3, LocalS3 } from '../../sandbox/s3/local-s3';
 import { MultipartUpload, PostUpload, UploadResponse } from '../../src/contracts/upload-messages';
-import { createUploadS3Client, handleUploadRequest, UploadDependencies } from '../../src/upload/issue-upload';
+import { createUploadS3Client, handleUploadRequest, UploadDependencies } from '../../src/upload/issue-upload.lambda-shared';
 import { MEBIBYTE, UploadSettings } from '../../src/upload/upload-settings';
 
 /**

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { ApiRouteKey } from './api-routes';
-import { Caller, isAdmin, requireAdmin, requireCaller, requireCreator } from './auth';
-import { Catalog } from './catalog';
-import { ACCESS_MODES, downloadKey, ownerView, publicView, UploadRecord, VideoRecord, VideoState } from './catalog-model';
-import { EntitlementStore, PREMIUM, videoEntitlement } from './entitlements';
-import { ApiError, errorResult, HttpEvent, HttpResult, jsonBody, jsonResult, oneOf, onlyFields, text, wholeNumber } from './http';
+import { Caller, isAdmin, requireAdmin, requireCaller, requireCreator } from './auth.lambda-shared';
+import { ACCESS_MODES, downloadKey, ownerView, publicView, UploadRecord, VideoRecord, VideoState } from './catalog-model.lambda-shared';
+import { Catalog } from './catalog.lambda-shared';
+import { EntitlementStore, PREMIUM, videoEntitlement } from './entitlements.lambda-shared';
+import { ApiError, errorResult, HttpEvent, HttpResult, jsonBody, jsonResult, oneOf, onlyFields, text, wholeNumber } from './http.lambda-shared';
 import { PUBLISHED_LISTING } from './schema';
 import { isValidId } from '../contracts/source-keys';
 import { OUTPUT_LAYOUT } from '../contracts/transcode-status';
 import { IssuedUpload, UploadRequest, UploadResponse } from '../contracts/upload-messages';
+import { isUserId } from '../contracts/user-ids';
 import type { MediaSigner } from '../delivery/media-signer';
 
 /** Fixed at deploy time. */
@@ -474,7 +475,7 @@ const RESTORED = {
 function adminPath(context: RouteContext): { userId: string; entitlementId: string } {
   const userId = context.event.pathParameters?.userId ?? '';
   const entitlementId = context.event.pathParameters?.entitlementId ?? '';
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$/.test(userId)) {
+  if (!isUserId(userId)) {
     throw new ApiError(400, 'invalid-field', `userId must be a user id, got ${JSON.stringify(userId)}`);
   }
   if (entitlementId !== PREMIUM && !isValidId(entitlementId)) {

@@ -1,7 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { EntitlementStore, PREMIUM, videoEntitlement } from './entitlements';
-import { ApiError, errorResult, header, HttpEvent, HttpResult, jsonResult, rawBody } from './http';
+import { EntitlementStore, PREMIUM, videoEntitlement } from './entitlements.lambda-shared';
+import { ApiError, errorResult, header, HttpEvent, HttpResult, jsonResult, rawBody } from './http.lambda-shared';
 import { isValidId } from '../contracts/source-keys';
+import { isUserId } from '../contracts/user-ids';
 
 /**
  * Stripe's webhook signature, as Stripe documents it: the `Stripe-Signature`
@@ -163,6 +164,3 @@ async function apply(deps: StripeWebhookDependencies, event: StripeEvent, now: D
   }
 }
 
-function isUserId(value: unknown): value is string {
-  return typeof value === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$/.test(value);
-}

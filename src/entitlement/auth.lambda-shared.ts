@@ -1,6 +1,6 @@
 import { JwtRsaVerifier } from 'aws-jwt-verify';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
-import { ApiError, header, HttpEvent } from './http';
+import { ApiError, header, HttpEvent } from './http.lambda-shared';
 import { ADMINS_GROUP, CREATORS_GROUP } from './schema';
 
 /** Who is calling, from a verified Cognito access token. */

@@ -1,6 +1,6 @@
 import type { AudioDescription, JobSettings, Output, OutputGroup, VideoCodecSettings, VideoDescription } from '@aws-sdk/client-mediaconvert';
 import { DOWNLOAD_MAX_SHORT_SIDE, H264_MAX_LONG_SIDE, H264_MAX_SHORT_SIDE, LadderSpec } from './ladder-spec';
-import { SourceInfo } from './source-info';
+import { SourceInfo } from './source-info.lambda-shared';
 import { OUTPUT_LAYOUT } from '../contracts/transcode-status';
 
 /** How every job of a pipeline is encoded, fixed at synth time. */

@@ -1,6 +1,6 @@
-import { AccessMode } from './catalog-model';
+import { AccessMode } from './catalog-model.lambda-shared';
 import { ENTITLEMENT_INDEXES } from './schema';
-import { Documents } from '../internal/documents';
+import { Documents } from '../internal/documents.lambda-shared';
 
 
 /** `premium`, or `video#<id>` for one purchased video. */

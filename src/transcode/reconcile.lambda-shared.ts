@@ -1,9 +1,9 @@
 import { GetJobCommand } from '@aws-sdk/client-mediaconvert';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { handleJobEvent, JobStateChangeEvent, StatusDependencies, statusFromJob } from './job-status';
-import { applyStatus, CLAIM_LEASE_MS, inFlightSince, JobRecord } from './job-store';
-import { failUpload, ObjectCreatedDetail, resumeUpload, retryUpload, SubmitDependencies, submitUpload } from './submit-job';
-import { deleteVideo, DeletionDependencies, removeExpiredSources } from './video-deletion';
+import { handleJobEvent, JobStateChangeEvent, StatusDependencies, statusFromJob } from './job-status.lambda-shared';
+import { applyStatus, CLAIM_LEASE_MS, inFlightSince, JobRecord } from './job-store.lambda-shared';
+import { failUpload, ObjectCreatedDetail, resumeUpload, retryUpload, SubmitDependencies, submitUpload } from './submit-job.lambda-shared';
+import { deleteVideo, DeletionDependencies, removeExpiredSources } from './video-deletion.lambda-shared';
 
 /**
  * The pipeline's scheduled check, for what events alone cannot guarantee:

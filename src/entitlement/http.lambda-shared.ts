@@ -3,6 +3,8 @@
  * and the validation every route's input goes through.
  */
 
+import { describeValue } from '../internal/describe.lambda-shared';
+
 export interface HttpEvent {
   readonly routeKey: string;
   readonly rawPath?: string;
@@ -146,10 +148,7 @@ export function wholeNumber(value: unknown, name: string, min: number, max: numb
   return value;
 }
 
+/** A value for a message: JSON, cut to 60 characters. */
 export function describe(value: unknown): string {
-  if (value === undefined) {
-    return 'nothing';
-  }
-  const json = JSON.stringify(value) ?? String(value);
-  return json.length > 60 ? `${json.slice(0, 57)}...` : json;
+  return describeValue(value, 60);
 }

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { CreateJobCommand, CreateJobCommandInput, MediaConvertClient, ProbeCommand, ProbeResult, SearchJobsCommand } from '@aws-sdk/client-mediaconvert';
-import { buildJobSettings, EncodingPlan, SettingsOverrideError } from './job-settings';
+import { buildJobSettings, EncodingPlan, SettingsOverrideError } from './job-settings.lambda-shared';
 import {
   applyStatus, claimRetry, claimSubmission, JobRecord, JobStoreDependencies, markCreateRequested, recordJobId, releaseClaim, resumeClaim,
-} from './job-store';
-import type { ReconcileSettings } from './reconcile';
-import { sourceInfoFromProbe, UnusableSourceError } from './source-info';
+} from './job-store.lambda-shared';
+import type { ReconcileSettings } from './reconcile.lambda-shared';
+import { sourceInfoFromProbe, UnusableSourceError } from './source-info.lambda-shared';
 import { decodeS3EventKey, isValidId, parseSourceObjectKey } from '../contracts/source-keys';
 import { JOB_METADATA_KEYS, TRANSCODE_STATUS_VERSION } from '../contracts/transcode-status';
 

@@ -1,5 +1,5 @@
 import type { Job, Output } from '@aws-sdk/client-mediaconvert';
-import { applyStatus, JobStoreDependencies } from './job-store';
+import { applyStatus, JobStoreDependencies } from './job-store.lambda-shared';
 import { isValidId } from '../contracts/source-keys';
 import {
   JOB_METADATA_KEYS, OUTPUT_LAYOUT, Rendition, TRANSCODE_STATUS_VERSION, TranscodeOutputs, TranscodeStatusDetail,

@@ -28,6 +28,8 @@ import {
   UploadResponse,
   UploadResult,
 } from '../contracts/upload-messages';
+import { USER_ID_PATTERN } from '../contracts/user-ids';
+import { describeValue } from '../internal/describe.lambda-shared';
 
 /** What issuance needs from its surroundings; the handler builds these once per container. */
 export interface UploadDependencies {
@@ -58,7 +60,7 @@ export class UploadRequestError extends Error {
   }
 }
 
-const CREATOR_ID = /^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$/;
+const CREATOR_ID = USER_ID_PATTERN;
 const MULTIPART_UPLOAD_ID = /^[A-Za-z0-9._~=+/-]{1,1024}$/;
 
 /**
@@ -268,7 +270,7 @@ type Fields = Record<string, unknown>;
 
 function parseRequest(input: unknown): UploadRequest {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw invalid('invalid-request', `the request must be a JSON object, got ${describe(input)}`);
+    throw invalid('invalid-request', `the request must be a JSON object, got ${describeValue(input)}`);
   }
   const fields = input as Fields;
   const videoId = readId(fields, 'videoId');
@@ -296,7 +298,7 @@ function parseRequest(input: unknown): UploadRequest {
     case 'abort':
       return { action: 'abort', videoId, key: readText(fields, 'key'), multipartUploadId: readMultipartUploadId(fields) };
     default:
-      throw invalid('invalid-action', `action must be one of "issue", "sign-parts", "complete", "abort", got ${describe(fields.action)}`);
+      throw invalid('invalid-action', `action must be one of "issue", "sign-parts", "complete", "abort", got ${describeValue(fields.action)}`);
   }
 }
 
@@ -314,7 +316,7 @@ function present(fields: Fields, name: string): unknown {
 function readText(fields: Fields, name: string): string {
   const value = present(fields, name);
   if (typeof value !== 'string' || value.length === 0 || value.length > 1024) {
-    throw invalid('invalid-field', `${name} must be a string of 1 to 1024 characters, got ${describe(value)}`);
+    throw invalid('invalid-field', `${name} must be a string of 1 to 1024 characters, got ${describeValue(value)}`);
   }
   return value;
 }
@@ -322,7 +324,7 @@ function readText(fields: Fields, name: string): string {
 function readMatching(fields: Fields, name: string, pattern: RegExp, expected: string): string {
   const value = present(fields, name);
   if (typeof value !== 'string' || !pattern.test(value)) {
-    throw invalid('invalid-field', `${name} must be ${expected}, got ${describe(value)}`);
+    throw invalid('invalid-field', `${name} must be ${expected}, got ${describeValue(value)}`);
   }
   return value;
 }
@@ -330,7 +332,7 @@ function readMatching(fields: Fields, name: string, pattern: RegExp, expected: s
 function readId(fields: Fields, name: string): string {
   const value = present(fields, name);
   if (!isValidId(value)) {
-    throw invalid('invalid-field', `${name} must match ${ID_PATTERN}, got ${describe(value)}`);
+    throw invalid('invalid-field', `${name} must match ${ID_PATTERN}, got ${describeValue(value)}`);
   }
   return value;
 }
@@ -342,7 +344,7 @@ function readMultipartUploadId(fields: Fields): string {
 function readWhole(fields: Fields, name: string, min: number, max: number): number {
   const value = present(fields, name);
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw invalid('invalid-field', `${name} must be a whole number from ${min} to ${max}, got ${describe(value)}`);
+    throw invalid('invalid-field', `${name} must be a whole number from ${min} to ${max}, got ${describeValue(value)}`);
   }
   return value;
 }
@@ -350,7 +352,7 @@ function readWhole(fields: Fields, name: string, min: number, max: number): numb
 function readSize(fields: Fields, name: string): number {
   const value = present(fields, name);
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw invalid('invalid-size', `${name} must be a whole number of bytes greater than zero, got ${describe(value)}`);
+    throw invalid('invalid-size', `${name} must be a whole number of bytes greater than zero, got ${describeValue(value)}`);
   }
   return value;
 }
@@ -358,15 +360,8 @@ function readSize(fields: Fields, name: string): number {
 function readContentType(fields: Fields): string {
   const value = present(fields, 'contentType');
   if (typeof value !== 'string' || !isContentType(value.toLowerCase())) {
-    throw invalid('invalid-field', `contentType must be a media type such as "video/mp4", got ${describe(value)}`);
+    throw invalid('invalid-field', `contentType must be a media type such as "video/mp4", got ${describeValue(value)}`);
   }
   return value;
 }
 
-function describe(value: unknown): string {
-  if (value === undefined) {
-    return 'nothing';
-  }
-  const json = JSON.stringify(value) ?? String(value);
-  return json.length > 80 ? `${json.slice(0, 77)}...` : json;
-}

@@ -1,8 +1,8 @@
-import { AccessMode, UploadRecord, VideoRecord, VideoState } from './catalog-model';
-import { ApiError } from './http';
+import { AccessMode, UploadRecord, VideoRecord, VideoState } from './catalog-model.lambda-shared';
+import { ApiError } from './http.lambda-shared';
 import { CATALOG_INDEXES, PUBLISHED_LISTING } from './schema';
 import { statusOrder, TranscodeStatusDetail } from '../contracts/transcode-status';
-import { Documents } from '../internal/documents';
+import { Documents } from '../internal/documents.lambda-shared';
 
 /** A page of videos and the cursor of the next one. */
 export interface Page<T> {

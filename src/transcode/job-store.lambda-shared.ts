@@ -3,7 +3,7 @@ import { WORK_INDEX } from './transcode-metrics';
 import {
   TRANSCODE_DETAIL_TYPES, TRANSCODE_EVENT_SOURCE, TranscodeStatusDetail, TranscodeState,
 } from '../contracts/transcode-status';
-import { Documents } from '../internal/documents';
+import { Documents } from '../internal/documents.lambda-shared';
 
 /**
  * The pipeline's record of each upload's transcode, one item per

@@ -2,11 +2,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { JobStoreDependencies } from './job-store';
-import { PipelineSettings } from './submit-job';
+import { JobStoreDependencies } from './job-store.lambda-shared';
+import { PipelineSettings } from './submit-job.lambda-shared';
 import { TRANSCODE_ENV, TRANSCODE_METRICS } from './transcode-metrics';
-import { Documents } from '../internal/documents';
-import { requiredEnv } from '../internal/environment';
+import { Documents } from '../internal/documents.lambda-shared';
+import { requiredEnv } from '../internal/environment.lambda-shared';
 
 /** What both transcode handlers build once per container from their environment. */
 export interface TranscodeRuntime {

@@ -1,5 +1,5 @@
 import { DeleteObjectsCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
-import type { JobRecord, JobStoreDependencies } from './job-store';
+import type { JobRecord, JobStoreDependencies } from './job-store.lambda-shared';
 import { WORK_INDEX } from './transcode-metrics';
 import { isValidId, SOURCE_PREFIX } from '../contracts/source-keys';
 import { OUTPUT_LAYOUT } from '../contracts/transcode-status';

@@ -1,4 +1,4 @@
-import { Catalog } from './catalog';
+import { Catalog } from './catalog.lambda-shared';
 import { TRANSCODE_STATUS_VERSION, TranscodeStatusDetail } from '../contracts/transcode-status';
 
 /**
