@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { buildSync } from 'esbuild';
 import { median } from './measure';
 import { MEDIA_SIGNING_ENV } from '../src/contracts/media-signing';
 import { API_ENV } from '../src/entitlement/api-environment';
@@ -77,11 +78,18 @@ export function submitClientBenchmark() {
   const dir = join(root, '.bench');
   mkdirSync(dir, { recursive: true });
   const external = join(dir, 'submit-job-external-sdk.js');
-  const built = spawnSync(process.execPath, [require.resolve('esbuild/bin/esbuild'), '--bundle', 'src/transcode/submit-job.lambda.ts', '--target=node24',
-    '--platform=node', `--outfile=${external}`, '--minify', '--external:@aws-sdk/client-*', '--tsconfig=tsconfig.dev.json', '--log-level=error'], { cwd: root });
-  if (built.status !== 0) {
-    throw new Error(`esbuild failed: ${built.stderr}`);
-  }
+  // The same build as the shipped bundle, but with the clients left to node_modules.
+  buildSync({
+    entryPoints: [join(root, 'src', 'transcode', 'submit-job.lambda.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    minify: true,
+    outfile: external,
+    external: ['@aws-sdk/client-*'],
+    tsconfig: join(root, 'tsconfig.dev.json'),
+    logLevel: 'error',
+  });
   const withSdk: number[] = [];
   const withoutSdk: number[] = [];
   for (let i = 0; i < 9; i++) {

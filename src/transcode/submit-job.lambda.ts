@@ -1,22 +1,32 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { MediaConvertClient } from '@aws-sdk/client-mediaconvert';
-import { S3Client } from '@aws-sdk/client-s3';
 import { ObjectCreatedDetail, retryUpload, submitUpload, SubmitDependencies, SubmitOutcome } from './submit-job.lambda-shared';
 import { DEFAULT_SOURCE_RETENTION_SECONDS, TRANSCODE_METRICS } from './transcode-metrics';
 import { transcodeRuntime } from './transcode-runtime.lambda-shared';
-import { deleteVideo, DeletionDependencies, DeletionOutcome, restoreVideo } from './video-deletion.lambda-shared';
+import { onceUntilFailure } from '../internal/once.lambda-shared';
+import type { DeletionDependencies, DeletionOutcome } from './video-deletion.lambda-shared';
 
 const runtime = transcodeRuntime(process.env);
 // Throttling and transient faults are retried by the client, with backoff that adapts to throttling.
 const mediaconvert = new MediaConvertClient({ maxAttempts: 8, retryMode: 'adaptive' });
 const deps: SubmitDependencies = { ...runtime.store, mediaconvert, settings: runtime.settings };
-const deletion: DeletionDependencies = {
-  ...runtime.store,
-  s3: new S3Client({}),
-  sourceBucket: runtime.settings.sourceBucket,
-  outputBucket: runtime.settings.outputBucket,
-  sourceRetentionSeconds: runtime.settings.sourceRetentionSeconds ?? DEFAULT_SOURCE_RETENTION_SECONDS,
-};
+
+/**
+ * Deletions are rare beside submissions: their module and the S3 client load
+ * on the first one, so a container that only submits never pays for them at
+ * its cold start.
+ */
+const deletion = onceUntilFailure(async () => {
+  const [{ S3Client }, module] = await Promise.all([import('@aws-sdk/client-s3'), import('./video-deletion.lambda-shared.js')]);
+  const deps: DeletionDependencies = {
+    ...runtime.store,
+    s3: new S3Client({}),
+    sourceBucket: runtime.settings.sourceBucket,
+    outputBucket: runtime.settings.outputBucket,
+    sourceRetentionSeconds: runtime.settings.sourceRetentionSeconds ?? DEFAULT_SOURCE_RETENTION_SECONDS,
+  };
+  return { deps, deleteVideo: module.deleteVideo, restoreVideo: module.restoreVideo };
+});
 
 type SubmitEvent =
   | { readonly 'detail-type': 'Object Created'; readonly 'detail': ObjectCreatedDetail }
@@ -32,7 +42,8 @@ type SubmitEvent =
  */
 export async function handler(event: SubmitEvent): Promise<SubmitOutcome | DeletionOutcome> {
   if ('action' in event && (event.action === 'delete-video' || event.action === 'restore-video')) {
-    const outcome = event.action === 'delete-video' ? await deleteVideo(deletion, event.videoId) : await restoreVideo(deletion, event);
+    const { deps: deletionDeps, deleteVideo, restoreVideo } = await deletion();
+    const outcome = event.action === 'delete-video' ? await deleteVideo(deletionDeps, event.videoId) : await restoreVideo(deletionDeps, event);
     runtime.logger.info('video deletion handled', { action: event.action, ...outcome });
     return outcome;
   }

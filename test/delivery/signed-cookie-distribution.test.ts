@@ -288,7 +288,7 @@ describe('SignedCookieDistribution grants', () => {
   });
 
   test('playlistUrl names the master playlist on the viewer-facing domain', () => {
-    const { stack, delivery } = build((s) => ({
+    const { delivery } = build((s) => ({
       domainNames: ['video.example.com'], certificate: acm.Certificate.fromCertificateArn(s, 'C', 'arn:aws:acm:us-east-1:111111111111:certificate/abc'),
     }));
     expect(delivery.playlistUrl('v1')).toBe('https://video.example.com/videos/v1/master.m3u8');
