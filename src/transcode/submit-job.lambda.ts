@@ -3,8 +3,8 @@ import { MediaConvertClient } from '@aws-sdk/client-mediaconvert';
 import { ObjectCreatedDetail, retryUpload, submitUpload, SubmitDependencies, SubmitOutcome } from './submit-job.lambda-shared';
 import { DEFAULT_SOURCE_RETENTION_SECONDS, TRANSCODE_METRICS } from './transcode-metrics';
 import { transcodeRuntime } from './transcode-runtime.lambda-shared';
-import { onceUntilFailure } from '../internal/once.lambda-shared';
 import type { DeletionDependencies, DeletionOutcome } from './video-deletion.lambda-shared';
+import { onceUntilFailure } from '../internal/once.lambda-shared';
 
 const runtime = transcodeRuntime(process.env);
 // Throttling and transient faults are retried by the client, with backoff that adapts to throttling.
@@ -18,14 +18,14 @@ const deps: SubmitDependencies = { ...runtime.store, mediaconvert, settings: run
  */
 const deletion = onceUntilFailure(async () => {
   const [{ S3Client }, module] = await Promise.all([import('@aws-sdk/client-s3'), import('./video-deletion.lambda-shared.js')]);
-  const deps: DeletionDependencies = {
+  const deletionDeps: DeletionDependencies = {
     ...runtime.store,
     s3: new S3Client({}),
     sourceBucket: runtime.settings.sourceBucket,
     outputBucket: runtime.settings.outputBucket,
     sourceRetentionSeconds: runtime.settings.sourceRetentionSeconds ?? DEFAULT_SOURCE_RETENTION_SECONDS,
   };
-  return { deps, deleteVideo: module.deleteVideo, restoreVideo: module.restoreVideo };
+  return { deletionDeps, deleteVideo: module.deleteVideo, restoreVideo: module.restoreVideo };
 });
 
 type SubmitEvent =
@@ -42,7 +42,7 @@ type SubmitEvent =
  */
 export async function handler(event: SubmitEvent): Promise<SubmitOutcome | DeletionOutcome> {
   if ('action' in event && (event.action === 'delete-video' || event.action === 'restore-video')) {
-    const { deps: deletionDeps, deleteVideo, restoreVideo } = await deletion();
+    const { deletionDeps, deleteVideo, restoreVideo } = await deletion();
     const outcome = event.action === 'delete-video' ? await deleteVideo(deletionDeps, event.videoId) : await restoreVideo(deletionDeps, event);
     runtime.logger.info('video deletion handled', { action: event.action, ...outcome });
     return outcome;
