@@ -34,6 +34,8 @@ export interface JobRecord {
   /** Tries of the attempt that ended in a transient fault, and the last fault. */
   readonly submitTries?: number;
   readonly lastError?: string;
+  /** Which work of the scheduled check the upload is part of, if any (the sparse index). */
+  readonly work?: string;
   /** While the attempt is in flight (claimed, queued or encoding): when it started. */
   readonly inFlightSince?: string;
   /** When its video was deleted: when its source is to be removed, and once it was. */
@@ -247,6 +249,10 @@ export async function applyStatus(deps: JobStoreDependencies, detail: TranscodeS
   }) !== undefined;
   if (!accepted) {
     const current = await getJob(deps, detail.videoId, detail.uploadId);
+    // An upload whose transcode ended leaves the in-flight work, even if a try that recorded the end stopped before this.
+    if (current && TERMINAL.has(current.state) && current.work === WORK_INDEX.inFlight) {
+      await leaveInFlight(deps, detail.videoId, detail.uploadId);
+    }
     if (current?.outbox !== outbox) {
       return false;
     }

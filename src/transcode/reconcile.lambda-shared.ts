@@ -2,8 +2,8 @@ import { GetJobCommand } from '@aws-sdk/client-mediaconvert';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { handleJobEvent, JobStateChangeEvent, StatusDependencies, statusFromJob } from './job-status.lambda-shared';
 import { applyStatus, CLAIM_LEASE_MS, inFlightSince, JobRecord } from './job-store.lambda-shared';
-import { failUpload, ObjectCreatedDetail, resumeUpload, retryUpload, SubmitDependencies, submitUpload } from './submit-job.lambda-shared';
-import { deleteVideo, DeletionDependencies, removeExpiredSources } from './video-deletion.lambda-shared';
+import { abandonUpload, failUpload, ObjectCreatedDetail, resumeUpload, retryUpload, SubmitDependencies, submitUpload } from './submit-job.lambda-shared';
+import { deleteVideo, DeletionDependencies, removeExpiredSources, restoreVideo } from './video-deletion.lambda-shared';
 
 /**
  * The pipeline's scheduled check, for what events alone cannot guarantee:
@@ -104,9 +104,9 @@ export async function reconcileUpload(deps: ReconcileDependencies, record: JobRe
     return false;
   }
   if ((record.submitTries ?? 0) >= deps.reconcile.maxSubmitTries) {
-    const outcome = await failUpload(deps, record, 'SUBMIT_FAILED',
+    const outcome = await abandonUpload(deps, record,
       `the transcode could not be started after ${record.submitTries} tries (${record.lastError ?? 'no fault recorded'}); retry the upload`);
-    return outcome.outcome === 'failed';
+    return outcome.outcome !== 'duplicate';
   }
   const outcome = await resumeUpload(deps, record);
   return outcome.outcome !== 'duplicate';
@@ -148,6 +148,10 @@ export async function redrive(deps: ReconcileDependencies, event: Record<string,
   }
   if (event.action === 'delete-video' && deps.deletion) {
     await deleteVideo(deps.deletion, event.videoId);
+    return true;
+  }
+  if (event.action === 'restore-video' && deps.deletion) {
+    await restoreVideo(deps.deletion, event as { videoId: unknown; uploadId: unknown });
     return true;
   }
   return false;

@@ -103,6 +103,26 @@ export async function resumeUpload(deps: SubmitDependencies, key: { videoId: str
 }
 
 /**
+ * Gives up on a submission that faulted too often: takes the claim (so no
+ * other try is past it), records a job an earlier try created if there is
+ * one, and otherwise fails the upload with `reason`, for the creator to retry.
+ */
+export async function abandonUpload(deps: SubmitDependencies, key: { videoId: string; uploadId: string }, reason: string): Promise<SubmitOutcome> {
+  const record = await resumeClaim(deps, key, now(deps));
+  if (!record) {
+    return { outcome: 'duplicate' };
+  }
+  if (record.createRequestedAt !== undefined) {
+    const existing = await findJob(deps, record);
+    if (existing) {
+      await recordJobId(deps, record, existing);
+      return { outcome: 'submitted', jobId: existing, attempt: record.attempt };
+    }
+  }
+  return failUpload(deps, record, 'SUBMIT_FAILED', reason);
+}
+
+/**
  * MediaConvert's answers to Probe or CreateJob that a retry would get again:
  * 400 (a problem in the request), 403, 404, 409 and 422 (the API reference
  * of both operations). 429 and 5xx answers are transient.
@@ -118,7 +138,14 @@ const REFUSALS: Record<string, { readonly probe: string; readonly job: string }>
 async function submitAttempt(deps: SubmitDependencies, record: JobRecord): Promise<SubmitOutcome> {
   const { settings } = deps;
   if (record.createRequestedAt !== undefined) {
-    const existing = await findJob(deps, record);
+    let existing: string | undefined;
+    try {
+      existing = await findJob(deps, record);
+    } catch (error) {
+      // A fault of the lookup is a fault of the try: counted, and the claim let go.
+      await releaseClaim(deps, record, describe(error), now(deps));
+      throw error;
+    }
     if (existing) {
       await recordJobId(deps, record, existing);
       return { outcome: 'submitted', jobId: existing, attempt: record.attempt };

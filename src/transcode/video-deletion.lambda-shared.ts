@@ -98,9 +98,13 @@ export async function removeExpiredSources(deps: DeletionDependencies, limit = 5
   let removedUploads = 0;
   for (const record of (answer.Items ?? []) as JobRecord[]) {
     await removeVersions(deps.s3, deps.sourceBucket, `${SOURCE_PREFIX}${record.videoId}/${record.uploadId}/`);
-    // A transcode that was still running when the video was deleted may have written files since: they go too.
-    await removeVersions(deps.s3, deps.outputBucket, OUTPUT_LAYOUT.videoFolder(record.videoId));
-    await removeVersions(deps.s3, deps.outputBucket, OUTPUT_LAYOUT.posterFolder(record.videoId));
+    // A transcode that was still running when the video was deleted may have written files since: they go too,
+    // unless an upload of the video is live again (restored), whose renditions they are.
+    const uploads = await uploadsOf(deps, record.videoId);
+    if (uploads.every((upload) => upload.sourceExpiresAt !== undefined)) {
+      await removeVersions(deps.s3, deps.outputBucket, OUTPUT_LAYOUT.videoFolder(record.videoId));
+      await removeVersions(deps.s3, deps.outputBucket, OUTPUT_LAYOUT.posterFolder(record.videoId));
+    }
     const marked = await deps.documents.updateIf({
       TableName: deps.tableName,
       Key: { videoId: record.videoId, uploadId: record.uploadId },

@@ -178,6 +178,23 @@ describe('uploads in flight past the bound', () => {
     expect(published().map((detail) => `${detail.state}:${detail.progressPercent}`)).toEqual(['PROGRESSING:40']);
   });
 
+  test('an upload whose end was recorded by a try that stopped before leaving the in-flight work leaves it on the next check', async () => {
+    await submitUpload(deps, created('v1'));
+    registry.jobs[0].status = 'COMPLETE';
+    clock += minutes(31);
+    await reconcile(deps);
+    // As if the try had stopped after recording COMPLETE: the record is back in the in-flight work.
+    await db.documents.update({
+      TableName: deps.tableName,
+      Key: { videoId: 'v1', uploadId: 'u1' },
+      UpdateExpression: 'SET #work = :inFlight, workAt = :at',
+      ExpressionAttributeNames: { '#work': 'work' },
+      ExpressionAttributeValues: { ':inFlight': 'IN_FLIGHT', ':at': '2026-03-01T09:00:00.000Z' },
+    });
+    expect(await reconcile(deps)).toMatchObject({ checked: 1, moved: 0 });
+    expect(await reconcile(deps)).toMatchObject({ checked: 0 });
+  });
+
   test('a job MediaConvert no longer knows fails the upload so the creator can retry', async () => {
     await submitUpload(deps, created('v1'));
     registry.jobs.splice(0, 1);

@@ -166,6 +166,17 @@ describe('submit', () => {
     expect(registry.jobs).toHaveLength(1);
   });
 
+  test('a fault of the job lookup is a fault of the try: the claim is let go and the fault counted, so the check can give up', async () => {
+    mcMock.on(CreateJobCommand).rejectsOnce(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' })).callsFake(createJob);
+    const event = created('uploads/v1/u1/source.mp4');
+    await expect(submitUpload(deps, event)).rejects.toThrow('socket hang up');
+    mcMock.on(SearchJobsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' }));
+    clock += 2 * 60_000;
+    await expect(submitUpload(deps, event)).rejects.toThrow('Rate exceeded');
+    expect(await getJob(deps, 'v1', 'u1')).toMatchObject({ state: 'SUBMITTING', claimedAt: 0, submitTries: 2, lastError: 'TooManyRequestsException: Rate exceeded' });
+    expect(createJobCalls()).toHaveLength(1);
+  });
+
   test('a job of another attempt or another pipeline for the same file is not taken for this attempt\'s', async () => {
     registry.create({ inputFile: 's3://sources/uploads/v1/u1/source.mp4', queue: settings.queueArn, userMetadata: { 'cdk-secure-vod-pipeline': 'Other', 'videoId': 'v1', 'uploadId': 'u1', 'attempt': '1' }, settings: {} });
     mcMock.on(CreateJobCommand).rejectsOnce(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' })).callsFake(createJob);

@@ -108,6 +108,20 @@ test('a restore within the retention keeps the source and makes the upload trans
   expect(await claimRetry(deps, 'v1', 'u1', new Date(clock))).toMatchObject({ state: 'SUBMITTING', attempt: 2 });
 });
 
+test('removing an old upload\'s source after a restore keeps the renditions of the restored one', async () => {
+  await storeVideo('v1', 'u1');
+  await db.documents.put({ TableName: deps.tableName, Item: { videoId: 'v1', uploadId: 'u2', sourceKey: 'uploads/v1/u2/source.mp4', attempt: 1, state: 'COMPLETE', progressPercent: 100 } });
+  await put('sources', 'uploads/v1/u2/source.mp4');
+  await deleteVideo(deps, 'v1');
+  expect(await restoreVideo(deps, { videoId: 'v1', uploadId: 'u2' })).toEqual({ outcome: 'restored' });
+  // Transcoded again: renditions are back.
+  await put('outputs', 'videos/v1/master.m3u8');
+  clock += 8 * 86400_000;
+  expect(await removeExpiredSources(deps)).toBe(1);
+  expect(await keys('sources', 'uploads/v1/')).toEqual(['uploads/v1/u2/source.mp4']);
+  expect(await keys('outputs', 'videos/v1/')).toEqual(['videos/v1/master.m3u8']);
+});
+
 test('an upload that was never deleted cannot be restored, and bad ids change nothing', async () => {
   await storeVideo('v1', 'u1');
   expect(await restoreVideo(deps, { videoId: 'v1', uploadId: 'u1' })).toMatchObject({ outcome: 'gone' });
