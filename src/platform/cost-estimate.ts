@@ -1,6 +1,6 @@
 import { Duration, Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
 import { HlsLadder, HlsRung, LadderCostEstimate, LadderCostOptions } from '../transcode/hls-ladder';
-import { DOWNLOAD_MAX_SHORT_SIDE } from '../transcode/ladder-spec';
+import { AUDIO_BITRATE, DOWNLOAD_MAX_SHORT_SIDE } from '../transcode/ladder-spec';
 
 /**
  * What MediaConvert charges for one minute of one output, by resolution class
@@ -184,7 +184,6 @@ export interface ViewCost {
 }
 
 /** AAC stereo muxed into every rendition (the pipeline's job settings). */
-const AUDIO_BITRATE = 128_000;
 const BYTES_PER_GB = 1024 ** 3;
 
 /**

@@ -1,5 +1,5 @@
 import type { AudioDescription, JobSettings, Output, OutputGroup, VideoCodecSettings, VideoDescription } from '@aws-sdk/client-mediaconvert';
-import { DOWNLOAD_MAX_SHORT_SIDE, H264_MAX_LONG_SIDE, H264_MAX_SHORT_SIDE, LadderSpec } from './ladder-spec';
+import { AUDIO_BITRATE, DOWNLOAD_MAX_SHORT_SIDE, H264_MAX_LONG_SIDE, H264_MAX_SHORT_SIDE, LadderSpec } from './ladder-spec';
 import { SourceInfo } from './source-info.lambda-shared';
 import { OUTPUT_LAYOUT } from '../contracts/transcode-status';
 
@@ -261,7 +261,7 @@ function aacAudio(): AudioDescription {
     AudioSourceName: 'Audio Selector 1',
     CodecSettings: {
       Codec: 'AAC',
-      AacSettings: { Bitrate: 128_000, CodingMode: 'CODING_MODE_2_0', SampleRate: 48_000, RateControlMode: 'CBR' },
+      AacSettings: { Bitrate: AUDIO_BITRATE, CodingMode: 'CODING_MODE_2_0', SampleRate: 48_000, RateControlMode: 'CBR' },
     },
   };
 }

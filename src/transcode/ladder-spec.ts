@@ -17,3 +17,6 @@ export const H264_MAX_SHORT_SIDE = 2160;
 
 /** The largest long side of an H.264 frame MediaConvert encodes. */
 export const H264_MAX_LONG_SIDE = 4096;
+
+/** Bits per second of the AAC stereo audio muxed into every rendition. */
+export const AUDIO_BITRATE = 128_000;

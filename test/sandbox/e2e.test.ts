@@ -61,6 +61,8 @@ test('a broken upload shows FAILED with its reason within seconds, and the creat
     await mine.locator('.state', { hasText: 'FAILED' }).waitFor({ timeout: 15_000 });
     await expect(mine.locator('.failure').textContent()).resolves.toMatch(/could not read the uploaded file as a video.*upload a video file/);
     await page.screenshot({ path: join(screenshots, 'failed-upload.png'), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: join(screenshots, 'failed-upload-phone.png'), fullPage: true });
     await mine.getByRole('button', { name: 'Delete' }).click();
     await mine.waitFor({ state: 'detached', timeout: 10_000 });
   } finally {
