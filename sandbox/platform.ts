@@ -1,4 +1,4 @@
-import { createHmac, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -6,13 +6,17 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { startServices, ServicesServer } from './aws/services';
 import { Edge } from './cloudfront/edge';
+import { OidcProvider } from './identity/oidc-provider';
 import { TokenMinter } from './identity/tokens';
 import { MediaConvertOptions, MediaConvertStandIn } from './mediaconvert/mediaconvert';
 import { LocalS3, startLocalS3 } from './s3/local-s3';
 import { seedVideo } from './seed';
+import { StripeStandIn } from './stripe/stripe-stand-in';
 import { MEDIA_SIGNING_ENV } from '../src/contracts/media-signing';
 import { JOB_METADATA_KEYS, TRANSCODE_EVENT_SOURCE } from '../src/contracts/transcode-status';
 import { API_ENV } from '../src/entitlement/api-environment';
+import { STRIPE_WEBHOOK_ROUTE } from '../src/entitlement/api-routes';
+import { CATALOG_INDEXES } from '../src/entitlement/schema';
 import { HlsLadder } from '../src/transcode/hls-ladder';
 import type { PipelineSettings } from '../src/transcode/submit-job.lambda-shared';
 import { TRANSCODE_ENV, WORK_INDEX } from '../src/transcode/transcode-metrics';
@@ -24,11 +28,14 @@ const dynalite = require('dynalite');
 
 const root = resolve(__dirname, '..');
 
-/** The demo users of the sandbox's sign-in page. */
-export const DEMO_USERS: Record<string, { readonly groups: string[] }> = {
-  creator: { groups: ['creators'] },
-  viewer: { groups: [] },
-  admin: { groups: ['admins'] },
+/**
+ * The demo users of the sandbox's sign-in page (and of the README): sandbox
+ * accounts only, their passwords shown on the page.
+ */
+export const DEMO_USERS: Record<string, { readonly groups: string[]; readonly password: string; readonly email: string }> = {
+  creator: { groups: ['creators'], password: 'creator-password', email: 'creator@sandbox.example' },
+  viewer: { groups: [], password: 'viewer-password', email: 'viewer@sandbox.example' },
+  admin: { groups: ['admins'], password: 'admin-password', email: 'admin@sandbox.example' },
 };
 
 export interface SandboxOptions {
@@ -55,6 +62,10 @@ export interface Sandbox {
   /** The CloudFront key pair that signs cookies: its id and private key (PEM). */
   readonly signing: { readonly keyPairId: string; readonly privateKeyPem: string; readonly publicKeyPem: string };
   readonly stripeSecret: string;
+  /** Stripe's stand-in, with the Checkout Sessions and webhook events it made. */
+  readonly stripe: StripeStandIn;
+  /** The CloudFront stand-in, with the invalidations it received. */
+  readonly edge: Edge;
   /** Ids of the seeded videos. */
   readonly seeded: { publicVideoId?: string; premiumVideoId?: string };
   /** The MediaConvert stand-in, with the jobs it ran. */
@@ -92,9 +103,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
     mediaBucket: 'outputs',
     trustedKeys: new Map([[keyPairId, createPublicKey(keyPair.publicKey)]]),
-    webRoot: join(__dirname, 'web'),
-    assets: { '/vendor/hls.min.js': join(root, 'node_modules', 'hls.js', 'dist', 'hls.min.js') },
-  } as any);
+    webRoot: join(root, 'assets', 'web'),
+    assets: {},
+  });
   await new Promise<void>((done) => edge.server.listen(options.port ?? 0, '127.0.0.1', done));
   closers.push(() => new Promise<void>((done) => {
     edge.server.closeAllConnections();
@@ -124,7 +135,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       }));
     };
     await table('jobs', ['videoId', 'uploadId'], { [WORK_INDEX.name]: [WORK_INDEX.partitionKey, WORK_INDEX.sortKey] });
-    await table('catalog.lambda-shared', ['videoId'], { byCreator: ['creatorId', 'createdAt'], published: ['listing', 'publishedAt'] });
+    await table('catalog.lambda-shared', ['videoId'], {
+      [CATALOG_INDEXES.byCreator]: ['creatorId', 'createdAt'], [CATALOG_INDEXES.published]: ['listing', 'publishedAt'], [CATALOG_INDEXES.byState]: ['state', 'updatedAt'],
+    });
     await table('entitlements.lambda-shared', ['userId', 'entitlementId'], { byPaymentRef: ['paymentRef'] });
     ddb.destroy();
 
@@ -141,11 +154,21 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     s3Holder.client = s3;
     closers.push(() => s3.destroy());
 
-    // Cognito's stand-in: tokens of the demo users, verified by the API against this JWKS.
+    // Cognito's stand-in: an OpenID provider with the demo users, whose tokens the API verifies against its JWKS.
     const issuer = `${url}/auth`;
     const clientId = 'sandbox-web-client';
     const minter = new TokenMinter(issuer, clientId);
+    const appUrls = [`${url}/`, `${url.replace('localhost', '127.0.0.1')}/`];
+    const oidc = new OidcProvider({
+      issuer,
+      minter,
+      users: DEMO_USERS,
+      clients: [{ clientId, redirectUris: appUrls, logoutUris: appUrls }],
+    });
+    // What the deployment writes next to the web app.
+    const webConfig = { region, clientId, signInUrl: issuer, issuer, apiPath: '/api', scopes: ['openid', 'email', 'profile'] };
     const stripeSecret = 'whsec_sandbox_webhook_signing_secret';
+    const stripeApiKey = 'sk_test_sandbox_stand_in_key';
     const pipelineId = 'SandboxTranscode';
     const reconcile = options.reconcile ?? { everySeconds: 5, stuckAfterSeconds: 20 };
 
@@ -179,7 +202,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const secrets = new Map([
       ['arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/signing-key', keyPair.privateKey],
       ['arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/stripe-webhook.lambda-shared', stripeSecret],
+      ['arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/stripe-api-key', stripeApiKey],
     ]);
+    // Stripe's stand-in: Checkout Sessions, a payment page, and the signed webhook once paid.
+    const stripe = new StripeStandIn({
+      secretKey: stripeApiKey,
+      webhookSecret: stripeSecret,
+      baseUrl: url,
+      log,
+      deliver: async ({ payload, headers }) => {
+        await handlers.webhook({ routeKey: STRIPE_WEBHOOK_ROUTE, headers, body: payload });
+      },
+    });
     const services: ServicesServer = await startServices({
       functions: new Map([
         ['upload-issuer', (event) => handlers.uploadIssuer(event)],
@@ -204,6 +238,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       createJob: (request) => mediaconvert.createJob(request),
       getJob: (id) => mediaconvert.getJob(id),
       searchJobs: (query) => mediaconvert.searchJobs(query),
+      invalidate: (_distributionId, paths) => edge.invalidate(paths),
     });
     closers.push(() => services.close());
 
@@ -236,6 +271,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       AWS_ENDPOINT_URL_SECRETS_MANAGER: services.endpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: services.endpoint,
       AWS_ENDPOINT_URL_MEDIACONVERT: services.endpoint,
+      AWS_ENDPOINT_URL_CLOUDFRONT: services.endpoint,
       POWERTOOLS_LOG_LEVEL: 'WARN',
       POWERTOOLS_METRICS_DISABLED: 'true',
       // SecureUploadBucket's issuer
@@ -259,12 +295,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       [API_ENV.uploadIssuer]: 'upload-issuer',
       [API_ENV.transcodeSubmit]: 'transcode-submit',
       [API_ENV.mediaDomain]: host,
+      [API_ENV.distributionId]: 'ESANDBOXEDGE',
       [API_ENV.sessionSeconds]: String(options.sessionSeconds ?? 120),
       [API_ENV.sameSite]: 'Strict',
       [API_ENV.metricsScope]: 'sandbox',
       [MEDIA_SIGNING_ENV.keyPairId]: keyPairId,
       [MEDIA_SIGNING_ENV.privateKeySecretArn]: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/signing-key',
       [API_ENV.stripeSecret]: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/stripe-webhook.lambda-shared',
+      [API_ENV.stripeApiKey]: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/stripe-api-key',
+      [API_ENV.stripeApiBase]: url,
+      [API_ENV.appUrl]: url,
+      [API_ENV.premiumPrice]: JSON.stringify({ amount: 999, currency: 'usd', interval: 'month' }),
     });
     /* eslint-disable @typescript-eslint/no-require-imports */
     handlers.uploadIssuer = require(bundle('upload/upload-issuer.lambda')).handler;
@@ -292,34 +333,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       webhook: (event) => handlers.webhook(event),
       sandbox: async (req, body) => {
         const path = (req.url ?? '/').split('?')[0];
-        if (path === '/auth/.well-known/jwks.json') {
-          return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(minter.jwks()) };
+        const request = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body };
+        const own = await oidc.handle(request) ?? await stripe.handle(request);
+        if (own) {
+          return own;
         }
-        if (path === '/auth/token' && req.method === 'POST') {
-          const user = (JSON.parse(body || '{}') as { user?: string }).user ?? '';
-          const demo = DEMO_USERS[user];
-          if (!demo) {
-            return { statusCode: 400, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: `no demo user ${JSON.stringify(user)}` }) };
-          }
-          return {
-            statusCode: 200,
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ access_token: minter.token(user, demo.groups), token_type: 'Bearer', expires_in: 3600, user, groups: demo.groups }),
-          };
-        }
-        if (path === '/sandbox/stripe-test-event' && req.method === 'POST') {
-          // A checkout of a premium subscription by the demo viewer, signed with the endpoint's secret as Stripe signs it.
-          const payload = JSON.stringify({
-            id: `evt_sandbox${Date.now()}`,
-            object: 'event',
-            type: 'checkout.session.completed',
-            data: { object: { id: `cs_sandbox${Date.now()}`, mode: 'subscription', client_reference_id: 'viewer', subscription: `sub_sandbox${Date.now()}` } },
-          });
-          const t = Math.floor(Date.now() / 1000);
-          const signature = createHmac('sha256', stripeSecret).update(`${t}.${payload}`).digest('hex');
-          return handlers.webhook({
-            routeKey: 'POST /api/webhooks/stripe', headers: { 'stripe-signature': `t=${t},v1=${signature}`, 'content-type': 'application/json' }, body: payload,
-          });
+        if (path === '/config.json') {
+          return { statusCode: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-cache' }, body: JSON.stringify(webConfig) };
         }
         return undefined;
       },
@@ -330,6 +350,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       minter,
       signing: { keyPairId, privateKeyPem: keyPair.privateKey, publicKeyPem: keyPair.publicKey },
       stripeSecret,
+      stripe,
+      edge,
       seeded: {},
       mediaconvert,
       settle: async () => {
@@ -357,4 +379,4 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 }
 
 /** Seeding and uploads through the API, for the sandbox's own seed and for tests and benchmarks. */
-export { generateClip, uploadAndWait } from './seed';
+export { generateClip, seedVideo, uploadAndWait } from './seed';

@@ -7,7 +7,8 @@ import { AddressInfo } from 'node:net';
  * server that each SDK client reaches through its standard endpoint variable
  * (AWS_ENDPOINT_URL_LAMBDA, _SECRETS_MANAGER, _EVENTBRIDGE, _MEDIACONVERT):
  * Lambda Invoke, Secrets Manager GetSecretValue, EventBridge PutEvents, and
- * MediaConvert Probe, CreateJob, GetJob and SearchJobs. Each speaks its service's wire protocol.
+ * MediaConvert Probe, CreateJob, GetJob and SearchJobs, and CloudFront
+ * CreateInvalidation (AWS_ENDPOINT_URL_CLOUDFRONT). Each speaks its service's wire protocol.
  */
 export interface ServiceHooks {
   /** Lambda functions by name, invoked synchronously. */
@@ -26,6 +27,8 @@ export interface ServiceHooks {
   readonly getJob: (id: string) => Record<string, unknown>;
   /** MediaConvert SearchJobs: the query string, answers `{ jobs, nextToken }`. */
   readonly searchJobs: (query: URLSearchParams) => Record<string, unknown>;
+  /** CloudFront CreateInvalidation: the distribution and its paths (`/videos/<id>/*`). */
+  readonly invalidate?: (distributionId: string, paths: string[]) => void;
 }
 
 /** A service's error: thrown by a hook, answered with its status and the error type its SDK raises. */
@@ -103,6 +106,23 @@ export async function startServices(hooks: ServiceHooks): Promise<ServicesServer
     }
     if (req.method === 'GET' && url.pathname === '/2017-08-29/search') {
       return { status: 200, body: JSON.stringify(hooks.searchJobs(url.searchParams)) };
+    }
+    const invalidation = /^\/2020-05-31\/distribution\/([^/]+)\/invalidation$/.exec(url.pathname);
+    if (req.method === 'POST' && invalidation && hooks.invalidate) {
+      // CloudFront's REST-XML: an InvalidationBatch in, the Invalidation (201) out.
+      const paths = [...body.matchAll(/<Path>([^<]*)<\/Path>/g)].map((m) => m[1].replace(/&amp;/g, '&'));
+      const reference = /<CallerReference>([^<]*)<\/CallerReference>/.exec(body)?.[1] ?? '';
+      hooks.invalidate(invalidation[1], paths);
+      const id = `I${randomUUID().replace(/-/g, '').slice(0, 13).toUpperCase()}`;
+      const items = paths.map((path) => `<Path>${path.replace(/&/g, '&amp;')}</Path>`).join('');
+      return {
+        status: 201,
+        headers: { 'content-type': 'text/xml', 'location': `https://cloudfront.amazonaws.com${url.pathname}/${id}` },
+        body: '<?xml version="1.0" encoding="UTF-8"?><Invalidation xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/">'
+          + `<Id>${id}</Id><Status>InProgress</Status><CreateTime>${new Date().toISOString()}</CreateTime>`
+          + `<InvalidationBatch><Paths><Quantity>${paths.length}</Quantity><Items>${items}</Items></Paths><CallerReference>${reference}</CallerReference></InvalidationBatch>`
+          + '</Invalidation>',
+      };
     }
     return { status: 400, body: JSON.stringify({ message: `the sandbox does not answer ${req.method} ${url.pathname} ${target}` }) };
   }

@@ -2,7 +2,6 @@ import { KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import { join, normalize } from 'node:path';
-import { Readable } from 'node:stream';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { parseCookieHeader, verifySignedRequest } from './signed-requests';
 import { API_ROUTES, STRIPE_WEBHOOK_ROUTE } from '../../src/entitlement/api-routes';
@@ -48,6 +47,10 @@ const ROUTE_MATCHERS = [...API_ROUTES, STRIPE_WEBHOOK_ROUTE].map((routeKey) => {
 export class Edge {
   public handlers?: EdgeHandlers;
   public readonly server: http.Server;
+  /** The edge cache of media and posters, by path, until their TTL or an invalidation. */
+  private readonly cache = new Map<string, { body: Buffer; expiresAt: number }>();
+  /** Paths invalidated so far, as CloudFront received them. */
+  public readonly invalidations: string[][] = [];
 
   constructor(private readonly options: EdgeOptions) {
     this.server = http.createServer((req, res) => {
@@ -62,6 +65,18 @@ export class Edge {
         });
       });
     });
+  }
+
+  /** A CloudFront invalidation: each path, or each path under a trailing `*`, leaves the cache. */
+  public invalidate(paths: string[]): void {
+    this.invalidations.push(paths);
+    for (const path of paths) {
+      for (const key of [...this.cache.keys()]) {
+        if (path.endsWith('*') ? key.startsWith(path.slice(0, -1)) : key === path) {
+          this.cache.delete(key);
+        }
+      }
+    }
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse, rawBody: Buffer): Promise<void> {
@@ -115,17 +130,27 @@ export class Edge {
           return;
         }
       }
-      try {
-        const object = await this.options.s3.send(new GetObjectCommand({ Bucket: this.options.mediaBucket, Key: decodeURIComponent(path.slice(1)) }));
-        res.writeHead(200, {
-          'content-type': contentType(path),
-          'cache-control': path.endsWith('.m3u8') ? 'max-age=30' : 'max-age=86400',
-          ...(object.ContentLength !== undefined ? { 'content-length': String(object.ContentLength) } : {}),
-        });
-        (object.Body as Readable).pipe(res);
-      } catch {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
+      // As CloudFront: signatures are checked on every request, then the object comes from the edge cache or the origin.
+      const now = (this.options.now ?? (() => new Date()))().getTime();
+      const maxAgeSeconds = path.endsWith('.m3u8') ? 30 : 86400;
+      let cached = this.cache.get(path);
+      if (!cached || cached.expiresAt <= now) {
+        try {
+          const key = decodeURIComponent(path.slice(1));
+          const object = await this.options.s3.send(new GetObjectCommand({ Bucket: this.options.mediaBucket, Key: key }));
+          cached = { body: Buffer.from(await object.Body!.transformToByteArray()), expiresAt: now + maxAgeSeconds * 1000 };
+          this.cache.set(path, cached);
+        } catch {
+          this.cache.delete(path);
+          res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
+          return;
+        }
       }
+      res.writeHead(200, {
+        'content-type': contentType(path),
+        'cache-control': `max-age=${maxAgeSeconds}`,
+        'content-length': String(cached.body.length),
+      }).end(cached.body);
       return;
     }
     const asset = this.options.assets[path];

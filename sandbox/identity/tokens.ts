@@ -36,6 +36,22 @@ export class TokenMinter {
     return { keys: [this.jwk] };
   }
 
+  /** The id of the key this minter signs with, as its JWKS names it. */
+  public get keyId(): string {
+    return this.kid;
+  }
+
+  /**
+   * Signs these claims exactly as given (RS256, this pool's key and `kid`):
+   * for tokens whose every claim the caller decides, as the OpenID provider's
+   * ID and access tokens, whose times follow the provider's clock.
+   */
+  public sign(claims: Record<string, unknown>): string {
+    const header = { alg: 'RS256', kid: this.kid, typ: 'JWT' };
+    const signingInput = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
+    return `${signingInput}.${b64url(sign('RSA-SHA256', Buffer.from(signingInput), this.privateKey))}`;
+  }
+
   public token(subject: string, groups: string[] = [], options: TokenOptions = {}): string {
     const now = Math.floor(Date.now() / 1000);
     const header = { alg: options.hmacSecret ? 'HS256' : options.unsigned ? 'none' : 'RS256', kid: this.kid, typ: 'JWT', ...options.header };

@@ -52,7 +52,20 @@ export interface AbortUploadRequest {
   readonly multipartUploadId: string;
 }
 
-export type UploadRequest = IssueUploadRequest | SignPartsRequest | CompleteUploadRequest | AbortUploadRequest;
+/**
+ * List the parts S3 holds of a multipart upload, so a browser that lost its
+ * state (a reload) uploads only the parts still missing.
+ */
+export interface ListPartsRequest {
+  readonly action: 'list-parts';
+  readonly videoId: string;
+  readonly key: string;
+  readonly multipartUploadId: string;
+  /** Declared size of the whole file, as issued; it fixes the part layout. */
+  readonly size: number;
+}
+
+export type UploadRequest = IssueUploadRequest | SignPartsRequest | CompleteUploadRequest | AbortUploadRequest | ListPartsRequest;
 
 /** Most part URLs in one answer, which keeps it far below Lambda's 6 MB response limit. */
 export const MAX_PART_URLS_PER_ANSWER = 100;
@@ -119,7 +132,25 @@ export interface AbortedUpload {
   readonly key: string;
 }
 
-export type UploadResult = IssuedUpload | SignedParts | CompletedUpload | AbortedUpload;
+/** One part S3 holds. */
+export interface StoredPart {
+  readonly partNumber: number;
+  /** Bytes stored. */
+  readonly size: number;
+  /** The part's ETag as S3 answers it (quoted). */
+  readonly etag: string;
+}
+
+/** The parts S3 holds of a multipart upload, in part order, with the upload's layout. */
+export interface ListedParts {
+  readonly kind: 'listed-parts';
+  readonly key: string;
+  readonly partSize: number;
+  readonly partCount: number;
+  readonly parts: StoredPart[];
+}
+
+export type UploadResult = IssuedUpload | SignedParts | CompletedUpload | AbortedUpload | ListedParts;
 
 /** Why a request was refused. */
 export interface UploadError {

@@ -14,6 +14,24 @@ export const API_ENV = {
   sessionSeconds: 'PLAYBACK_SESSION_SECONDS',
   sameSite: 'COOKIE_SAMESITE',
   stripeSecret: 'STRIPE_WEBHOOK_SECRET_ARN',
+  /**
+   * Optional: the secret holding Stripe's secret API key (`sk_...` or
+   * `rk_...`). Without it there is no checkout (`GET /api/offers` says so and
+   * the checkout routes answer 503).
+   */
+  stripeApiKey: 'STRIPE_API_KEY_SECRET_ARN',
+  /** Optional: where Stripe's API is; defaults to `https://api.stripe.com` (a local stand-in sets its own). */
+  stripeApiBase: 'STRIPE_API_BASE_URL',
+  /**
+   * Optional: the premium membership's price, JSON
+   * `{"amount":999,"currency":"usd","interval":"month"}`; no premium offer without it.
+   */
+  premiumPrice: 'PREMIUM_PRICE',
+  /**
+   * Optional: the web app's URL, where Stripe sends the buyer back
+   * (`<url>/#/watch/<id>?checkout=success`); defaults to `https://<media domain>`.
+   */
+  appUrl: 'APP_URL',
   metricsScope: 'METRICS_SCOPE',
 } as const;
 

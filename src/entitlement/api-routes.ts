@@ -17,10 +17,16 @@ export const API_ROUTES = [
   'POST /api/videos/{videoId}/retry',
   'POST /api/videos/{videoId}/playback',
   'POST /api/videos/{videoId}/download',
+  'GET /api/videos/{videoId}/upload',
+  'POST /api/videos/{videoId}/checkout',
+  'GET /api/offers',
   'GET /api/me',
   'GET /api/me/videos',
+  'POST /api/me/premium/checkout',
+  'GET /api/admin/users/{userId}',
   'PUT /api/admin/users/{userId}/entitlements/{entitlementId}',
   'DELETE /api/admin/users/{userId}/entitlements/{entitlementId}',
+  'GET /api/admin/videos',
   'POST /api/admin/videos/{videoId}/restore',
 ] as const;
 

@@ -9,7 +9,10 @@ import { Authenticator } from './auth.lambda-shared';
 import { Catalog } from './catalog.lambda-shared';
 import { EntitlementStore } from './entitlements.lambda-shared';
 import { HttpEvent, HttpResult } from './http.lambda-shared';
+import { parsePremiumOffer } from './prices.lambda-shared';
 import { ApiDependencies, handleApiRequest } from './routes.lambda-shared';
+import { secretString } from './secrets.lambda-shared';
+import { parseBaseUrl, StripeCheckout } from './stripe-checkout.lambda-shared';
 import { UploadRequest, UploadResponse } from '../contracts/upload-messages';
 import { MediaSigner } from '../delivery/media-signer';
 import { Documents } from '../internal/documents.lambda-shared';
@@ -52,6 +55,12 @@ async function invalidate(id: string, paths: string[]): Promise<void> {
 const uploadIssuer = requiredEnv(env, API_ENV.uploadIssuer);
 const distributionId = env[API_ENV.distributionId] || undefined;
 const transcodeSubmit = requiredEnv(env, API_ENV.transcodeSubmit);
+const stripeApiKeyArn = env[API_ENV.stripeApiKey] || undefined;
+/** An optional URL setting, checked at start-up. */
+function baseUrl(name: string): string | undefined {
+  const value = env[name];
+  return value ? parseBaseUrl(value, name) : undefined;
+}
 
 const deps: ApiDependencies = {
   auth: authenticator,
@@ -69,10 +78,18 @@ const deps: ApiDependencies = {
   invalidate: distributionId ? (paths) => invalidate(distributionId, paths) : undefined,
   // The signing key is read and parsed once per container; a failed read is tried again on the next request.
   signer: onceUntilFailure(() => MediaSigner.fromEnvironment(secrets, env)),
+  // The Stripe key is read once per container, as the webhook's secret is; what is logged of a failure never holds it.
+  checkout: stripeApiKeyArn ? new StripeCheckout({
+    secretKey: secretString(secrets, stripeApiKeyArn),
+    apiBase: baseUrl(API_ENV.stripeApiBase),
+    onFailure: (failure) => logger.warn('checkout session not created', { ...failure }),
+  }) : undefined,
   settings: {
     mediaDomain: requiredEnv(env, API_ENV.mediaDomain),
     sessionSeconds: Number(requiredEnv(env, API_ENV.sessionSeconds)),
     sameSite: env[API_ENV.sameSite] === 'None' ? 'None' : 'Strict',
+    appUrl: baseUrl(API_ENV.appUrl),
+    premium: parsePremiumOffer(env[API_ENV.premiumPrice], API_ENV.premiumPrice),
   },
   onPlayback: (outcome, reason) => {
     metrics.addMetric(outcome === 'issued' ? API_METRICS.sessionsIssued : API_METRICS.sessionsDenied, MetricUnit.Count, 1);

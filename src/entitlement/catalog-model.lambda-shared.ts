@@ -1,3 +1,4 @@
+import type { Price } from './prices.lambda-shared';
 import { OUTPUT_LAYOUT } from '../contracts/transcode-status';
 
 /**
@@ -35,6 +36,8 @@ export interface VideoRecord {
   readonly title: string;
   readonly description: string;
   readonly access: AccessMode;
+  /** What a purchase costs; a `purchase` video is published only with one. */
+  readonly price?: Price;
   readonly state: VideoState;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -73,6 +76,7 @@ export function publicView(video: VideoRecord, mediaBaseUrl: string) {
     title: video.title,
     description: video.description,
     access: video.access,
+    price: video.price ? { amount: video.price.amount, currency: video.price.currency } : undefined,
     // The stored value also sorts the published index (`<time>#<id>`); callers see the time.
     publishedAt: video.publishedAt?.split('#')[0],
     durationSeconds: video.outputs?.durationSeconds,

@@ -37,6 +37,8 @@ export class Catalog {
   public async transition(videoId: string, change: {
     readonly from: readonly VideoState[];
     readonly expected?: Record<string, string | number | undefined>;
+    /** Fields that must still be there (such as the price a purchase video is published with). */
+    readonly present?: readonly string[];
     readonly set: Record<string, unknown>;
     readonly remove?: readonly string[];
   }): Promise<VideoRecord> {
@@ -54,6 +56,10 @@ export class Catalog {
         values[`:e${i}`] = value;
         conditions.push(`#e${i} = :e${i}`);
       }
+    });
+    (change.present ?? []).forEach((field, i) => {
+      names[`#p${i}`] = field;
+      conditions.push(`attribute_exists(#p${i})`);
     });
     const sets = Object.entries(change.set).map(([field, value], i) => {
       names[`#s${i}`] = field;
@@ -152,6 +158,82 @@ export class Catalog {
     }, ['videoId', 'listing', 'publishedAt'], limit, cursor);
   }
 
+  /** Videos in one state, most recently updated first. */
+  public listByState(state: VideoState, limit: number, cursor: string | undefined): Promise<Page<VideoRecord>> {
+    return this.page({
+      IndexName: CATALOG_INDEXES.byState,
+      KeyConditionExpression: '#state = :state',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':state': state },
+    }, BY_STATE_KEY, limit, cursor);
+  }
+
+  /**
+   * Videos in any of `states`, most recently updated first: one page of each
+   * state's partition of the `byState` index, merged. The cursor keeps each
+   * state's own position (the key of the last video of that state given
+   * out), so every page resumes each partition exactly where it stopped; a
+   * page reads at most `limit` items of each state. A video that changes
+   * state between pages moves to another partition, so it may be listed
+   * twice or not at all, as with any listing of a changing table.
+   */
+  public async listRecentlyUpdated(states: readonly VideoState[], limit: number, cursor: string | undefined): Promise<Page<VideoRecord>> {
+    const positions = cursor === undefined ? {} : decodeStatesCursor(cursor, states);
+    const partitions = await Promise.all(states.map(async (state) => {
+      const position = positions[state];
+      if (position === null) {
+        return { state, items: [] as VideoRecord[], more: false, lastKey: undefined };
+      }
+      const answer = await this.documents.query({
+        TableName: this.tableName,
+        IndexName: CATALOG_INDEXES.byState,
+        KeyConditionExpression: '#state = :state',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':state': state },
+        Limit: limit,
+        ScanIndexForward: false,
+        ExclusiveStartKey: position,
+      });
+      const lastKey = answer.LastEvaluatedKey as Record<string, string> | undefined;
+      return { state, items: (answer.Items ?? []) as VideoRecord[], more: lastKey !== undefined, lastKey };
+    }));
+    // Merge the partitions, each in its own order, so what is taken of each is a prefix of it.
+    const taken = partitions.map(() => 0);
+    const items: VideoRecord[] = [];
+    while (items.length < limit) {
+      // A partition read to its end with more behind it may hold the next video: stop there.
+      if (partitions.some((p, i) => p.more && taken[i] === p.items.length)) {
+        break;
+      }
+      let next = -1;
+      partitions.forEach((p, i) => {
+        const head = p.items[taken[i]];
+        if (head && (next < 0 || head.updatedAt > partitions[next].items[taken[next]].updatedAt)) {
+          next = i;
+        }
+      });
+      if (next < 0) {
+        break;
+      }
+      items.push(partitions[next].items[taken[next]]);
+      taken[next] += 1;
+    }
+    const nextPositions: Record<string, StatePosition> = {};
+    partitions.forEach((p, i) => {
+      const last = p.items[taken[i] - 1];
+      if (taken[i] === p.items.length) {
+        // Read to the end of what came: resume after it, or never again once the partition is done.
+        nextPositions[p.state] = p.lastKey ?? null;
+      } else if (last) {
+        nextPositions[p.state] = { videoId: last.videoId, state: last.state, updatedAt: last.updatedAt };
+      } else if (positions[p.state] !== undefined) {
+        nextPositions[p.state] = positions[p.state];
+      }
+    });
+    const done = states.every((state) => nextPositions[state] === null);
+    return { items, cursor: done ? undefined : encodeCursor(nextPositions) };
+  }
+
   private async page(
     query: Omit<Parameters<Documents['query']>[0], 'TableName' | 'Limit' | 'ExclusiveStartKey' | 'ScanIndexForward'>,
     keyFields: string[], limit: number, cursor: string | undefined,
@@ -168,6 +250,35 @@ export class Catalog {
       cursor: answer.LastEvaluatedKey ? encodeCursor(answer.LastEvaluatedKey) : undefined,
     };
   }
+}
+
+/** The key of the `byState` index, as a cursor holds it. */
+const BY_STATE_KEY = ['videoId', 'state', 'updatedAt'];
+
+/** Where a state's partition was left: the key of its last video given out, `null` once read to its end. */
+type StatePosition = Record<string, string> | null;
+
+/** The positions a cursor of {@link Catalog.listRecentlyUpdated} holds; anything else is a 400. */
+function decodeStatesCursor(cursor: string, states: readonly VideoState[]): Record<string, StatePosition> {
+  const invalid = new ApiError(400, 'invalid-cursor', 'cursor must be one given by this API');
+  if (cursor.length > 4096 || !/^[A-Za-z0-9_-]+$/.test(cursor)) {
+    throw invalid;
+  }
+  let positions: unknown;
+  try {
+    positions = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid;
+  }
+  if (typeof positions !== 'object' || positions === null || Array.isArray(positions)) {
+    throw invalid;
+  }
+  for (const [state, position] of Object.entries(positions)) {
+    if (!states.includes(state as VideoState) || (position !== null && decodeCursor(encodeCursor(position), BY_STATE_KEY).state !== state)) {
+      throw invalid;
+    }
+  }
+  return positions as Record<string, StatePosition>;
 }
 
 /** An opaque cursor: the page's last key, base64url. */

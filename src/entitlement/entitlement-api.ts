@@ -38,6 +38,24 @@ import { SecureUploadBucket } from '../upload/secure-upload-bucket';
 /**
  * Properties of an EntitlementApi.
  */
+/**
+ * A recurring price, in the smallest unit of its currency.
+ */
+export interface PremiumPrice {
+  /** For example 999 for $9.99. */
+  readonly amount: number;
+  /** ISO 4217 code, lowercase, for example `usd`. */
+  readonly currency: string;
+  /** How often it is billed. */
+  readonly interval: PremiumInterval;
+}
+
+/** How often a premium membership is billed. */
+export enum PremiumInterval {
+  MONTH = 'month',
+  YEAR = 'year',
+}
+
 export interface EntitlementApiProps {
   /**
    * Where creators upload; the API asks its issuer for uploads.
@@ -126,6 +144,33 @@ export interface EntitlementApiProps {
    * @default false (offered, not required)
    */
   readonly requireMfa?: boolean;
+
+  /**
+   * How a user pool the API creates sends email (verification codes, password
+   * resets): through Amazon SES from your verified address, with your
+   * account's SES quotas. Cognito's own sender allows only a small number of
+   * emails a day per user pool, enough to try the platform.
+   *
+   * @default - Cognito's default sender
+   */
+  readonly userPoolEmail?: cognito.UserPoolEmail;
+
+  /**
+   * The secret holding Stripe's secret API key (`sk_live_...`, or better a
+   * restricted key `rk_...` that may only write Checkout Sessions), with
+   * which the API creates Checkout Sessions. It is read at run time, never
+   * put in the template, a log or an answer.
+   *
+   * @default - no checkout: videos for purchase and premium are granted by admins
+   */
+  readonly stripeApiKey?: secretsmanager.ISecret;
+
+  /**
+   * The price of a premium membership, sold as a Stripe subscription.
+   *
+   * @default - no premium offer: premium is granted by admins
+   */
+  readonly premiumPrice?: PremiumPrice;
 
   /**
    * The secret holding the Stripe webhook endpoint's signing secret (`whsec_...`).
@@ -228,6 +273,12 @@ export class EntitlementApi extends Construct {
   /** The secret holding Stripe's webhook signing secret. */
   public readonly stripeWebhookSecret: secretsmanager.ISecret;
 
+  /** The secret holding Stripe's API key, when checkout is on. */
+  public readonly stripeApiKey?: secretsmanager.ISecret;
+
+  /** The premium membership's price, when premium is sold. */
+  public readonly premiumPrice?: PremiumPrice;
+
   /** Where status events that could not be applied are kept. */
   public readonly deadLetterQueue: sqs.IQueue;
 
@@ -256,7 +307,10 @@ export class EntitlementApi extends Construct {
     this.delivery = props.delivery;
 
     this.userPool = props.userPool ?? createUserPool(this, {
-      selfSignUpEnabled: props.selfSignUpEnabled ?? true, requireMfa: props.requireMfa ?? false, removalPolicy: settings.removalPolicy,
+      selfSignUpEnabled: props.selfSignUpEnabled ?? true,
+      requireMfa: props.requireMfa ?? false,
+      removalPolicy: settings.removalPolicy,
+      email: props.userPoolEmail,
     });
     if (props.userPool) {
       ensureApiGroups(this, props.userPool, props.createUserPoolGroups ?? true);
@@ -265,6 +319,8 @@ export class EntitlementApi extends Construct {
     this.catalogTable = this.createCatalogTable(settings.removalPolicy);
     this.entitlementsTable = this.createEntitlementsTable(settings.removalPolicy);
     this.stripeWebhookSecret = props.stripeWebhookSecret ?? this.createStripeWebhookSecret();
+    this.stripeApiKey = props.stripeApiKey;
+    this.premiumPrice = props.premiumPrice;
 
     const api = this.createApiFunction(settings.sessionSeconds, props.crossSiteCookies ?? false, settings.logRetention);
     this.apiFunction = api.fn;
@@ -349,6 +405,10 @@ export class EntitlementApi extends Construct {
     if (props.userPoolClient && !props.userPool) {
       errors.push('userPoolClient needs the userPool it belongs to');
     }
+    const price = props.premiumPrice;
+    if (price && (!Number.isInteger(price.amount) || price.amount < 1 || price.amount > 99_999_999 || !/^[a-z]{3}$/.test(price.currency))) {
+      errors.push(`premiumPrice must be a whole amount from 1 to 99999999 in the smallest unit of a lowercase ISO 4217 currency, got ${JSON.stringify(price)}`);
+    }
     if (props.pipeline.sourceBucket !== props.uploads.bucket) {
       errors.push('the pipeline must transcode the uploads bucket the API issues uploads to (its sourceBucket is another bucket)');
     }
@@ -381,6 +441,8 @@ export class EntitlementApi extends Construct {
     const catalog = new dynamodb.Table(this, 'Catalog', { ...tableDefaults(removalPolicy), partitionKey: stringKey('videoId') });
     catalog.addGlobalSecondaryIndex({ indexName: CATALOG_INDEXES.byCreator, partitionKey: stringKey('creatorId'), sortKey: stringKey('createdAt') });
     catalog.addGlobalSecondaryIndex({ indexName: CATALOG_INDEXES.published, partitionKey: stringKey('listing'), sortKey: stringKey('publishedAt') });
+    // Admins' lists of recent and failed videos. DynamoDB adds one index per table update, so an upgrade adds just this one.
+    catalog.addGlobalSecondaryIndex({ indexName: CATALOG_INDEXES.byState, partitionKey: stringKey('state'), sortKey: stringKey('updatedAt') });
     return catalog;
   }
 
@@ -426,8 +488,12 @@ export class EntitlementApi extends Construct {
         [API_ENV.sessionSeconds]: String(sessionSeconds),
         [API_ENV.sameSite]: crossSiteCookies ? 'None' : 'Strict',
         [API_ENV.metricsScope]: this.metricsScope,
+        [API_ENV.appUrl]: Lazy.string({ produce: () => `https://${this.mediaDomain()}` }),
+        ...(this.stripeApiKey ? { [API_ENV.stripeApiKey]: this.stripeApiKey.secretArn } : {}),
+        ...(this.premiumPrice ? { [API_ENV.premiumPrice]: JSON.stringify(this.premiumPrice) } : {}),
       },
     });
+    this.stripeApiKey?.grantRead(fn);
     grantTable(fn, this.catalogTable, ['GetItem', 'PutItem', 'UpdateItem', 'Query'], Object.values(CATALOG_INDEXES));
     grantTable(fn, this.entitlementsTable, ['GetItem', 'PutItem', 'DeleteItem', 'Query'], []);
     this.uploads.grantIssueUploads(fn);

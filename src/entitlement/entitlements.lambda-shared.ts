@@ -65,13 +65,22 @@ export class EntitlementStore {
     }
     const ids = access === 'premium' ? [PREMIUM, videoEntitlement(videoId)] : [videoEntitlement(videoId)];
     for (const entitlementId of ids) {
-      const answer = await this.documents.get({ TableName: this.tableName, Key: { userId, entitlementId } });
-      const expiresAt = answer.Item?.expiresAt as string | undefined;
-      if (answer.Item && (expiresAt === undefined || Date.parse(expiresAt) > now.getTime())) {
+      if (await this.isActive(userId, entitlementId, now)) {
         return true;
       }
     }
     return false;
+  }
+
+  /** Whether `userId` has premium that has not lapsed. */
+  public hasPremium(userId: string, now: Date): Promise<boolean> {
+    return this.isActive(userId, PREMIUM, now);
+  }
+
+  private async isActive(userId: string, entitlementId: EntitlementId, now: Date): Promise<boolean> {
+    const answer = await this.documents.get({ TableName: this.tableName, Key: { userId, entitlementId } });
+    const expiresAt = answer.Item?.expiresAt as string | undefined;
+    return answer.Item !== undefined && (expiresAt === undefined || Date.parse(expiresAt) > now.getTime());
   }
 
   /**

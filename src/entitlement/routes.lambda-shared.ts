@@ -3,12 +3,14 @@ import { ApiRouteKey } from './api-routes';
 import { Caller, isAdmin, requireAdmin, requireCaller, requireCreator } from './auth.lambda-shared';
 import { ACCESS_MODES, downloadKey, ownerView, publicView, UploadRecord, VideoRecord, VideoState } from './catalog-model.lambda-shared';
 import { Catalog } from './catalog.lambda-shared';
-import { EntitlementStore, PREMIUM, videoEntitlement } from './entitlements.lambda-shared';
-import { ApiError, errorResult, HttpEvent, HttpResult, jsonBody, jsonResult, oneOf, onlyFields, text, wholeNumber } from './http.lambda-shared';
+import { EntitlementId, EntitlementStore, PREMIUM, videoEntitlement } from './entitlements.lambda-shared';
+import { ApiError, describe, errorResult, HttpEvent, HttpResult, jsonBody, jsonResult, oneOf, onlyFields, text, wholeNumber } from './http.lambda-shared';
+import { parsePrice, PremiumOffer } from './prices.lambda-shared';
 import { PUBLISHED_LISTING } from './schema';
+import { Checkout, CheckoutRequest, CheckoutSession, CheckoutUnavailableError, PaymentProviderError } from './stripe-checkout.lambda-shared';
 import { isValidId } from '../contracts/source-keys';
 import { OUTPUT_LAYOUT } from '../contracts/transcode-status';
-import { IssuedUpload, UploadRequest, UploadResponse } from '../contracts/upload-messages';
+import { IssuedUpload, ListedParts, UploadRequest, UploadResponse } from '../contracts/upload-messages';
 import { isUserId } from '../contracts/user-ids';
 import type { MediaSigner } from '../delivery/media-signer';
 
@@ -20,6 +22,10 @@ export interface ApiSettings {
   readonly sessionSeconds: number;
   /** `Strict` when the player is on the media's domain, `None` for cross-site players. */
   readonly sameSite: 'Strict' | 'None';
+  /** The web app's URL, where checkout returns to. @default `https://<mediaDomain>` */
+  readonly appUrl?: string;
+  /** The premium membership's price; premium is not sold without it. */
+  readonly premium?: PremiumOffer;
 }
 
 export interface ApiDependencies {
@@ -37,6 +43,8 @@ export interface ApiDependencies {
   /** Invalidates paths (`/videos/<id>/*`) at the CDN, when there is one that caches them. */
   readonly invalidate?: (paths: string[]) => Promise<void>;
   readonly signer: () => Promise<MediaSigner>;
+  /** Stripe Checkout, when the platform has a Stripe API key; the checkout routes answer 503 without it. */
+  readonly checkout?: Checkout;
   readonly settings: ApiSettings;
   readonly now?: () => Date;
   readonly newId?: () => string;
@@ -182,7 +190,7 @@ const ROUTES: Record<ApiRouteKey, Route> = {
   'POST /api/videos': async (context) => {
     const caller = requireCreator(context.caller);
     const body = jsonBody(context.event);
-    onlyFields(body, ['title', 'description', 'access']);
+    onlyFields(body, ['title', 'description', 'access', 'price']);
     const now = context.now.toISOString();
     const video: VideoRecord = {
       videoId: (context.deps.newId ?? randomUUID)(),
@@ -190,6 +198,7 @@ const ROUTES: Record<ApiRouteKey, Route> = {
       title: text(body, 'title', { min: 1, max: 200, required: true })!,
       description: text(body, 'description', { max: 5000, required: false }) ?? '',
       access: oneOf(body, 'access', ACCESS_MODES, false) ?? 'public',
+      ...(body.price === undefined || body.price === null ? {} : { price: parsePrice(body.price, 'price') }),
       state: 'DRAFT',
       createdAt: now,
       updatedAt: now,
@@ -198,11 +207,15 @@ const ROUTES: Record<ApiRouteKey, Route> = {
     return jsonResult(201, ownerView(video, mediaBase(context)));
   },
 
-  /** Changes a video's title, description or access mode. */
+  /**
+   * Changes a video's title, description, access mode or price (`null`
+   * removes the price). A published video for purchase keeps a price: a
+   * change that would leave it without one is a 409.
+   */
   'PATCH /api/videos/{videoId}': async (context) => {
     const video = await ownedVideo(context);
     const body = jsonBody(context.event);
-    onlyFields(body, ['title', 'description', 'access']);
+    onlyFields(body, ['title', 'description', 'access', 'price']);
     const changes: Record<string, unknown> = {};
     const title = text(body, 'title', { min: 1, max: 200, required: false });
     const description = text(body, 'description', { max: 5000, required: false });
@@ -210,13 +223,31 @@ const ROUTES: Record<ApiRouteKey, Route> = {
     if (title !== undefined) changes.title = title;
     if (description !== undefined) changes.description = description;
     if (access !== undefined) changes.access = access;
-    if (Object.keys(changes).length === 0) {
-      throw new ApiError(400, 'nothing-to-change', 'give at least one of title, description, access');
+    if (body.price !== undefined && body.price !== null) changes.price = parsePrice(body.price, 'price');
+    const remove = body.price === null ? ['price'] : [];
+    if (Object.keys(changes).length === 0 && remove.length === 0) {
+      throw new ApiError(400, 'nothing-to-change', 'give at least one of title, description, access, price');
+    }
+    let from: readonly VideoState[] = ['DRAFT', 'UPLOADING', 'PROCESSING', 'READY', 'PUBLISHED', 'FAILED'];
+    const present: string[] = [];
+    if ((access ?? video.access) === 'purchase' && changes.price === undefined) {
+      if (remove.length > 0 || video.price === undefined) {
+        // Unpriced, it must not be (or meanwhile become) published.
+        if (video.state === 'PUBLISHED') {
+          throw priceRequired('a published video for purchase keeps a price; unpublish it first, or give another price');
+        }
+        from = from.filter((state) => state !== 'PUBLISHED');
+      } else {
+        // It keeps the price it has, which nothing may remove meanwhile.
+        present.push('price');
+      }
     }
     const updated = await context.deps.catalog.transition(video.videoId, {
-      from: ['DRAFT', 'UPLOADING', 'PROCESSING', 'READY', 'PUBLISHED', 'FAILED'],
+      from,
       expected: { creatorId: video.creatorId },
+      present,
       set: { ...changes, updatedAt: context.now.toISOString() },
+      remove,
     });
     return jsonResult(200, ownerView(updated, mediaBase(context)));
   },
@@ -312,13 +343,19 @@ const ROUTES: Record<ApiRouteKey, Route> = {
     return jsonResult(200, result);
   },
 
-  /** Lists a READY video for viewers. */
+  /** Lists a READY video for viewers; a video for purchase needs its price first. */
   'POST /api/videos/{videoId}/publish': async (context) => {
     const video = await ownedVideo(context);
     expectState(video, ['READY'], 'publish');
+    if (video.access === 'purchase' && video.price === undefined) {
+      throw priceRequired('a video for purchase needs a price before it is published: set price { amount, currency } with PATCH');
+    }
     const now = context.now.toISOString();
     const updated = await context.deps.catalog.transition(video.videoId, {
       from: ['READY'],
+      // Its access mode and price are what was checked, or the publication is a 409.
+      expected: { access: video.access },
+      present: video.access === 'purchase' ? ['price'] : [],
       set: { state: 'PUBLISHED', listing: PUBLISHED_LISTING, publishedAt: `${now}#${video.videoId}`, updatedAt: now },
     });
     return jsonResult(200, ownerView(updated, mediaBase(context)));
@@ -389,6 +426,130 @@ const ROUTES: Record<ApiRouteKey, Route> = {
     });
   },
 
+  /**
+   * The video's current upload, for its creator to resume after a reload:
+   * a multipart upload with the parts S3 already holds (so only the missing
+   * ones are sent again), or a single POST (sent again whole).
+   */
+  'GET /api/videos/{videoId}/upload': async (context) => {
+    const video = await ownedVideo(context);
+    const upload = currentUpload(video);
+    if (upload.kind === 'post') {
+      return jsonResult(200, { kind: 'post', uploadId: upload.uploadId, size: upload.size, contentType: upload.contentType });
+    }
+    const listed = await sendUpload(context, {
+      action: 'list-parts', videoId: video.videoId, key: upload.key, multipartUploadId: upload.multipartUploadId!, size: upload.size,
+    }) as ListedParts;
+    return jsonResult(200, {
+      kind: 'multipart',
+      uploadId: upload.uploadId,
+      size: upload.size,
+      contentType: upload.contentType,
+      partSize: listed.partSize,
+      partCount: listed.partCount,
+      uploadedParts: listed.parts,
+    });
+  },
+
+  /**
+   * A Stripe Checkout Session buying one published video for purchase. 409
+   * `already-entitled` when the caller may watch it already, `not-for-sale`
+   * when it is not sold on its own; 503 without Stripe.
+   */
+  'POST /api/videos/{videoId}/checkout': async (context) => {
+    const { deps, now } = context;
+    const caller = requireCaller(context.caller);
+    const video = await deps.catalog.get(pathVideoId(context));
+    const privileged = video !== undefined && (video.creatorId === caller.userId || isAdmin(caller));
+    if (!video || video.state === 'DELETED' || (video.state !== 'PUBLISHED' && !privileged)) {
+      throw notFound();
+    }
+    if (privileged || await deps.entitlements.isEntitled(caller.userId, video.videoId, video.access, now)) {
+      throw new ApiError(409, 'already-entitled', 'you may watch this video already');
+    }
+    if (video.access !== 'purchase' || video.price === undefined) {
+      throw new ApiError(409, 'not-for-sale', video.access === 'premium'
+        ? 'this video is not sold on its own: it comes with the premium membership'
+        : 'this video is not for sale');
+    }
+    const app = appUrl(context);
+    const returnTo = (outcome: string) => `${app}/#/watch/${encodeURIComponent(video.videoId)}?checkout=${outcome}`;
+    const session = await startCheckout(context, {
+      mode: 'payment',
+      userId: caller.userId,
+      videoId: video.videoId,
+      title: video.title,
+      price: video.price,
+      successUrl: returnTo('success'),
+      cancelUrl: returnTo('cancelled'),
+    });
+    return jsonResult(201, session);
+  },
+
+  /** What is for sale: the premium membership's price, and whether checkout works at all. No sign-in needed. */
+  'GET /api/offers': async (context) => {
+    const premium = context.deps.settings.premium;
+    return jsonResult(200, {
+      premium: premium ? { amount: premium.amount, currency: premium.currency, interval: premium.interval } : null,
+      checkout: context.deps.checkout !== undefined,
+    });
+  },
+
+  /** A Stripe Checkout Session subscribing the caller to premium. */
+  'POST /api/me/premium/checkout': async (context) => {
+    const { deps, now } = context;
+    const caller = requireCaller(context.caller);
+    const offer = deps.settings.premium;
+    if (!offer) {
+      throw new ApiError(409, 'not-for-sale', 'the premium membership is not offered on this platform');
+    }
+    if (await deps.entitlements.hasPremium(caller.userId, now)) {
+      throw new ApiError(409, 'already-entitled', 'you have premium already');
+    }
+    const app = appUrl(context);
+    const session = await startCheckout(context, {
+      mode: 'subscription',
+      userId: caller.userId,
+      offer,
+      successUrl: `${app}/#/?checkout=success`,
+      cancelUrl: `${app}/#/?checkout=cancelled`,
+    });
+    return jsonResult(201, session);
+  },
+
+  /** A user's entitlements, with who granted them and when. */
+  'GET /api/admin/users/{userId}': async (context) => {
+    requireAdmin(context.caller);
+    const userId = context.event.pathParameters?.userId ?? '';
+    if (!isUserId(userId)) {
+      throw new ApiError(400, 'invalid-field', `userId must be a user id, got ${JSON.stringify(userId)}`);
+    }
+    const entitlements = await context.deps.entitlements.list(userId);
+    return jsonResult(200, {
+      userId,
+      entitlements: entitlements.map((e) => ({
+        id: publicEntitlementId(e.entitlementId), expiresAt: e.expiresAt, grantedBy: e.grantedBy, grantedAt: e.grantedAt,
+      })),
+    });
+  },
+
+  /**
+   * Videos of every creator, most recently updated first: those in `state`,
+   * or, without it, those in any state but DELETED.
+   */
+  'GET /api/admin/videos': async (context) => {
+    requireAdmin(context.caller);
+    const state = context.event.queryStringParameters?.state || undefined;
+    if (state !== undefined && !ADMIN_LISTED_STATES.includes(state as VideoState)) {
+      throw new ApiError(400, 'invalid-field', `state must be one of ${ADMIN_LISTED_STATES.join(', ')}, got ${describe(state)}`);
+    }
+    const limit = pageLimit(context);
+    const page = state === undefined
+      ? await context.deps.catalog.listRecentlyUpdated(ADMIN_LISTED_STATES.filter((s) => s !== 'DELETED'), limit, pageCursor(context))
+      : await context.deps.catalog.listByState(state as VideoState, limit, pageCursor(context));
+    return jsonResult(200, { videos: page.items.map((video) => ownerView(video, mediaBase(context))), cursor: page.cursor });
+  },
+
   /** The caller's own videos, newest first. */
   'GET /api/me/videos': async (context) => {
     const caller = requireCreator(context.caller);
@@ -403,7 +564,7 @@ const ROUTES: Record<ApiRouteKey, Route> = {
     return jsonResult(200, {
       userId: caller.userId,
       groups: caller.groups,
-      entitlements: entitlements.map((e) => ({ id: e.entitlementId === PREMIUM ? PREMIUM : e.entitlementId.replace(/^video#/, ''), expiresAt: e.expiresAt })),
+      entitlements: entitlements.map((e) => ({ id: publicEntitlementId(e.entitlementId), expiresAt: e.expiresAt })),
     });
   },
 
@@ -471,6 +632,46 @@ const RESTORED = {
   code: 'RESTORED',
   message: 'the video was deleted and restored; its renditions were removed, so transcode it again (retry)',
 };
+
+/** The states an admin lists videos by; DELETED ones are there to be restored. */
+const ADMIN_LISTED_STATES: readonly VideoState[] = ['DRAFT', 'UPLOADING', 'PROCESSING', 'READY', 'PUBLISHED', 'FAILED', 'DELETED'];
+
+/** An entitlement as callers name it: `premium`, or the video's id. */
+function publicEntitlementId(entitlementId: EntitlementId): string {
+  return entitlementId === PREMIUM ? PREMIUM : entitlementId.replace(/^video#/, '');
+}
+
+function priceRequired(message: string): ApiError {
+  return new ApiError(409, 'price-required', message);
+}
+
+function appUrl(context: RouteContext): string {
+  return context.deps.settings.appUrl ?? `https://${context.deps.settings.mediaDomain}`;
+}
+
+/**
+ * A checkout session from Stripe. Stripe's refusals and faults are a 502
+ * with a message that tells nothing of them (they are logged where the
+ * session is created); no Stripe key is a 503.
+ */
+async function startCheckout(context: RouteContext, request: CheckoutRequest): Promise<CheckoutSession> {
+  const checkout = context.deps.checkout;
+  const unavailable = new ApiError(503, 'checkout-unavailable', 'payments are not set up on this platform');
+  if (!checkout) {
+    throw unavailable;
+  }
+  try {
+    return await checkout.createSession(request, context.now);
+  } catch (error) {
+    if (error instanceof CheckoutUnavailableError) {
+      throw unavailable;
+    }
+    if (error instanceof PaymentProviderError) {
+      throw new ApiError(502, 'payment-provider-error', 'the payment provider could not start the checkout; try again in a moment');
+    }
+    throw error;
+  }
+}
 
 function adminPath(context: RouteContext): { userId: string; entitlementId: string } {
   const userId = context.event.pathParameters?.userId ?? '';

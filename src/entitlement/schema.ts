@@ -12,6 +12,11 @@ export const CATALOG_INDEXES = {
   byCreator: 'byCreator',
   /** Published videos, newest first: partition `listing` (= "published"), sort `publishedAt`. */
   published: 'published',
+  /**
+   * Videos in one state, most recently updated first: partition `state`, sort
+   * `updatedAt` (every write of a video sets both). Admins list by it.
+   */
+  byState: 'byState',
 } as const;
 
 export const PUBLISHED_LISTING = 'published';

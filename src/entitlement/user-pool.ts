@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, aws_cognito as cognito } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, Names, RemovalPolicy, aws_cognito as cognito } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ADMINS_GROUP, CREATORS_GROUP } from './schema';
 import { acknowledge } from '../internal/nag';
@@ -16,9 +16,10 @@ export const API_GROUPS = [
  * the API checks.
  */
 export function createUserPool(scope: Construct, options: {
-  selfSignUpEnabled: boolean; requireMfa: boolean; removalPolicy: RemovalPolicy;
+  selfSignUpEnabled: boolean; requireMfa: boolean; removalPolicy: RemovalPolicy; email?: cognito.UserPoolEmail;
 }): cognito.UserPool {
   const pool = new cognito.UserPool(scope, 'UserPool', {
+    email: options.email,
     signInAliases: { email: true },
     autoVerify: { email: true },
     selfSignUpEnabled: options.selfSignUpEnabled,
@@ -108,4 +109,46 @@ function definedGroupNames(pool: cognito.IUserPool): Set<string> {
     }
   }
   return names;
+}
+
+/** Where people sign in: a Cognito prefix domain, or a custom domain with its certificate. */
+export interface SignInDomainOptions {
+  readonly domainPrefix?: string;
+  readonly customDomain?: cognito.CustomDomainOptions;
+}
+
+/**
+ * Gives the pool a domain serving managed login (sign-in, sign-up, email
+ * verification, password reset) and Cognito's OAuth 2.0 endpoints. Without a
+ * prefix or a custom domain, the prefix is `vod-` with a hash of the
+ * construct's path and the first group of the stack's id (a UUID): prefix
+ * domains are shared by every account of a Region, so a name derived from
+ * the stack's name alone could be taken already.
+ */
+export function addSignInDomain(scope: Construct, pool: cognito.IUserPool, options: SignInDomainOptions = {}): cognito.UserPoolDomain {
+  if (options.domainPrefix !== undefined && options.customDomain !== undefined) {
+    throw new Error('give a domainPrefix or a customDomain for the sign-in domain, not both');
+  }
+  const stackUuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
+  const derived = Fn.join('-', ['vod', Names.uniqueId(scope).slice(-8).toLowerCase(), Fn.select(0, Fn.split('-', stackUuid))]);
+  return new cognito.UserPoolDomain(scope, 'SignInDomain', {
+    userPool: pool,
+    managedLoginVersion: cognito.ManagedLoginVersion.NEWER_MANAGED_LOGIN,
+    ...(options.customDomain
+      ? { customDomain: options.customDomain }
+      : { cognitoDomain: { domainPrefix: options.domainPrefix ?? derived } }),
+  });
+}
+
+/**
+ * Managed login serves an app client's pages only once the client has a
+ * branding style: this assigns Cognito's default style, which the console's
+ * branding editor can change later.
+ */
+export function addManagedLoginStyle(scope: Construct, pool: cognito.IUserPool, client: cognito.IUserPoolClient): cognito.CfnManagedLoginBranding {
+  return new cognito.CfnManagedLoginBranding(scope, 'SignInStyle', {
+    userPoolId: pool.userPoolId,
+    clientId: client.userPoolClientId,
+    useCognitoProvidedValues: true,
+  });
 }

@@ -15,8 +15,24 @@ import { IConstruct } from 'constructs';
  *   covered too.
  */
 export function acknowledge(scope: IConstruct, acknowledgement: { id: string; reason: string }): void {
-  Validations.of(scope).acknowledge(acknowledgement);
+  if (acknowledgement.id.includes('::')) {
+    recordAcknowledgement(scope, acknowledgement);
+  } else {
+    Validations.of(scope).acknowledge(acknowledgement);
+  }
   addCdkNag2Rule(scope, acknowledgement);
+}
+
+/**
+ * Records an acknowledgement whose id holds "::" (a finding about an ARN or a
+ * managed policy), which `Validations.acknowledge` takes for a scope
+ * qualifier: the same metadata entry, written as it writes it, which is what
+ * cdk-nag 3 reads.
+ */
+function recordAcknowledgement(scope: IConstruct, acknowledgement: { id: string; reason: string }): void {
+  const entries = scope.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY);
+  const latest = (entries[entries.length - 1]?.data ?? {}) as Record<string, string>;
+  scope.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, { ...latest, [acknowledgement.id]: acknowledgement.reason });
 }
 
 /**
@@ -27,14 +43,7 @@ export function acknowledge(scope: IConstruct, acknowledgement: { id: string; re
  */
 export function acknowledgeWildcardResource(scope: IConstruct, resource: string, reason: string): void {
   const flat = flattenReference(Stack.of(scope).resolve(resource));
-  // CDK reserves "::" in acknowledgement ids, and a literal ARN (an imported
-  // resource's) holds it: cdk-nag 3 cannot be told of such a finding, cdk-nag 2 can.
-  const id = `AwsSolutions-IAM5[Resource::${flat}]`;
-  if (flat.includes('::')) {
-    addCdkNag2Rule(scope, { id, reason });
-  } else {
-    acknowledge(scope, { id, reason });
-  }
+  acknowledge(scope, { id: `AwsSolutions-IAM5[Resource::${flat}]`, reason });
 }
 
 const RULES = new WeakMap<IConstruct, Array<{ id: string; reason: string }>>();

@@ -12,11 +12,53 @@ import {
   aws_sns as sns,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { createWebAppBucket, deployWebApp, userPoolIssuer } from './web-app';
 import { SignedCookieDistribution, SignedCookieDistributionProps } from '../delivery/signed-cookie-distribution';
-import { EntitlementApi } from '../entitlement/entitlement-api';
+import { EntitlementApi, PremiumPrice } from '../entitlement/entitlement-api';
+import { addManagedLoginStyle, addSignInDomain } from '../entitlement/user-pool';
 import { regionalOriginAccessControl } from '../internal/names';
 import { HlsTranscodePipeline, HlsTranscodePipelineProps } from '../transcode/hls-transcode-pipeline';
 import { SecureUploadBucket, SecureUploadBucketProps } from '../upload/secure-upload-bucket';
+
+/**
+ * Where and how people sign in.
+ */
+export interface VodPlatformSignInOptions {
+  /**
+   * The prefix of a Cognito domain, `<prefix>.auth.<region>.amazoncognito.com`.
+   * Prefixes are shared by every AWS account of a Region.
+   *
+   * @default - `vod-` with a hash of the platform's path and the first group of the stack's id
+   */
+  readonly domainPrefix?: string;
+
+  /**
+   * A domain of your own for the sign-in pages instead of a Cognito prefix
+   * domain, with its certificate in us-east-1.
+   *
+   * @default - a Cognito prefix domain
+   */
+  readonly customDomain?: cognito.CustomDomainOptions;
+
+  /**
+   * The base URL of a domain the brought user pool has already
+   * (`https://auth.example.com`, or `https://<prefix>.auth.<region>.amazoncognito.com`);
+   * no domain is added then. Its app client needs a managed login style.
+   *
+   * @default - the platform adds a domain to the user pool
+   */
+  readonly existingDomainUrl?: string;
+
+  /**
+   * How a user pool the platform creates sends email (verification codes,
+   * password resets), for example `cognito.UserPoolEmail.withSES(...)`.
+   * Cognito's default sender allows a small daily number of emails per user
+   * pool, enough to try the platform, not to run it.
+   *
+   * @default - Cognito's default sender
+   */
+  readonly email?: cognito.UserPoolEmail;
+}
 
 /**
  * Options of the platform's API: what the platform does not set itself.
@@ -43,6 +85,21 @@ export interface VodPlatformApiOptions {
    * @default - a new secret with a random value: set it to the endpoint's secret; until then every event is refused
    */
   readonly stripeWebhookSecret?: secretsmanager.ISecret;
+
+  /**
+   * The secret holding Stripe's secret API key, with which the API creates
+   * Checkout Sessions for videos for purchase and premium.
+   *
+   * @default - no checkout: admins grant videos and premium
+   */
+  readonly stripeApiKey?: secretsmanager.ISecret;
+
+  /**
+   * The price of a premium membership, sold through Stripe Checkout as a subscription.
+   *
+   * @default - no premium offer
+   */
+  readonly premiumPrice?: PremiumPrice;
 
   /**
    * Steady-state requests per second the API accepts.
@@ -93,12 +150,32 @@ export interface VodPlatformProps {
   readonly certificate?: acm.ICertificate;
 
   /**
-   * The bucket holding a player web app (`index.html` at its root), served on
-   * the default path through origin access control.
+   * A bucket holding your own web app (`index.html` at its root), served on
+   * the default path through origin access control instead of the
+   * platform's.
    *
-   * @default - no web app: the default path needs signed access like the media
+   * @default - a new private bucket with the platform's web app
    */
   readonly webAppBucket?: s3.IBucket;
+
+  /**
+   * Whether to deploy the platform's web app (the catalog, the player,
+   * checkout, the creators' studio and the admins' page) and its
+   * `/config.json` into the web app bucket on every deploy. Without it and
+   * without `webAppBucket`, there is no web app: the default path needs
+   * signed access like the media.
+   *
+   * @default - true, unless `webAppBucket` is given
+   */
+  readonly deployWebApp?: boolean;
+
+  /**
+   * Where and how people sign in: a domain with managed login (sign-up,
+   * email verification, password reset) on the user pool.
+   *
+   * @default - a Cognito prefix domain derived from the stack, Cognito's email sender
+   */
+  readonly signIn?: VodPlatformSignInOptions;
 
   /**
    * Origins of players on other sites. Their cookies are then sent cross-site
@@ -235,10 +312,21 @@ export class VodPlatform extends Construct {
   /** Failed transcodes, dead letters, API errors and throttling. */
   public readonly alarms: cloudwatch.Alarm[];
 
+  /** The domain of the sign-in pages, unless the brought user pool's is used. */
+  public readonly signInDomain?: cognito.UserPoolDomain;
+
+  /** Base URL of the sign-in pages and Cognito's OAuth 2.0 endpoints (`/oauth2/authorize`, `/oauth2/token`, `/logout`). */
+  public readonly signInUrl: string;
+
+  /** The bucket the web app is served from, if there is a web app. */
+  public readonly webAppBucket?: s3.IBucket;
+
   constructor(scope: Construct, id: string, props: VodPlatformProps = {}) {
     super(scope, id);
     this.refuseWhatThePlatformSets(props);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const deployApp = props.deployWebApp ?? props.webAppBucket === undefined;
+    this.webAppBucket = props.webAppBucket ?? (deployApp ? createWebAppBucket(this, removalPolicy) : undefined);
 
     this.uploads = new SecureUploadBucket(this, 'Uploads', {
       removalPolicy,
@@ -255,6 +343,29 @@ export class VodPlatform extends Construct {
     this.userPool = this.api.userPool;
     this.userPoolClient = this.api.userPoolClient;
     this.apiUrl = `${this.url}/api`;
+    if (props.signIn?.existingDomainUrl) {
+      this.signInUrl = props.signIn.existingDomainUrl.replace(/\/+$/, '');
+    } else {
+      this.signInDomain = addSignInDomain(this, this.userPool, props.signIn);
+      this.signInUrl = props.signIn?.customDomain ? `https://${props.signIn.customDomain.domainName}` : this.signInDomain.baseUrl();
+    }
+    if (!props.userPoolClient) {
+      addManagedLoginStyle(this, this.userPool, this.userPoolClient);
+    }
+    if (deployApp && this.webAppBucket) {
+      deployWebApp(this, {
+        bucket: this.webAppBucket,
+        distribution: this.delivery.distribution,
+        config: {
+          region: Aws.REGION,
+          clientId: this.userPoolClient.userPoolClientId,
+          signInUrl: this.signInUrl,
+          issuer: userPoolIssuer(this.userPool.userPoolId),
+          apiPath: '/api',
+          scopes: ['openid', 'email', 'profile'],
+        },
+      });
+    }
     this.alarms = [...this.pipeline.alarms, ...this.createApiAlarms()];
     if (props.alarmTopic) {
       const action = new actions.SnsAction(props.alarmTopic);
@@ -265,8 +376,8 @@ export class VodPlatform extends Construct {
 
   /** The distribution over the pipeline's output, with the web app (when there is one) on the default path. */
   private createDelivery(props: VodPlatformProps, removalPolicy: RemovalPolicy): SignedCookieDistribution {
-    const webApp = props.webAppBucket
-      ? origins.S3BucketOrigin.withOriginAccessControl(props.webAppBucket, { originAccessControl: regionalOriginAccessControl(this, 'WebAppAccessControl') })
+    const webApp = this.webAppBucket
+      ? origins.S3BucketOrigin.withOriginAccessControl(this.webAppBucket, { originAccessControl: regionalOriginAccessControl(this, 'WebAppAccessControl') })
       : undefined;
     return new SignedCookieDistribution(this, 'Delivery', {
       removalPolicy,
@@ -296,6 +407,7 @@ export class VodPlatform extends Construct {
       userPoolClient: props.userPoolClient,
       createUserPoolGroups: props.createUserPoolGroups,
       selfSignUpEnabled: props.selfSignUpEnabled,
+      userPoolEmail: props.signIn?.email,
       requireMfa: props.requireMfa,
       crossSiteCookies: (props.corsAllowedOrigins ?? []).length > 0,
       callbackUrls: [`${this.url}/`, ...(props.api?.callbackUrls ?? [])],
@@ -341,6 +453,8 @@ export class VodPlatform extends Construct {
     output('ApiUrl', this.apiUrl, 'Base URL of the API');
     output('UserPoolId', this.userPool.userPoolId, 'The user pool people sign in to');
     output('UserPoolClientId', this.userPoolClient.userPoolClientId, 'The app client the web app signs in with');
+    output('SignInUrl', `${this.signInUrl}/login?client_id=${this.userPoolClient.userPoolClientId}&response_type=code&redirect_uri=https%3A%2F%2F${this.delivery.domainName}%2F`,
+      'Managed login: sign in or sign up, then land on the web app');
     output('Region', Aws.REGION, 'The Region of the platform\'s API, tables and pipeline');
   }
 
@@ -361,7 +475,7 @@ export class VodPlatform extends Construct {
       domainNames: 'use domainNames',
       certificate: 'use certificate',
       corsAllowedOrigins: 'use corsAllowedOrigins',
-      ...(props.webAppBucket ? { defaultBehavior: 'the web app is the default behavior' } : {}),
+      ...(props.webAppBucket !== undefined || (props.deployWebApp ?? true) ? { defaultBehavior: 'the web app is the default behavior; deployWebApp: false without webAppBucket frees it' } : {}),
     });
     if (refused.length > 0) {
       throw new Error(`VodPlatform at ${this.node.path} sets these itself, so they cannot be given: ${refused.join('; ')}`);

@@ -20,6 +20,8 @@ import {
   CompleteUploadRequest,
   IssuedUpload,
   IssueUploadRequest,
+  ListedParts,
+  ListPartsRequest,
   MAX_PART_URLS_PER_ANSWER,
   PartUrl,
   SignedParts,
@@ -84,6 +86,7 @@ function dispatch(deps: UploadDependencies, request: UploadRequest): Promise<Upl
     case 'sign-parts': return signParts(deps, request);
     case 'complete': return completeUpload(deps, request);
     case 'abort': return abortUpload(deps, request);
+    case 'list-parts': return listParts(deps, request);
   }
 }
 
@@ -189,6 +192,28 @@ export async function abortUpload(deps: UploadDependencies, request: AbortUpload
     }
   }
   return { kind: 'aborted', key: request.key };
+}
+
+/**
+ * The parts S3 holds of a multipart upload (every page of ListParts), in
+ * part order, with the layout they follow. 404 once the upload is gone
+ * (completed or aborted).
+ */
+export async function listParts(deps: UploadDependencies, request: ListPartsRequest): Promise<ListedParts> {
+  checkKey(request.videoId, request.key);
+  checkSize(deps.settings, request.size);
+  const stored = await listAllParts(deps, request.key, request.multipartUploadId);
+  if (stored === undefined) {
+    throw new UploadRequestError(404, 'no-such-upload', `multipart upload ${request.multipartUploadId} of ${request.key} does not exist, or was completed or aborted`);
+  }
+  const { partSize, partCount } = partLayout(request.size, deps.settings.partSizeBytes);
+  return {
+    kind: 'listed-parts',
+    key: request.key,
+    partSize,
+    partCount,
+    parts: stored.map((part) => ({ partNumber: part.PartNumber ?? 0, size: part.Size ?? 0, etag: part.ETag ?? '' })),
+  };
 }
 
 async function presignParts(
@@ -297,8 +322,10 @@ function parseRequest(input: unknown): UploadRequest {
       return { action: 'complete', videoId, key: readText(fields, 'key'), multipartUploadId: readMultipartUploadId(fields), size: readSize(fields, 'size') };
     case 'abort':
       return { action: 'abort', videoId, key: readText(fields, 'key'), multipartUploadId: readMultipartUploadId(fields) };
+    case 'list-parts':
+      return { action: 'list-parts', videoId, key: readText(fields, 'key'), multipartUploadId: readMultipartUploadId(fields), size: readSize(fields, 'size') };
     default:
-      throw invalid('invalid-action', `action must be one of "issue", "sign-parts", "complete", "abort", got ${describeValue(fields.action)}`);
+      throw invalid('invalid-action', `action must be one of "issue", "sign-parts", "complete", "abort", "list-parts", got ${describeValue(fields.action)}`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { App, Duration, Stack, aws_cognito as cognito, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { EntitlementApi, EntitlementApiProps, HlsTranscodePipeline, SecureUploadBucket, SignedCookieDistribution } from '../../src';
+import { EntitlementApi, EntitlementApiProps, HlsTranscodePipeline, PremiumInterval, SecureUploadBucket, SignedCookieDistribution } from '../../src';
 import { API_ROUTES, STRIPE_WEBHOOK_ROUTE } from '../../src/entitlement/api-routes';
 import { acknowledgements, maskedTemplate, nag2Findings, nagFindings } from '../helpers';
 
@@ -77,6 +77,7 @@ describe('EntitlementApi defaults', () => {
         GlobalSecondaryIndexes: [
           Match.objectLike({ IndexName: 'byCreator', KeySchema: [{ AttributeName: 'creatorId', KeyType: 'HASH' }, { AttributeName: 'createdAt', KeyType: 'RANGE' }] }),
           Match.objectLike({ IndexName: 'published', KeySchema: [{ AttributeName: 'listing', KeyType: 'HASH' }, { AttributeName: 'publishedAt', KeyType: 'RANGE' }] }),
+          Match.objectLike({ IndexName: 'byState', KeySchema: [{ AttributeName: 'state', KeyType: 'HASH' }, { AttributeName: 'updatedAt', KeyType: 'RANGE' }] }),
         ],
       },
       DeletionPolicy: 'Retain',
@@ -140,7 +141,7 @@ describe('EntitlementApi defaults', () => {
       {
         Effect: 'Allow',
         Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
-        Resource: [catalogArn, { 'Fn::Join': ['', [catalogArn, '/index/byCreator']] }, { 'Fn::Join': ['', [catalogArn, '/index/published']] }],
+        Resource: [catalogArn, ...['byCreator', 'published', 'byState'].map((index) => ({ 'Fn::Join': ['', [catalogArn, `/index/${index}`]] }))],
       },
       { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [logicalId(stack, api.uploads.issuerFunction), 'Arn'] } },
       { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [logicalId(stack, api.pipeline.submitFunction), 'Arn'] } },
@@ -273,8 +274,34 @@ describe('EntitlementApi options', () => {
     ['a session under a minute', { playbackSessionDuration: Duration.seconds(30) }, 'playbackSessionDuration must be whole seconds from 1 minute to 1 hour'],
     ['a session over an hour', { playbackSessionDuration: Duration.hours(2) }, 'got 7200 seconds'],
     ['a zero rate limit', { throttleRateLimit: 0 }, 'throttle limits must be whole numbers of at least 1'],
+    ['a fractional premium price', { premiumPrice: { amount: 9.99, currency: 'usd', interval: PremiumInterval.MONTH } }, 'premiumPrice must be a whole amount'],
+    ['a premium price in an upper-case currency', { premiumPrice: { amount: 999, currency: 'USD', interval: PremiumInterval.MONTH } }, 'lowercase ISO 4217'],
   ])('throws on %s', (_name, props, message) => {
     expect(() => build(() => props)).toThrow(message);
+  });
+
+  test('checkout: the Stripe API key is read by the API function only, by ARN; the premium price and the return URL are settings', () => {
+    const { stack, api, template } = build((s) => ({
+      stripeApiKey: secretsmanager.Secret.fromSecretCompleteArn(s, 'Key', 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:stripe/api-key-AbCdEf'),
+      premiumPrice: { amount: 999, currency: 'eur', interval: PremiumInterval.MONTH },
+    }));
+    const variables = Object.values(template.findResources('AWS::Lambda::Function'))
+      .find((fn) => fn.Properties.Environment?.Variables?.STRIPE_API_KEY_SECRET_ARN)!.Properties.Environment.Variables;
+    expect(variables.STRIPE_API_KEY_SECRET_ARN).toBe('arn:aws:secretsmanager:eu-west-1:111111111111:secret:stripe/api-key-AbCdEf');
+    expect(JSON.parse(variables.PREMIUM_PRICE)).toEqual({ amount: 999, currency: 'eur', interval: 'month' });
+    expect(JSON.stringify(variables.APP_URL)).toContain(logicalId(stack, api.delivery.distribution));
+    const readers = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy.Properties.PolicyDocument).includes('stripe/api-key'));
+    expect(readers).toHaveLength(1);
+    expect(JSON.stringify(readers[0].Properties.Roles)).toContain(stack.getLogicalId(api.apiFunction.role!.node.defaultChild as any));
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/sk_(test|live)_/);
+  });
+
+  test('without a Stripe API key or a premium price, the API has no checkout settings', () => {
+    const { template } = build();
+    const all = JSON.stringify(template.toJSON());
+    expect(all).not.toContain('STRIPE_API_KEY_SECRET_ARN');
+    expect(all).not.toContain('PREMIUM_PRICE');
   });
 
   test('throws on a client without its pool', () => {

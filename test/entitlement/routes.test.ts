@@ -4,6 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { startLocalDynamoDB, LocalDynamoDB } from '../../sandbox/aws/local-dynamodb';
 import { parseCookieHeader, verifySignedRequest } from '../../sandbox/cloudfront/signed-requests';
 import { startIdentity, Identity } from '../../sandbox/identity/identity-server';
+import { StripeStandIn } from '../../sandbox/stripe/stripe-stand-in';
 import { OUTPUT_LAYOUT, TranscodeStatusDetail } from '../../src/contracts/transcode-status';
 import { MediaSigner } from '../../src/delivery/media-signer';
 import { API_ROUTES } from '../../src/entitlement/api-routes';
@@ -14,6 +15,8 @@ import { HttpResult } from '../../src/entitlement/http.lambda-shared';
 import { ApiDependencies, handleApiRequest, HANDLED_ROUTES } from '../../src/entitlement/routes.lambda-shared';
 import { CATALOG_INDEXES, ENTITLEMENT_INDEXES } from '../../src/entitlement/schema';
 import { consumeTranscodeStatus } from '../../src/entitlement/status-consumer.lambda-shared';
+import { StripeCheckout, StripeFailure } from '../../src/entitlement/stripe-checkout.lambda-shared';
+import { handleStripeWebhook } from '../../src/entitlement/stripe-webhook.lambda-shared';
 import { createUploadS3Client, handleUploadRequest } from '../../src/upload/issue-upload.lambda-shared';
 import { MEBIBYTE } from '../../src/upload/upload-settings';
 
@@ -36,6 +39,10 @@ const restores: Array<[string, string]> = [];
 const invalidations: string[] = [];
 let restoreAnswer: { outcome: string; reason?: string } = { outcome: 'restored' };
 const playbackOutcomes: string[] = [];
+const stripeKey = 'sk_test_routesStandInKey';
+const webhookSecret = 'whsec_routesEndpoint';
+let stripe: StripeStandIn;
+const checkoutFailures: StripeFailure[] = [];
 const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
 const s3 = createUploadS3Client({ region: 'us-east-1', credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' } });
 const s3Mock = mockClient(s3);
@@ -65,6 +72,7 @@ beforeEach(async () => {
   await db.createTableWithIndexes(`catalog-${tables}`, ['videoId'], {
     [CATALOG_INDEXES.byCreator]: ['creatorId', 'createdAt'],
     [CATALOG_INDEXES.published]: ['listing', 'publishedAt'],
+    [CATALOG_INDEXES.byState]: ['state', 'updatedAt'],
   });
   await db.createTableWithIndexes(`entitlements-${tables}`, ['userId', 'entitlementId'], { [ENTITLEMENT_INDEXES.byPaymentRef]: ['paymentRef'] });
   catalog = new Catalog(db.documents, `catalog-${tables}`);
@@ -75,6 +83,16 @@ beforeEach(async () => {
   invalidations.length = 0;
   restoreAnswer = { outcome: 'restored' };
   playbackOutcomes.length = 0;
+  checkoutFailures.length = 0;
+  // Stripe is the sandbox's stand-in; its paid checkouts reach the platform's webhook handler.
+  stripe = new StripeStandIn({
+    secretKey: stripeKey,
+    webhookSecret,
+    baseUrl: 'https://stripe.stand-in.test',
+    deliver: async ({ payload, headers }) => {
+      await handleStripeWebhook({ entitlements, secret: async () => webhookSecret }, { routeKey: 'POST /api/webhooks/stripe', headers, body: payload });
+    },
+  });
   const signer = Promise.resolve(new MediaSigner(signingKey.privateKey, 'KTESTKEYPAIR'));
   deps = {
     auth: new Authenticator({ issuer: identity.issuer, clientId: identity.clientId, jwksUri: identity.jwksUri }),
@@ -106,11 +124,36 @@ beforeEach(async () => {
       invalidations.push(...paths);
     },
     signer: () => signer,
-    settings: { mediaDomain: 'media.example.com', sessionSeconds: 300, sameSite: 'Strict' },
+    checkout: stripeCheckout(stripeKey),
+    settings: {
+      mediaDomain: 'media.example.com', sessionSeconds: 300, sameSite: 'Strict', appUrl: 'https://app.example.com', premium: { amount: 999, currency: 'usd', interval: 'month' },
+    },
     newId: () => `video-${++ids}`,
     onPlayback: (outcome, reason) => playbackOutcomes.push(reason ? `${outcome}:${reason}` : outcome),
   };
 });
+
+/** The checkout module, its requests answered by the stand-in in process. */
+function stripeCheckout(key: string): StripeCheckout {
+  return new StripeCheckout({
+    secretKey: async () => key,
+    onFailure: (failure) => checkoutFailures.push(failure),
+    fetch: async (input, init) => {
+      const url = new URL(String(input));
+      const answer = await stripe.handle({
+        method: init?.method ?? 'GET', url: `${url.pathname}${url.search}`, headers: init?.headers as Record<string, string>, body: String(init?.body ?? ''),
+      });
+      return new Response(answer!.body, { status: answer!.statusCode, headers: answer!.headers });
+    },
+  });
+}
+
+/** The buyer pays on the stand-in's page; answers where the page sends them. */
+async function payCheckout(checkoutUrl: string): Promise<string> {
+  const answer = await stripe.handle({ method: 'POST', url: `${new URL(checkoutUrl).pathname}/pay`, headers: {}, body: '' });
+  expect(answer!.statusCode).toBe(303);
+  return answer!.headers.location;
+}
 
 interface Call {
   token?: string;
@@ -136,8 +179,8 @@ async function call(routeKey: string, options: Call = {}): Promise<HttpResult & 
   return { ...result, json: result.body ? JSON.parse(result.body) : undefined };
 }
 
-async function createDraft(creator = token.creatorA(), access = 'public', title = 'A film'): Promise<string> {
-  const created = await call('POST /api/videos', { token: creator, body: { title, access } });
+async function createDraft(creator = token.creatorA(), access = 'public', title = 'A film', price?: unknown): Promise<string> {
+  const created = await call('POST /api/videos', { token: creator, body: { title, access, ...(price ? { price } : {}) } });
   expect(created.statusCode).toBe(201);
   return created.json.id;
 }
@@ -171,6 +214,7 @@ function status(videoId: string, uploadId: string, state: TranscodeStatusDetail[
 interface ReadyVideoOptions {
   readonly creator?: string;
   readonly access?: string;
+  readonly price?: { amount: number; currency: string };
   readonly publish?: boolean;
   /** The pipeline also made the MP4 download: at the layout's key, or at the key given. */
   readonly download?: boolean | ((videoId: string) => string);
@@ -179,7 +223,7 @@ interface ReadyVideoOptions {
 /** A video taken through upload and transcode to READY (and PUBLISHED when asked). */
 async function readyVideo(options: ReadyVideoOptions = {}): Promise<string> {
   const creator = options.creator ?? token.creatorA();
-  const videoId = await createDraft(creator, options.access ?? 'public');
+  const videoId = await createDraft(creator, options.access ?? 'public', 'A film', options.price ?? (options.access === 'purchase' ? { amount: 499, currency: 'usd' } : undefined));
   const upload = await call('POST /api/videos/{videoId}/upload', { token: creator, path: { videoId }, body: { size: 1000, contentType: 'video/mp4' } });
   expect(upload.statusCode).toBe(201);
   expect(await consumeTranscodeStatus(catalog, { detail: status(videoId, upload.json.uploadId, 'SUBMITTED') }, new Date())).toBe(true);
@@ -678,5 +722,312 @@ describe('catalog listing', () => {
     await createDraft(token.creatorB(), 'public', 'not mine');
     const mine = await call('GET /api/me/videos', { token: token.creatorA() });
     expect(mine.json.videos.map((v: any) => v.state).sort()).toEqual(['DRAFT', 'PUBLISHED']);
+  });
+});
+
+describe('prices', () => {
+  test('a creator sets a price when creating or changing a video; every view shows it, and null removes it', async () => {
+    const videoId = await createDraft(token.creatorA(), 'purchase', 'Priced', { amount: 499, currency: 'usd' });
+    expect((await call('GET /api/videos/{videoId}', { token: token.creatorA(), path: { videoId } })).json.price).toEqual({ amount: 499, currency: 'usd' });
+    const changed = await call('PATCH /api/videos/{videoId}', { token: token.creatorA(), path: { videoId }, body: { price: { amount: 300, currency: 'gbp' } } });
+    expect(changed).toMatchObject({ statusCode: 200, json: { price: { amount: 300, currency: 'gbp' } } });
+    const removed = await call('PATCH /api/videos/{videoId}', { token: token.creatorA(), path: { videoId }, body: { price: null } });
+    expect(removed.statusCode).toBe(200);
+    expect(removed.json.price).toBeUndefined();
+    expect((await catalog.get(videoId))!.price).toBeUndefined();
+  });
+
+  test('a published video\'s public view shows its price', async () => {
+    const videoId = await readyVideo({ access: 'purchase', price: { amount: 1200, currency: 'jpy' } });
+    const listed = (await call('GET /api/videos')).json.videos.find((v: any) => v.id === videoId);
+    expect(listed.price).toEqual({ amount: 1200, currency: 'jpy' });
+    expect((await call('GET /api/videos/{videoId}', { path: { videoId } })).json.price).toEqual({ amount: 1200, currency: 'jpy' });
+  });
+
+  test.each<[string, unknown]>([
+    ['49 cents, under Stripe\'s minimum', { amount: 49, currency: 'usd' }],
+    ['29 pence, under Stripe\'s minimum', { amount: 29, currency: 'gbp' }],
+    ['49 yen, under Stripe\'s minimum', { amount: 49, currency: 'jpy' }],
+    ['more than eight digits', { amount: 100_000_000, currency: 'usd' }],
+    ['a fraction of a cent', { amount: 99.5, currency: 'usd' }],
+    ['an amount as text', { amount: '999', currency: 'usd' }],
+    ['a currency in capitals', { amount: 999, currency: 'USD' }],
+    ['an unknown currency', { amount: 999, currency: 'xxx' }],
+    ['no currency', { amount: 999 }],
+    ['an unknown field', { amount: 999, currency: 'usd', tax: 0 }],
+    ['a number, not an object', 999],
+  ])('a price of %s is a 400 and changes nothing', async (_name, price) => {
+    const created = await call('POST /api/videos', { token: token.creatorA(), body: { title: 't', access: 'purchase', price } });
+    expect(created).toMatchObject({ statusCode: 400, json: { error: { code: 'invalid-price', message: expect.stringMatching(/^price /) } } });
+    expect((await call('GET /api/me/videos', { token: token.creatorA() })).json.videos).toEqual([]);
+    const videoId = await createDraft(token.creatorA(), 'purchase', 't', { amount: 500, currency: 'usd' });
+    const before = await catalog.get(videoId);
+    expect((await call('PATCH /api/videos/{videoId}', { token: token.creatorA(), path: { videoId }, body: { price } })).statusCode).toBe(400);
+    expect(await catalog.get(videoId)).toEqual(before);
+  });
+
+  test('Stripe\'s minimum and maximum themselves are accepted', async () => {
+    for (const price of [{ amount: 50, currency: 'usd' }, { amount: 30, currency: 'gbp' }, { amount: 99_999_999, currency: 'eur' }]) {
+      expect((await call('POST /api/videos', { token: token.creatorA(), body: { title: 't', price } })).statusCode).toBe(201);
+    }
+  });
+
+  test('a video for purchase is published only with a price: 409 price-required, and it stays READY', async () => {
+    const videoId = await readyVideo({ access: 'public', publish: false });
+    await call('PATCH /api/videos/{videoId}', { token: token.creatorA(), path: { videoId }, body: { access: 'purchase' } });
+    const refused = await call('POST /api/videos/{videoId}/publish', { token: token.creatorA(), path: { videoId } });
+    expect(refused).toMatchObject({ statusCode: 409, json: { error: { code: 'price-required', message: expect.stringContaining('price') } } });
+    expect((await catalog.get(videoId))!.state).toBe('READY');
+    await call('PATCH /api/videos/{videoId}', { token: token.creatorA(), path: { videoId }, body: { price: { amount: 999, currency: 'usd' } } });
+    expect((await call('POST /api/videos/{videoId}/publish', { token: token.creatorA(), path: { videoId } })).statusCode).toBe(200);
+  });
+
+  test('a published video for purchase keeps a price: removing it, or selling an unpriced one, is a 409 that changes nothing', async () => {
+    const sold = await readyVideo({ access: 'purchase' });
+    const before = await catalog.get(sold);
+    expect(await call('PATCH /api/videos/{videoId}', { token: token.creatorA(), path: { videoId: sold }, body: { price: null } }))
+      .toMatchObject({ statusCode: 409, json: { error: { code: 'price-required' } } });
+    expect(await catalog.get(sold)).toEqual(before);
+    const free = await readyVideo({ access: 'public' });
+    const freeBefore = await catalog.get(free);
+    expect(await call('PATCH /api/videos/{videoId}', { token: token.creatorA(), path: { videoId: free }, body: { access: 'purchase' } }))
+      .toMatchObject({ statusCode: 409, json: { error: { code: 'price-required' } } });
+    expect(await catalog.get(free)).toEqual(freeBefore);
+    // With a price in the same change it is for sale at once.
+    expect((await call('PATCH /api/videos/{videoId}', { token: token.creatorA(), path: { videoId: free }, body: { access: 'purchase', price: { amount: 200, currency: 'eur' } } })).statusCode).toBe(200);
+  });
+});
+
+describe('offers', () => {
+  test('the premium price and whether checkout works, to anyone', async () => {
+    expect(await call('GET /api/offers')).toMatchObject({ statusCode: 200, json: { premium: { amount: 999, currency: 'usd', interval: 'month' }, checkout: true } });
+    deps = { ...deps, checkout: undefined, settings: { ...deps.settings, premium: undefined } };
+    expect((await call('GET /api/offers', { token: token.viewer() })).json).toEqual({ premium: null, checkout: false });
+  });
+});
+
+describe('resuming an upload', () => {
+  const upload = (videoId: string, callerToken = token.creatorA()) => call('GET /api/videos/{videoId}/upload', { token: callerToken, path: { videoId } });
+
+  test('a multipart upload answers its layout and the parts S3 holds', async () => {
+    const videoId = await createDraft();
+    const issued = await call('POST /api/videos/{videoId}/upload', { token: token.creatorA(), path: { videoId }, body: { size: 200 * MEBIBYTE, contentType: 'video/mp4' } });
+    s3Mock.on(ListPartsCommand).resolves({
+      Parts: [{ PartNumber: 1, Size: 16 * MEBIBYTE, ETag: '"a"' }, { PartNumber: 2, Size: 16 * MEBIBYTE, ETag: '"b"' }], IsTruncated: false,
+    });
+    const answer = await upload(videoId).finally(() => s3Mock.on(ListPartsCommand).resolves({ Parts: [], IsTruncated: false }));
+    expect(answer).toMatchObject({ statusCode: 200 });
+    expect(answer.json).toEqual({
+      kind: 'multipart',
+      uploadId: issued.json.uploadId,
+      size: 200 * MEBIBYTE,
+      contentType: 'video/mp4',
+      partSize: 16 * MEBIBYTE,
+      partCount: 13,
+      uploadedParts: [{ partNumber: 1, size: 16 * MEBIBYTE, etag: '"a"' }, { partNumber: 2, size: 16 * MEBIBYTE, etag: '"b"' }],
+    });
+    expect(s3Mock.commandCalls(ListPartsCommand).at(-1)!.args[0].input).toMatchObject({ Key: issued.json.key, UploadId: 'mpu-1' });
+  });
+
+  test('a single POST upload answers what it is, to be sent again whole', async () => {
+    const videoId = await createDraft();
+    const issued = await call('POST /api/videos/{videoId}/upload', { token: token.creatorA(), path: { videoId }, body: { size: 1000, contentType: 'video/mp4' } });
+    expect((await upload(videoId)).json).toEqual({ kind: 'post', uploadId: issued.json.uploadId, size: 1000, contentType: 'video/mp4' });
+  });
+
+  test('no upload in progress is 409 no-upload; another creator gets 404; a viewer 403', async () => {
+    const videoId = await createDraft();
+    expect(await upload(videoId)).toMatchObject({ statusCode: 409, json: { error: { code: 'no-upload' } } });
+    const ready = await readyVideo({ publish: false });
+    expect(await upload(ready)).toMatchObject({ statusCode: 409, json: { error: { code: 'no-upload' } } });
+    await call('POST /api/videos/{videoId}/upload', { token: token.creatorA(), path: { videoId }, body: { size: 1000, contentType: 'video/mp4' } });
+    expect(await upload(videoId, token.creatorB())).toMatchObject({ statusCode: 404, json: { error: { code: 'not-found' } } });
+    expect((await upload(videoId, token.viewer())).statusCode).toBe(403);
+    expect((await call('GET /api/videos/{videoId}/upload', { path: { videoId } })).statusCode).toBe(401);
+  });
+});
+
+describe('buying a video', () => {
+  const checkout = (videoId: string, callerToken?: string) => call('POST /api/videos/{videoId}/checkout', { token: callerToken, path: { videoId } });
+
+  test('a viewer buys a published video: a payment session for them and the video; paying entitles them, and a second checkout is 409', async () => {
+    const videoId = await readyVideo({ access: 'purchase', price: { amount: 799, currency: 'eur' } });
+    expect((await call('POST /api/videos/{videoId}/playback', { token: token.viewer(), path: { videoId } })).statusCode).toBe(403);
+    const answer = await checkout(videoId, token.viewer());
+    expect(answer.statusCode).toBe(201);
+    expect(answer.json).toEqual({ checkoutUrl: `https://stripe.stand-in.test/sandbox/stripe/checkout/${answer.json.sessionId}`, sessionId: answer.json.sessionId });
+    const stored = stripe.sessions.get(answer.json.sessionId)!;
+    expect(stored.session).toMatchObject({
+      mode: 'payment',
+      client_reference_id: 'viewer-1',
+      metadata: { videoId },
+      amount_total: 799,
+      currency: 'eur',
+      success_url: `https://app.example.com/#/watch/${videoId}?checkout=success`,
+      cancel_url: `https://app.example.com/#/watch/${videoId}?checkout=cancelled`,
+    });
+    expect(stored.lineItems[0].name).toBe('A film');
+    // A double click is the same session.
+    expect((await checkout(videoId, token.viewer())).json.sessionId).toBe(answer.json.sessionId);
+    expect(await payCheckout(answer.json.checkoutUrl)).toBe(`https://app.example.com/#/watch/${videoId}?checkout=success`);
+    expect((await call('POST /api/videos/{videoId}/playback', { token: token.viewer(), path: { videoId } })).statusCode).toBe(200);
+    expect(await checkout(videoId, token.viewer())).toMatchObject({ statusCode: 409, json: { error: { code: 'already-entitled' } } });
+  });
+
+  test('whoever may watch it already gets 409 already-entitled: its owner, an admin, anyone for a public video, a buyer', async () => {
+    const sold = await readyVideo({ access: 'purchase' });
+    const free = await readyVideo({ access: 'public' });
+    await entitlements.grant({ userId: 'viewer-buyer', entitlementId: `video#${sold}`, grantedAt: new Date().toISOString(), grantedBy: 'admin:a' });
+    for (const [videoId, callerToken] of [[sold, token.creatorA()], [sold, token.admin()], [free, token.viewer()], [sold, token.buyer()]]) {
+      expect(await checkout(videoId, callerToken)).toMatchObject({ statusCode: 409, json: { error: { code: 'already-entitled' } } });
+    }
+    expect(stripe.sessions.size).toBe(0);
+  });
+
+  test('a premium video is not sold on its own: 409 not-for-sale', async () => {
+    const videoId = await readyVideo({ access: 'premium' });
+    expect(await checkout(videoId, token.viewer())).toMatchObject({ statusCode: 409, json: { error: { code: 'not-for-sale', message: expect.stringContaining('premium') } } });
+    expect(stripe.sessions.size).toBe(0);
+  });
+
+  test('an unpublished, deleted or missing video is 404 to a viewer; without a token 401', async () => {
+    const unpublished = await readyVideo({ access: 'purchase', publish: false });
+    const deleted = await readyVideo({ access: 'purchase' });
+    await call('DELETE /api/videos/{videoId}', { token: token.creatorA(), path: { videoId: deleted } });
+    for (const videoId of [unpublished, deleted, 'no-such-video']) {
+      expect(await checkout(videoId, token.viewer())).toMatchObject({ statusCode: 404, json: { error: { code: 'not-found' } } });
+    }
+    expect(await checkout(unpublished)).toMatchObject({ statusCode: 401, json: { error: { code: 'sign-in-required' } } });
+    expect(stripe.sessions.size).toBe(0);
+  });
+
+  test('without Stripe, checkout is 503 checkout-unavailable', async () => {
+    const videoId = await readyVideo({ access: 'purchase' });
+    deps = { ...deps, checkout: undefined };
+    expect(await checkout(videoId, token.viewer())).toMatchObject({ statusCode: 503, json: { error: { code: 'checkout-unavailable' } } });
+  });
+
+  test('Stripe refusing is a 502 with a message that tells nothing of Stripe\'s answer or the key', async () => {
+    const videoId = await readyVideo({ access: 'purchase' });
+    deps = { ...deps, checkout: stripeCheckout('sk_test_revokedKey7777') };
+    const answer = await checkout(videoId, token.viewer());
+    expect(answer).toMatchObject({ statusCode: 502, json: { error: { code: 'payment-provider-error' } } });
+    expect(answer.body).not.toMatch(/sk_test|7777|Invalid API Key/);
+    expect(checkoutFailures).toEqual([expect.objectContaining({ status: 401 })]);
+    expect(JSON.stringify(checkoutFailures)).not.toContain('revokedKey');
+    expect(await entitlements.list('viewer-1')).toEqual([]);
+  });
+});
+
+describe('buying premium', () => {
+  const checkout = (callerToken?: string) => call('POST /api/me/premium/checkout', { token: callerToken });
+
+  test('a subscription session at the premium price; paying grants premium, which opens premium videos; a second checkout is 409', async () => {
+    const videoId = await readyVideo({ access: 'premium' });
+    const answer = await checkout(token.viewer());
+    expect(answer.statusCode).toBe(201);
+    const stored = stripe.sessions.get(answer.json.sessionId)!;
+    expect(stored.session).toMatchObject({
+      mode: 'subscription',
+      client_reference_id: 'viewer-1',
+      amount_total: 999,
+      currency: 'usd',
+      success_url: 'https://app.example.com/#/?checkout=success',
+      cancel_url: 'https://app.example.com/#/?checkout=cancelled',
+    });
+    expect(stored.lineItems[0].recurring).toEqual({ interval: 'month' });
+    expect(stored.subscriptionMetadata).toEqual({ userId: 'viewer-1' });
+    await payCheckout(answer.json.checkoutUrl);
+    expect((await call('POST /api/videos/{videoId}/playback', { token: token.viewer(), path: { videoId } })).statusCode).toBe(200);
+    expect((await call('GET /api/me', { token: token.viewer() })).json.entitlements).toEqual([{ id: 'premium', expiresAt: expect.any(String) }]);
+    expect(await checkout(token.viewer())).toMatchObject({ statusCode: 409, json: { error: { code: 'already-entitled' } } });
+  });
+
+  test('lapsed premium may be bought again; without a premium price it is not for sale; without Stripe 503; without a token 401', async () => {
+    await entitlements.grant({ userId: 'viewer-lapsed', entitlementId: 'premium', expiresAt: new Date(Date.now() - 1000).toISOString(), grantedAt: '2020-01-01T00:00:00Z', grantedBy: 'admin:a' });
+    expect((await checkout(token.lapsed())).statusCode).toBe(201);
+    expect(await checkout()).toMatchObject({ statusCode: 401 });
+    deps = { ...deps, settings: { ...deps.settings, premium: undefined } };
+    expect(await checkout(token.viewer())).toMatchObject({ statusCode: 409, json: { error: { code: 'not-for-sale' } } });
+    deps = { ...deps, checkout: undefined, settings: { ...deps.settings, premium: { amount: 500, currency: 'eur', interval: 'year' } } };
+    expect(await checkout(token.viewer())).toMatchObject({ statusCode: 503, json: { error: { code: 'checkout-unavailable' } } });
+    expect(stripe.sessions.size).toBe(1);
+  });
+});
+
+describe('admin views', () => {
+  test('a user\'s entitlements, with who granted them and when', async () => {
+    const later = new Date(Date.now() + 86400_000).toISOString();
+    await entitlements.grant({ userId: 'viewer-1', entitlementId: 'premium', expiresAt: later, grantedAt: '2030-01-01T00:00:00.000Z', grantedBy: 'admin:admin-1' });
+    await entitlements.grant({ userId: 'viewer-1', entitlementId: 'video#v-9', grantedAt: '2030-01-02T00:00:00.000Z', grantedBy: 'stripe:evt_1', paymentRef: 'pi_1' });
+    const answer = await call('GET /api/admin/users/{userId}', { token: token.admin(), path: { userId: 'viewer-1' } });
+    expect(answer).toMatchObject({ statusCode: 200 });
+    expect(answer.json).toEqual({
+      userId: 'viewer-1',
+      entitlements: [
+        { id: 'premium', expiresAt: later, grantedBy: 'admin:admin-1', grantedAt: '2030-01-01T00:00:00.000Z' },
+        { id: 'v-9', grantedBy: 'stripe:evt_1', grantedAt: '2030-01-02T00:00:00.000Z' },
+      ],
+    });
+    expect((await call('GET /api/admin/users/{userId}', { token: token.admin(), path: { userId: 'nobody' } })).json).toEqual({ userId: 'nobody', entitlements: [] });
+  });
+
+  test('admin views need the admins group; a malformed user id is a 400', async () => {
+    for (const routeKey of ['GET /api/admin/users/{userId}', 'GET /api/admin/videos']) {
+      expect(await call(routeKey, { token: token.creatorA(), path: { userId: 'viewer-1' } })).toMatchObject({ statusCode: 403, json: { error: { code: 'admins-only' } } });
+      expect(await call(routeKey, { path: { userId: 'viewer-1' } })).toMatchObject({ statusCode: 401 });
+    }
+    expect(await call('GET /api/admin/users/{userId}', { token: token.admin(), path: { userId: 'stripe-event#evt_1' } }))
+      .toMatchObject({ statusCode: 400, json: { error: { code: 'invalid-field' } } });
+  });
+
+  async function everyPage(query: Record<string, string>): Promise<any[]> {
+    const seen: any[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await call('GET /api/admin/videos', { token: token.admin(), query: { ...query, ...(cursor ? { cursor } : {}) } });
+      expect(page.statusCode).toBe(200);
+      expect(page.json.videos.length).toBeLessThanOrEqual(Number(query.limit ?? 20));
+      seen.push(...page.json.videos);
+      cursor = page.json.cursor;
+      pages += 1;
+    } while (cursor && pages < 50);
+    return seen;
+  }
+
+  test('videos of every creator in one state, or in every state but deleted, most recently updated first, page by page', async () => {
+    const drafts = [await createDraft(token.creatorA()), await createDraft(token.creatorB())];
+    const published = [await readyVideo(), await readyVideo({ creator: token.creatorB() })];
+    const ready = [await readyVideo({ publish: false })];
+    const failedVideo = await createDraft();
+    const failedUpload = await call('POST /api/videos/{videoId}/upload', { token: token.creatorA(), path: { videoId: failedVideo }, body: { size: 1000, contentType: 'video/mp4' } });
+    await consumeTranscodeStatus(catalog, { detail: status(failedVideo, failedUpload.json.uploadId, 'ERROR') }, new Date());
+    const deleted = await createDraft();
+    await call('DELETE /api/videos/{videoId}', { token: token.creatorA(), path: { videoId: deleted } });
+
+    const byState = await everyPage({ state: 'PUBLISHED', limit: '1' });
+    expect(byState.map((v) => v.id).sort()).toEqual([...published].sort());
+    expect(byState[0]).toMatchObject({ state: 'PUBLISHED', creatorId: expect.any(String), renditions: expect.any(Array) });
+    expect((await everyPage({ state: 'DRAFT' })).map((v) => v.id).sort()).toEqual([...drafts].sort());
+    expect((await everyPage({ state: 'DELETED' })).map((v) => v.id)).toEqual([deleted]);
+
+    for (const limit of ['1', '2', '3', '50']) {
+      const all = await everyPage({ limit });
+      expect([limit, all.map((v) => v.id).sort()]).toEqual([limit, [...drafts, ...published, ...ready, failedVideo].sort()]);
+      const times = all.map((v) => v.updatedAt);
+      expect(times).toEqual([...times].sort().reverse());
+    }
+  });
+
+  test.each<[string, Record<string, string>]>([
+    ['an unknown state', { state: 'ARCHIVED' }],
+    ['a state in lower case', { state: 'draft' }],
+    ['a limit of 0', { limit: '0' }],
+    ['a forged cursor', { cursor: Buffer.from(JSON.stringify({ PUBLISHED: { videoId: 'x', state: 'DRAFT', updatedAt: 'y' } })).toString('base64url') }],
+    ['a cursor of one state used for every state', { cursor: Buffer.from(JSON.stringify({ videoId: 'x', state: 'DRAFT', updatedAt: 'y' })).toString('base64url') }],
+    ['a cursor of every state used for one', { state: 'DRAFT', cursor: Buffer.from(JSON.stringify({ DRAFT: null })).toString('base64url') }],
+  ])('listing with %s is a 400', async (_name, query) => {
+    expect(await call('GET /api/admin/videos', { token: token.admin(), query })).toMatchObject({ statusCode: 400, json: { error: { code: expect.stringMatching(/^invalid-/) } } });
   });
 });

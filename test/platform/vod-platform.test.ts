@@ -82,7 +82,7 @@ describe('VodPlatform with no props', () => {
 
   test('outputs the platform URL, the API URL, the user pool and its client, under names to script against', () => {
     const outputs = template.toJSON().Outputs;
-    expect(Object.keys(outputs).sort()).toEqual(['VodApiUrl', 'VodPlatformUrl', 'VodRegion', 'VodUserPoolClientId', 'VodUserPoolId']);
+    expect(Object.keys(outputs).sort()).toEqual(['VodApiUrl', 'VodPlatformUrl', 'VodRegion', 'VodSignInUrl', 'VodUserPoolClientId', 'VodUserPoolId']);
     const byName = (name: string) => outputs[name];
     expect(byName('VodPlatformUrl').Value).toEqual({ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(stack, vod.delivery.distribution), 'DomainName'] }]] });
     expect(byName('VodApiUrl').Value).toEqual({ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(stack, vod.delivery.distribution), 'DomainName'] }, '/api']] });
@@ -199,6 +199,7 @@ describe('VodPlatform teardown', () => {
       'AWS::S3::Bucket VodTranscodeOutputAccessLogs',
       'AWS::S3::Bucket VodUploadsAccessLogs',
       'AWS::S3::Bucket VodUploadsBucket',
+      'AWS::S3::Bucket VodWebAppAccessLogs',
     ]);
   });
 
@@ -225,7 +226,7 @@ describe('VodPlatform outputs', () => {
     new VodPlatform(new Construct(stack, 'Staging'), 'Vod');
     const names = Object.keys(Template.fromStack(stack).toJSON().Outputs).sort();
     expect(names).toEqual(expect.arrayContaining(['VodPlatformUrl', 'StagingVodPlatformUrl', 'VodUserPoolId', 'StagingVodUserPoolId']));
-    expect(names).toHaveLength(10);
+    expect(names).toHaveLength(12);
   });
 });
 
@@ -280,6 +281,103 @@ describe('VodPlatform in two Regions of one account', () => {
 
 describe('VodPlatform under cdk-nag 2', () => {
   test('the AwsSolutions and Serverless packs find nothing over the whole platform: every acknowledgement reaches cdk-nag 2 too', () => {
+    expect(nag2Findings(build().stack)).toEqual([]);
+  });
+});
+
+describe('VodPlatform front door', () => {
+  const deployment = (template: Template) => Object.values(template.findResources('Custom::CDKBucketDeployment'))[0]?.Properties;
+
+  test('the user pool gets a managed login domain with a prefix unique to the stack, and the app client its style', () => {
+    const { stack, vod } = build();
+    const template = Template.fromStack(stack);
+    const domain = Object.values(template.findResources('AWS::Cognito::UserPoolDomain'))[0].Properties;
+    expect(domain.ManagedLoginVersion).toBe(2);
+    // vod-<hash of the path>-<first group of the stack id's UUID>
+    expect(JSON.stringify(domain.Domain)).toContain('AWS::StackId');
+    expect(JSON.stringify(domain.Domain)).toMatch(/"vod-[0-9a-f]{8}"/);
+    template.hasResourceProperties('AWS::Cognito::ManagedLoginBranding', {
+      UseCognitoProvidedValues: true, ClientId: { Ref: logicalId(stack, vod.userPoolClient as any) },
+    });
+    template.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      AllowedOAuthFlows: ['code'], AllowedOAuthFlowsUserPoolClient: true, GenerateSecret: false,
+    });
+    const signIn = JSON.stringify(template.toJSON().Outputs.VodSignInUrl.Value);
+    expect(signIn).toContain('.auth.us-east-1.amazoncognito.com/login?client_id=');
+    expect(signIn).toContain('redirect_uri=https%3A%2F%2F');
+  });
+
+  test('two platforms in one stack get different sign-in prefixes', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Stack', { env: { account: '111111111111', region: 'us-east-1' } });
+    new VodPlatform(stack, 'One');
+    new VodPlatform(stack, 'Two');
+    const prefixes = Object.values(Template.fromStack(stack).findResources('AWS::Cognito::UserPoolDomain')).map((d) => JSON.stringify(d.Properties.Domain));
+    expect(new Set(prefixes).size).toBe(2);
+  });
+
+  test('a prefix or a custom domain of your own, and email through SES', () => {
+    const { stack } = build(() => ({
+      signIn: { domainPrefix: 'my-videos', email: cognito.UserPoolEmail.withSES({ fromEmail: 'no-reply@example.com', sesRegion: 'us-east-1' }) },
+    }));
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'my-videos' });
+    template.hasResourceProperties('AWS::Cognito::UserPool', { EmailConfiguration: Match.objectLike({ EmailSendingAccount: 'DEVELOPER', From: 'no-reply@example.com' }) });
+    const custom = build((s) => ({
+      signIn: { customDomain: { domainName: 'login.example.com', certificate: acm.Certificate.fromCertificateArn(s, 'C', 'arn:aws:acm:us-east-1:111111111111:certificate/x') } },
+    }));
+    Template.fromStack(custom.stack).hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'login.example.com', ManagedLoginVersion: 2 });
+    expect(custom.vod.signInUrl).toBe('https://login.example.com');
+  });
+
+  test('a brought pool with a domain of its own keeps it, and a brought client keeps its style', () => {
+    const { stack, vod } = build((s) => {
+      const pool = cognito.UserPool.fromUserPoolId(s, 'Pool', 'us-east-1_Existing');
+      return {
+        userPool: pool,
+        createUserPoolGroups: false,
+        userPoolClient: cognito.UserPoolClient.fromUserPoolClientId(s, 'Client', 'existingclient'),
+        signIn: { existingDomainUrl: 'https://auth.example.com/' },
+      };
+    });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Cognito::UserPoolDomain', 0);
+    template.resourceCountIs('AWS::Cognito::ManagedLoginBranding', 0);
+    expect(vod.signInUrl).toBe('https://auth.example.com');
+  });
+
+  test('the web app is deployed to a private bucket on the default path, with a /config.json of the stack\'s values', () => {
+    const { stack, vod } = build();
+    const template = Template.fromStack(stack);
+    const config = distributionConfig(template);
+    const origin = config.Origins.find((o: any) => o.Id === config.DefaultCacheBehavior.TargetOriginId);
+    expect(origin.DomainName['Fn::GetAtt'][0]).toBe(logicalId(stack, vod.webAppBucket as any));
+    expect(config.DefaultCacheBehavior.TrustedKeyGroups).toBeUndefined();
+    const props = deployment(template);
+    expect(props.DestinationBucketName).toEqual({ Ref: logicalId(stack, vod.webAppBucket as any) });
+    expect(props.Prune).toBe(true);
+    expect(props.SourceObjectKeys).toHaveLength(2);
+    expect(props.DistributionPaths).toEqual(['/', '/index.html', '/config.json']);
+    // config.json: its values are markers replaced at deploy time with the stack's
+    const markers = JSON.stringify(props.SourceMarkers);
+    expect(markers).toContain(logicalId(stack, vod.userPoolClient as any));
+    expect(markers).toContain('cognito-idp.');
+    expect(markers).toContain(logicalId(stack, vod.signInDomain as any));
+    template.hasResourceProperties('AWS::S3::Bucket', { PublicAccessBlockConfiguration: Match.objectLike({ BlockPublicAcls: true, RestrictPublicBuckets: true }) });
+  });
+
+  test('deployWebApp: false leaves the default path signed; your own bucket is served as it is', () => {
+    const none = Template.fromStack(build(() => ({ deployWebApp: false })).stack);
+    none.resourceCountIs('Custom::CDKBucketDeployment', 0);
+    expect(distributionConfig(none).DefaultCacheBehavior.TrustedKeyGroups).toHaveLength(1);
+    const own = Template.fromStack(build((s) => ({ webAppBucket: new s3.Bucket(s, 'Mine', { enforceSSL: true }) })).stack);
+    own.resourceCountIs('Custom::CDKBucketDeployment', 0);
+    const ours = Template.fromStack(build((s) => ({ webAppBucket: new s3.Bucket(s, 'Mine', { enforceSSL: true }), deployWebApp: true })).stack);
+    ours.resourceCountIs('Custom::CDKBucketDeployment', 1);
+  });
+
+  test('the deployment handler of CDK leaves no cdk-nag finding, in both generations', () => {
+    expect(nagFindings(build().stack)).toEqual([]);
     expect(nag2Findings(build().stack)).toEqual([]);
   });
 });

@@ -204,6 +204,60 @@ describe('complete', () => {
   });
 });
 
+describe('list-parts', () => {
+  const size = 40 * MEBIBYTE + 5;
+  const request = { action: 'list-parts', videoId: 'vid-1', key: 'uploads/vid-1/upload-1/source.mp4', multipartUploadId: 'mpu-1', size };
+
+  test('reads every page of stored parts and answers them in order with the upload\'s layout', async () => {
+    s3Mock.on(ListPartsCommand, { PartNumberMarker: undefined }).resolves({
+      Parts: [{ PartNumber: 3, Size: 8 * MEBIBYTE + 5, ETag: '"e3"' }], IsTruncated: true, NextPartNumberMarker: '3',
+    });
+    s3Mock.on(ListPartsCommand, { PartNumberMarker: '3' }).resolves({ Parts: [{ PartNumber: 1, Size: 16 * MEBIBYTE, ETag: '"e1"' }], IsTruncated: false });
+    expect(await handleUploadRequest(deps, request)).toEqual({
+      ok: true,
+      result: {
+        kind: 'listed-parts',
+        key: request.key,
+        partSize: 16 * MEBIBYTE,
+        partCount: 3,
+        parts: [{ partNumber: 1, size: 16 * MEBIBYTE, etag: '"e1"' }, { partNumber: 3, size: 8 * MEBIBYTE + 5, etag: '"e3"' }],
+      },
+    });
+    expect(s3Mock.commandCalls(ListPartsCommand).map((call) => call.args[0].input)).toEqual([
+      { Bucket: 'source-bucket', Key: request.key, UploadId: 'mpu-1', PartNumberMarker: undefined },
+      { Bucket: 'source-bucket', Key: request.key, UploadId: 'mpu-1', PartNumberMarker: '3' },
+    ]);
+    // Listing changes nothing.
+    expect(s3Mock.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+    expect(s3Mock.commandCalls(AbortMultipartUploadCommand)).toHaveLength(0);
+  });
+
+  test('an upload with no parts yet lists none', async () => {
+    s3Mock.on(ListPartsCommand).resolves({ IsTruncated: false });
+    expect(await handleUploadRequest(deps, request)).toMatchObject({ ok: true, result: { kind: 'listed-parts', parts: [] } });
+  });
+
+  test('an upload that is gone (completed or aborted) is not found', async () => {
+    s3Mock.on(ListPartsCommand).rejects(s3Error('NoSuchUpload', 404));
+    expect(await handleUploadRequest(deps, request)).toMatchObject({ ok: false, statusCode: 404, error: { code: 'no-such-upload' } });
+  });
+
+  test.each([
+    ['a key of another video', { key: 'uploads/vid-2/upload-1/source.mp4' }, 400, 'invalid-key'],
+    ['no size', { size: undefined }, 400, 'missing-field'],
+    ['a size over the limit', { size: S3_LIMITS.maxObjectBytes + 1 }, 413, 'too-large'],
+    ['a malformed multipart upload id', { multipartUploadId: 'a b' }, 400, 'invalid-field'],
+  ])('%s is refused without asking S3', async (_name, overrides, statusCode, code) => {
+    expect(await handleUploadRequest(deps, { ...request, ...overrides })).toMatchObject({ ok: false, statusCode, error: { code } });
+    expect(s3Mock.calls()).toHaveLength(0);
+  });
+
+  test('an S3 fault throws', async () => {
+    s3Mock.on(ListPartsCommand).rejects(s3Error('InternalError', 500));
+    await expect(handleUploadRequest(deps, request)).rejects.toThrow('InternalError');
+  });
+});
+
 describe('abort', () => {
   const request = { action: 'abort', videoId: 'vid-1', key: 'uploads/vid-1/upload-1/source.mp4', multipartUploadId: 'mpu-1' };
 

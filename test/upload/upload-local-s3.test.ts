@@ -189,6 +189,28 @@ describe('multipart upload against a local S3 server', () => {
     expect(await storedKeys(`uploads/${upload.videoId}/`)).toEqual([]);
   });
 
+  test('the parts stored so far are listed, so a reloaded page sends only the missing ones', async () => {
+    const upload = await issueMultipart();
+    const file = bytes(size, 5);
+    const ids = { videoId: upload.videoId, key: upload.key, multipartUploadId: upload.multipartUploadId, size };
+    expect(await ok(handleUploadRequest(deps, { action: 'list-parts', ...ids }))).toMatchObject({ kind: 'listed-parts', partCount: 3, parts: [] });
+    const etags: Record<number, string | null> = {};
+    for (const partNumber of [3, 1]) {
+      const response = await fetch(upload.parts[partNumber - 1].url, { method: 'PUT', body: Buffer.from(slice(file, upload, partNumber)) });
+      etags[partNumber] = response.headers.get('etag');
+    }
+    const listed = await ok<{ parts: Array<{ partNumber: number; size: number; etag: string }> }>(handleUploadRequest(deps, { action: 'list-parts', ...ids }));
+    expect(listed.parts).toEqual([
+      { partNumber: 1, size: upload.partSize, etag: etags[1] },
+      { partNumber: 3, size: size - 2 * upload.partSize, etag: etags[3] },
+    ]);
+    // The missing part, sent after the listing, completes the file.
+    await fetch(upload.parts[1].url, { method: 'PUT', body: Buffer.from(slice(file, upload, 2)) });
+    expect(await handleUploadRequest(deps, { action: 'complete', ...ids })).toEqual({ ok: true, result: { kind: 'completed', key: upload.key, size } });
+    expect(Buffer.from(await storedBytes(upload.key)).equals(Buffer.from(file))).toBe(true);
+    expect(await handleUploadRequest(deps, { action: 'list-parts', ...ids })).toMatchObject({ ok: false, statusCode: 404, error: { code: 'no-such-upload' } });
+  });
+
   test('a part of another size than issued fails the signed Content-Length', async () => {
     const upload = await issueMultipart();
     const response = await fetch(upload.parts[0].url, { method: 'PUT', body: bytes(upload.partSize - 1) });
