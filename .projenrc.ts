@@ -75,7 +75,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     tsconfigPath: './tsconfig.dev.json',
     projectService: false,
     dirs: ['src'],
-    devdirs: ['test', 'sandbox', 'examples', 'bench', 'projenrc', '.projenrc.ts'],
+    devdirs: ['test', 'sandbox', 'examples', 'bench', 'projenrc', '.projenrc.ts', 'web'],
   },
   jestOptions: {
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
@@ -118,6 +118,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'stripe',
     'playwright-core',
     'hls.js',
+    // accessibility checks of the web app's pages in Chromium
+    'axe-core',
     '@cdklabs/cdk-validator-cfnguard',
     'busboy@^1.6.0',
     '@types/busboy',
@@ -132,7 +134,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
 
 // The npm package carries lib/, assets/, .jsii and docs only.
-['/sandbox/', '/examples/', '/scripts/', '/.ci/', '/bench/', '/tsconfig.dev.json', '/cdk.out/', '/.sandbox/', '/test-reports/', '/coverage/']
+['/sandbox/', '/examples/', '/scripts/', '/.ci/', '/bench/', '/web/', '/tsconfig.dev.json', '/cdk.out/', '/.sandbox/', '/test-reports/', '/coverage/']
   .forEach((p) => project.addPackageIgnore(p));
 
 // Handler code may import the libraries esbuild inlines (devDependencies); construct code may not.
@@ -141,12 +143,24 @@ project.eslint?.addOverride({
   rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, optionalDependencies: false, peerDependencies: true }] },
 });
 
+// The web app runs in browsers: its own tsconfig (with the DOM), checked and linted on its own.
+project.tsconfigDev.addExclude('web/src');
+project.tryFindObjectFile('.eslintrc.json')?.addOverride('parserOptions.project', ['./tsconfig.dev.json', './web/tsconfig.json']);
+// The web app's libraries (hls.js) are bundled into it by esbuild, as the handlers' are.
+project.eslint?.addOverride({
+  files: ['web/**/*.ts'],
+  rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, optionalDependencies: false, peerDependencies: true }] },
+});
+
 // `npm ci` needs this pin on Node.js 20: newer unrs-resolver builds require Node 22 APIs.
 project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
 
 // Tests run against the bundled handlers, so build them first. A fresh clone installs what it lacks.
 const ensureDeps = 'bash scripts/ensure-deps.sh';
+project.testTask.prependExec('tsc --noEmit -p web/tsconfig.json', { name: 'type-check the web app' });
 project.testTask.prependExec('tsc --noEmit -p tsconfig.dev.json', { name: 'type-check src, tests, sandbox and examples' });
+// The web app is built with the handlers, into assets/web, which the npm package carries and VodPlatform deploys.
+project.bundler.bundleTask.exec('ts-node --project tsconfig.dev.json web/build.ts', { name: 'build the web app' });
 project.testTask.prependSpawn(project.bundler.bundleTask);
 project.testTask.prependExec(ensureDeps);
 

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { bundleBenchmarks, submitClientBenchmark } from './bundles';
+import { firstFrameBenchmark } from './first-frame';
 import { pipelineBenchmark } from './pipeline';
 import { playbackBenchmark } from './playback';
 import { signingBenchmark } from './signing';
@@ -39,7 +40,9 @@ async function main() {
   ]));
   console.log('');
 
-  const figures: Figure[] = [submitClientBenchmark(), signingBenchmark(), await playbackBenchmark(), await pipelineBenchmark(), synthBenchmark()];
+  const figures: Figure[] = [
+    submitClientBenchmark(), signingBenchmark(), await playbackBenchmark(), await pipelineBenchmark(), await firstFrameBenchmark(20), synthBenchmark(),
+  ];
   table(['benchmark', 'measured', 'baseline', 'ratio', 'target', ''], figures.map((f) => [
     f.name, f.subject, f.baseline, `${f.ratio.toFixed(2)}×`,
     f.target === undefined ? '—' : `≤ ${f.target}×`, f.target === undefined ? '' : f.ratio <= f.target ? 'met' : 'MISSED',

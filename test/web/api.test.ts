@@ -1,0 +1,65 @@
+import { Api, ApiError, readAnswer } from '../../web/src/api';
+
+const json = (status: number, body: unknown) => new Response(body === undefined ? null : JSON.stringify(body), { status });
+
+describe('Api', () => {
+  test('sends the bearer token and JSON, same-origin with credentials', async () => {
+    const fetchFn = jest.fn(async () => json(201, { id: 'v1' }));
+    const api = new Api('/api', { accessToken: async () => 'tok', afterUnauthorized: async () => false }, fetchFn);
+    await expect(api.createVideo({ title: 'T' })).resolves.toEqual({ id: 'v1' });
+    expect(fetchFn).toHaveBeenCalledWith('/api/videos', expect.objectContaining({
+      method: 'POST',
+      headers: { 'accept': 'application/json', 'authorization': 'Bearer tok', 'content-type': 'application/json' },
+      body: '{"title":"T"}',
+      credentials: 'same-origin',
+    }));
+  });
+
+  test('a 401 refreshes the token once and tries again; a second 401 is the answer', async () => {
+    const tokens = ['old', 'new'];
+    const afterUnauthorized = jest.fn(async () => {
+      tokens.shift();
+      return true;
+    });
+    const fetchFn = jest.fn(async () => json(401, { error: { code: 'unauthorized', message: 'token expired' } }));
+    const api = new Api('/api', { accessToken: async () => tokens[0], afterUnauthorized }, fetchFn);
+    await expect(api.me()).rejects.toEqual(new ApiError(401, 'unauthorized', 'Token expired.'));
+    expect(afterUnauthorized).toHaveBeenCalledTimes(1);
+    expect(fetchFn).toHaveBeenCalledTimes(2);
+    expect((fetchFn.mock.calls[1] as unknown[])[1]).toMatchObject({ headers: { authorization: 'Bearer new' } });
+  });
+
+  test('signed out: no token, no refresh', async () => {
+    const afterUnauthorized = jest.fn(async () => true);
+    const fetchFn = jest.fn(async () => json(401, { error: { code: 'sign-in-required', message: 'this video is for purchase; sign in' } }));
+    const api = new Api('/api', { accessToken: async () => undefined, afterUnauthorized }, fetchFn);
+    await expect(api.playback('v1')).rejects.toMatchObject({ status: 401, code: 'sign-in-required', message: 'This video is for purchase; sign in.' });
+    expect(afterUnauthorized).not.toHaveBeenCalled();
+  });
+
+  test('paths and queries are encoded', async () => {
+    const fetchFn = jest.fn(async () => json(200, { videos: [] }));
+    const api = new Api('/api', { accessToken: async () => undefined, afterUnauthorized: async () => false }, fetchFn);
+    await api.listVideos('a b&c', 10);
+    await api.adminVideos('FAILED');
+    await api.grant('user@x', 'premium', '2030-01-01T23:59:59Z');
+    expect(fetchFn.mock.calls.map((call) => (call as unknown[])[0])).toEqual([
+      '/api/videos?limit=10&cursor=a+b%26c', '/api/admin/videos?state=FAILED&limit=20', '/api/admin/users/user%40x/entitlements/premium',
+    ]);
+  });
+
+  test('a network failure becomes an ApiError with status 0', async () => {
+    const api = new Api('/api', { accessToken: async () => undefined, afterUnauthorized: async () => false }, async () => {
+      throw new TypeError('Failed to fetch');
+    });
+    await expect(api.offers()).rejects.toMatchObject({ status: 0, code: 'network' });
+  });
+});
+
+describe('readAnswer', () => {
+  test('204 is no body; errors without JSON say the status', async () => {
+    await expect(readAnswer(new Response(null, { status: 204 }))).resolves.toBeUndefined();
+    await expect(readAnswer(new Response('<html>', { status: 502 }))).rejects.toEqual(new ApiError(502, 'http-502', 'The server answered 502; try again in a moment.'));
+    await expect(readAnswer(json(409, { error: { code: 'not-for-sale', message: 'not for sale.' } }))).rejects.toEqual(new ApiError(409, 'not-for-sale', 'Not for sale.'));
+  });
+});

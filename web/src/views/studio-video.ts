@@ -1,0 +1,408 @@
+/**
+ * `#/studio/<id>`: one of the creator's videos. Its file (upload with
+ * progress, pause and resume, also after a reload), its processing, its
+ * publication, its details, and deleting it.
+ */
+import { AccessMode, CurrentUpload, messageOf, OwnerVideo, VideoDraft } from '../api';
+import type { AppContext, Scope, View } from '../context';
+import { busy, button, errorBox, field, h, loading, note } from '../dom';
+import { formatBytes, formatDuration } from '../format';
+import { hrefFor } from '../router';
+import { contentTypeOf, rememberedFile, UploadState } from '../upload';
+import { checkResume } from '../upload-plan';
+import { accessBadge, isApiError, notFound, pageTitle, retryableError, stateBadge } from './common';
+import { priceFields } from './price-fields';
+import { studioAllowed } from './studio';
+
+export const studioVideoView: View = async (context, main, scope, location) => {
+  const { route } = location;
+  if (route.name !== 'studio-video') return;
+  if (!studioAllowed(context, main, 'Video')) return;
+  main.replaceChildren(pageTitle('Loading video…'), loading('Loading video…'));
+  let video: OwnerVideo;
+  try {
+    video = await context.api.getVideo<OwnerVideo>(route.videoId);
+  } catch (error) {
+    if (!scope.alive) return;
+    if (isApiError(error, 404)) {
+      notFound(main, 'video');
+    } else {
+      main.replaceChildren(pageTitle('Video'), retryableError(error, () => void studioVideoView(context, main, scope, location)));
+    }
+    return;
+  }
+  if (!scope.alive) return;
+  if (!('state' in video)) {
+    notFound(main, 'video');
+    return;
+  }
+  new VideoPage(context, main, scope, video).render();
+};
+
+class VideoPage {
+  private readonly head = h('div', { class: 'page-head' });
+  private readonly fileSection = h('section', { 'class': 'panel', 'aria-labelledby': 'file-title', 'data-testid': 'upload-panel' });
+  private readonly publishSection = h('section', { 'class': 'panel', 'aria-labelledby': 'publish-title', 'data-testid': 'publish-panel' });
+  private readonly detailsSection = h('section', { 'class': 'panel', 'aria-labelledby': 'details-title' });
+  private readonly dangerSection = h('section', { 'class': 'panel danger', 'aria-labelledby': 'danger-title' });
+  private uploadView: { status: string; update(state: UploadState): void } | undefined;
+
+  constructor(private readonly context: AppContext, private readonly main: HTMLElement, private readonly scope: Scope, private video: OwnerVideo) {}
+
+  public render(): void {
+    this.main.replaceChildren(
+      h('p', { class: 'breadcrumb' }, h('a', { href: hrefFor({ name: 'studio' }) }, '← Studio')),
+      this.head,
+      h('div', { class: 'studio-grid' },
+        h('div', { class: 'stack' }, this.fileSection, this.publishSection),
+        h('div', { class: 'stack' }, this.detailsSection, this.dangerSection),
+      ),
+    );
+    this.renderHead(true);
+    this.renderFile();
+    this.renderPublish();
+    this.renderDetails();
+    this.renderDanger();
+    this.scope.onDispose(this.context.uploads.subscribe((videoId, state) => {
+      if (videoId !== this.video.id || !this.scope.alive) return;
+      if (this.uploadView && this.uploadView.status === state.status) {
+        this.uploadView.update(state);
+      } else {
+        this.renderFile();
+      }
+      if (state.status === 'done') {
+        this.context.announce('Upload finished. Processing starts in a moment.');
+        void this.refresh();
+      }
+    }));
+    // While the pipeline works (or the stored file has not been noticed yet), look again every 3 s.
+    this.scope.every(3000, async () => {
+      const local = this.context.uploads.get(this.video.id)?.state.status;
+      if (this.video.state === 'PROCESSING' || (this.video.state === 'UPLOADING' && local === 'done')) {
+        await this.refresh();
+      }
+      return true;
+    });
+  }
+
+  private async refresh(): Promise<void> {
+    try {
+      const fresh = await this.context.api.getVideo<OwnerVideo>(this.video.id);
+      if (!this.scope.alive) return;
+      this.update(fresh);
+    } catch (error) {
+      if (this.scope.alive) this.context.announce(`Could not refresh the video: ${messageOf(error)}`);
+    }
+  }
+
+  private update(fresh: OwnerVideo): void {
+    const before = this.video;
+    this.video = fresh;
+    this.renderHead(false);
+    if (before.state !== fresh.state || before.progressPercent !== fresh.progressPercent) {
+      if (before.state !== fresh.state) {
+        this.context.announce(`The video is now ${fresh.state.toLowerCase()}.`);
+        if (fresh.state !== 'UPLOADING' && this.context.uploads.get(fresh.id)?.state.status === 'done') this.context.uploads.drop(fresh.id);
+      }
+      this.renderFile();
+      this.renderPublish();
+    }
+  }
+
+  private renderHead(focusable: boolean): void {
+    const title = pageTitle(this.video.title);
+    if (!focusable) title.removeAttribute('tabindex');
+    this.head.replaceChildren(title, h('p', { class: 'badges' }, stateBadge(this.video), accessBadge(this.video)));
+  }
+
+  // ---- the file ----------------------------------------------------------
+
+  private renderFile(): void {
+    this.uploadView = undefined;
+    const video = this.video;
+    const section = this.fileSection;
+    const heading = h('h2', { id: 'file-title' }, 'Video file');
+    const uploader = this.context.uploads.get(video.id);
+    if (uploader && (video.state === 'UPLOADING' || video.state === 'DRAFT' || uploader.active)) {
+      section.replaceChildren(heading, this.uploadProgress(uploader.state));
+      return;
+    }
+    switch (video.state) {
+      case 'DRAFT':
+        section.replaceChildren(heading, h('p', {}, 'Upload the video file. Large files are sent in parts and can be paused and resumed.'), this.filePicker('Choose a video file', 'new'));
+        return;
+      case 'UPLOADING':
+        section.replaceChildren(heading, loading('Checking the upload in progress…'));
+        void this.renderInterrupted(heading);
+        return;
+      case 'PROCESSING': {
+        const percent = Math.round(video.progressPercent);
+        section.replaceChildren(heading,
+          h('p', {}, `Processing into streaming renditions: ${percent}%.`),
+          h('progress', { 'max': '100', 'value': String(percent), 'aria-label': 'Processing progress', 'data-testid': 'processing-progress' }),
+          h('p', { class: 'hint' }, 'This page updates on its own.'));
+        return;
+      }
+      case 'READY':
+      case 'PUBLISHED':
+      case 'FAILED': {
+        const renditions = (video.renditions ?? []).map((rendition) => `${rendition.height}p`).join(', ');
+        section.replaceChildren(heading,
+          video.state === 'FAILED'
+            ? h('p', {}, 'Processing failed. Retry it, or upload the file again.')
+            : h('p', {}, `Processed${video.durationSeconds ? `: ${formatDuration(video.durationSeconds)}` : ''}${renditions ? ` in ${renditions}` : ''}.`),
+          video.state === 'PUBLISHED'
+            ? h('p', { class: 'hint' }, 'Unpublish the video to replace its file.')
+            : h('details', { class: 'replace', open: video.state === 'FAILED' },
+              h('summary', {}, 'Replace the file'),
+              this.filePicker('Choose a new video file', 'new')));
+        return;
+      }
+    }
+  }
+
+  private filePicker(label: string, mode: 'new' | 'resume', onChosen?: (file: File) => void): HTMLElement {
+    const input = h('input', { 'type': 'file', 'accept': 'video/*', 'data-testid': 'upload-file' });
+    input.addEventListener('change', () => {
+      const file = input.files?.[0];
+      if (!file) return;
+      if (onChosen) {
+        onChosen(file);
+      } else {
+        this.startUpload(file, mode);
+      }
+    });
+    return field(label, input, 'MP4, MOV or another video format.');
+  }
+
+  private startUpload(file: File, mode: 'new' | 'resume'): void {
+    this.context.uploads.send(this.video.id, file, mode);
+    this.context.announce(mode === 'new' ? `Uploading ${file.name}.` : `Resuming the upload of ${file.name}.`);
+    if (this.video.state === 'DRAFT' || this.video.state === 'READY' || this.video.state === 'FAILED') {
+      this.video = { ...this.video, state: 'UPLOADING' };
+      this.renderHead(false);
+      this.renderPublish();
+    }
+    this.renderFile();
+  }
+
+  private uploadProgress(initial: UploadState): HTMLElement {
+    const progress = h('progress', { 'max': '100', 'value': '0', 'aria-label': 'Upload progress', 'data-testid': 'upload-progress' });
+    const text = h('p', { 'class': 'upload-text', 'data-testid': 'upload-status' });
+    const actions = h('div', { class: 'actions' });
+    const message = h('div');
+    const uploader = () => this.context.uploads.get(this.video.id);
+    const update = (state: UploadState) => {
+      const percent = Math.floor((state.loaded / Math.max(1, state.total)) * 100);
+      progress.value = percent;
+      progress.dataset.status = state.status;
+      text.textContent = `${STATUS_TEXT[state.status]} — ${percent}% (${formatBytes(state.loaded)} of ${formatBytes(state.total)})`;
+    };
+    const status = initial.status;
+    if (status === 'starting' || status === 'uploading') {
+      actions.append(button('Pause', () => uploader()?.pause(), { 'data-testid': 'upload-pause' }));
+    } else if (status === 'paused' || status === 'offline' || status === 'failed') {
+      actions.append(button(status === 'failed' ? 'Try again' : 'Resume', () => {
+        const current = uploader();
+        if (!current) return;
+        if (status === 'failed' && current.state.kind !== 'multipart' && this.video.state !== 'UPLOADING') {
+          this.startUpload(current.file as File, 'new');
+        } else {
+          void current.resume();
+        }
+      }, { 'class': 'primary', 'data-testid': 'upload-resume' }));
+      if (status === 'failed') message.append(errorBox(initial.message ?? 'The upload failed.'));
+      if (status === 'offline') message.append(note(initial.message ?? 'You are offline.'));
+    }
+    update(initial);
+    this.uploadView = { status, update };
+    return h('div', { 'class': 'upload', 'data-testid': 'upload', 'data-status': status }, progress, text, message, actions);
+  }
+
+  /** The video waits for an upload this tab does not hold (a reload, another tab): offer to continue it. */
+  private async renderInterrupted(heading: HTMLElement): Promise<void> {
+    let upload: CurrentUpload | undefined;
+    try {
+      upload = await this.context.api.currentUpload(this.video.id);
+    } catch (error) {
+      if (!this.scope.alive) return;
+      if (!isApiError(error, 409)) {
+        this.fileSection.replaceChildren(heading, retryableError(error, () => this.renderFile()));
+        return;
+      }
+    }
+    if (!this.scope.alive || this.context.uploads.get(this.video.id)) return;
+    if (!upload || upload.kind === 'post') {
+      this.fileSection.replaceChildren(heading,
+        note(upload ? 'The upload was interrupted. Choose the file again to upload it.' : 'No upload is in progress. Choose the file to upload it.'),
+        this.filePicker('Choose a video file', 'new'));
+      return;
+    }
+    const multipart = upload;
+    const remembered = rememberedFile(localStorage, this.video.id);
+    const held = multipart.uploadedParts.reduce((sum, part) => sum + part.size, 0);
+    const feedback = h('div');
+    this.fileSection.replaceChildren(heading,
+      h('div', { 'class': 'notice notice-info', 'data-testid': 'upload-interrupted' },
+        h('p', {}, h('strong', {}, 'Upload interrupted — choose the same file to resume.')),
+        h('p', {}, `${formatBytes(held)} of ${formatBytes(multipart.size)} are stored${remembered?.name ? ` (file: ${remembered.name})` : ''}.`)),
+      this.filePicker('Choose the same file to resume', 'resume', (file) => {
+        const identity = { name: file.name, size: file.size, type: contentTypeOf(file), lastModified: file.lastModified };
+        const check = checkResume(multipart, identity, remembered);
+        const fresh = button('Start a new upload with this file', () => this.startUpload(file, 'new'), { 'data-testid': 'upload-restart' });
+        if (!check.ok) {
+          feedback.replaceChildren(errorBox(`This is not the file of the interrupted upload: ${check.reason}.`, fresh));
+        } else if (!check.sameAsRemembered) {
+          feedback.replaceChildren(h('div', { class: 'notice notice-warning', role: 'alert' },
+            h('p', {}, `This file has the right size and type, but not the name or date of the file you started with${remembered?.name ? ` (${remembered.name})` : ''}. Resuming with another file would mix two videos.`),
+            h('div', { class: 'actions' },
+              button('Resume with this file anyway', () => this.startUpload(file, 'resume'), { 'data-testid': 'upload-resume-anyway' }),
+              fresh)));
+        } else {
+          this.startUpload(file, 'resume');
+        }
+      }),
+      feedback,
+    );
+  }
+
+  // ---- publication -------------------------------------------------------
+
+  private renderPublish(): void {
+    const video = this.video;
+    const errors = h('div');
+    const heading = h('h2', { id: 'publish-title' }, 'Publishing');
+    const action = (label: string, name: 'publish' | 'unpublish' | 'retry', done: string, primary = true) => {
+      const control = button(label, () => void busy(control, async () => {
+        errors.replaceChildren();
+        try {
+          await this.context.api.videoAction(video.id, name);
+          this.context.announce(done);
+          await this.refresh();
+        } catch (error) {
+          errors.replaceChildren(errorBox(messageOf(error)));
+        }
+      }), { 'class': primary ? 'primary' : '', 'data-testid': name });
+      return control;
+    };
+    const watch = h('a', { class: 'button-link', href: hrefFor({ name: 'watch', videoId: video.id }) }, video.state === 'PUBLISHED' ? 'Watch' : 'Preview');
+    switch (video.state) {
+      case 'READY':
+        this.publishSection.replaceChildren(heading, h('p', {}, 'Ready. Publish it to list it in the catalog.'),
+          h('div', { class: 'actions' }, action('Publish', 'publish', 'Published.'), watch), errors);
+        return;
+      case 'PUBLISHED':
+        this.publishSection.replaceChildren(heading, h('p', {}, 'Published: viewers can find it in the catalog.'),
+          h('div', { class: 'actions' }, watch, action('Unpublish', 'unpublish', 'Unpublished.', false)), errors);
+        return;
+      case 'FAILED':
+        this.publishSection.replaceChildren(heading,
+          h('div', { 'class': 'notice notice-error', 'data-testid': 'failure' },
+            h('p', {}, h('strong', {}, 'Processing failed: '), video.failure?.message ?? 'no reason was given.'),
+            video.failure?.code ? h('p', { class: 'muted small' }, `Code: ${video.failure.code}`) : null),
+          h('div', { class: 'actions' }, action('Retry processing', 'retry', 'Processing again.')), errors);
+        return;
+      default:
+        this.publishSection.replaceChildren(heading, h('p', { class: 'muted' }, 'You can publish the video once it is processed.'));
+    }
+  }
+
+  // ---- details -----------------------------------------------------------
+
+  private renderDetails(): void {
+    const video = this.video;
+    const title = h('input', { type: 'text', name: 'title', required: true, maxlength: '200', value: video.title, autocomplete: 'off' });
+    const description = h('textarea', { name: 'description', rows: '4', maxlength: '5000' });
+    description.value = video.description;
+    const access = h('select', { name: 'access' },
+      ...(['public', 'premium', 'purchase'] as AccessMode[]).map((mode) => h('option', { value: mode, selected: video.access === mode }, ACCESS_TEXT[mode])));
+    const price = priceFields(video.price);
+    const sync = () => {
+      price.element.hidden = access.value !== 'purchase';
+    };
+    access.addEventListener('change', sync);
+    sync();
+    const errors = h('div');
+    const save = h('button', { 'type': 'submit', 'class': 'primary', 'data-testid': 'save-details' }, 'Save changes');
+    const form = h('form', { novalidate: true },
+      h('h2', { id: 'details-title' }, 'Details'),
+      field('Title', title), field('Description', description), field('Who can watch', access), price.element, errors,
+      h('div', { class: 'actions' }, save));
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      errors.replaceChildren();
+      if (!title.value.trim()) {
+        errors.replaceChildren(errorBox('Give the video a title.'));
+        title.focus();
+        return;
+      }
+      let changes: VideoDraft = { title: title.value.trim(), description: description.value, access: access.value as AccessMode };
+      if (access.value === 'purchase') {
+        const parsed = price.read();
+        if (!parsed.ok) {
+          errors.replaceChildren(errorBox(parsed.error));
+          price.focus();
+          return;
+        }
+        changes = { ...changes, price: parsed.price };
+      }
+      void busy(save, async () => {
+        try {
+          const updated = await this.context.api.updateVideo(this.video.id, changes);
+          this.context.announce('Changes saved.');
+          this.update(updated);
+          errors.replaceChildren(note('Changes saved.', 'success'));
+        } catch (error) {
+          errors.replaceChildren(errorBox(messageOf(error)));
+        }
+      }, 'Saving…');
+    });
+    this.detailsSection.replaceChildren(form);
+  }
+
+  // ---- deletion ----------------------------------------------------------
+
+  private renderDanger(): void {
+    const errors = h('div');
+    const confirm = h('div', { class: 'confirm' });
+    const remove = button('Delete video', () => {
+      const yes = button('Delete permanently', () => void busy(yes, async () => {
+        try {
+          await this.context.api.deleteVideo(this.video.id);
+          this.context.uploads.drop(this.video.id);
+          this.context.announce(`Deleted “${this.video.title}”.`);
+          location.hash = hrefFor({ name: 'studio' });
+        } catch (error) {
+          errors.replaceChildren(errorBox(messageOf(error)));
+        }
+      }, 'Deleting…'), { 'class': 'danger', 'data-testid': 'delete-confirm' });
+      const no = button('Cancel', () => {
+        confirm.replaceChildren();
+        remove.hidden = false;
+        remove.focus();
+      });
+      remove.hidden = true;
+      confirm.replaceChildren(h('div', { 'class': 'notice notice-warning', 'role': 'alertdialog', 'aria-labelledby': 'confirm-text' },
+        h('p', { id: 'confirm-text' }, `Delete “${this.video.title}”? It leaves the catalog and its streams are removed.`),
+        h('div', { class: 'actions' }, yes, no)));
+      no.focus();
+    }, { 'class': 'danger', 'data-testid': 'delete' });
+    this.dangerSection.replaceChildren(h('h2', { id: 'danger-title' }, 'Delete'), h('p', { class: 'muted' }, 'Viewers lose access at once.'), remove, confirm, errors);
+  }
+}
+
+const STATUS_TEXT: Record<UploadState['status'], string> = {
+  starting: 'Starting',
+  uploading: 'Uploading',
+  paused: 'Paused',
+  offline: 'Offline',
+  completing: 'Finishing',
+  done: 'Uploaded',
+  failed: 'Failed',
+};
+
+const ACCESS_TEXT: Record<AccessMode, string> = {
+  public: 'Free — anyone can watch',
+  premium: 'Premium — members only',
+  purchase: 'Purchase — viewers buy it',
+};

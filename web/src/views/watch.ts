@@ -1,0 +1,202 @@
+/**
+ * `#/watch/<id>`: the player. Playback starts with a session from the API
+ * (cookies for this video's folder); a refusal becomes what the viewer can
+ * do about it: sign in, go premium, or buy the video.
+ */
+import { messageOf, PublicVideo } from '../api';
+import type { AppContext, Scope, View } from '../context';
+import { button, errorBox, field, h, loading, note } from '../dom';
+import { formatDuration, formatInterval, formatPrice, mediaUrl } from '../format';
+import { PlaybackSession, waitUntilGranted } from '../playback-session';
+import { Player, PlayerState } from '../player';
+import { hrefFor } from '../router';
+import { accessBadge, goToCheckout, isApiError, notFound, pageTitle, retryableError, signInPrompt } from './common';
+
+const STATE_TEXT: Record<PlayerState | 'locked', string> = {
+  idle: 'Not started',
+  loading: 'Loading…',
+  ready: 'Ready to play',
+  playing: 'Playing',
+  paused: 'Paused',
+  ended: 'Ended',
+  error: 'Playback error',
+  unsupported: 'Not supported by this browser',
+  locked: 'Locked',
+};
+
+export const watchView: View = async (context, main, scope, { route, query }) => {
+  if (route.name !== 'watch') return;
+  const { videoId } = route;
+  main.replaceChildren(pageTitle('Loading video…'), loading('Loading video…'));
+  let video: PublicVideo;
+  try {
+    video = await context.api.getVideo(videoId);
+  } catch (error) {
+    if (!scope.alive) return;
+    if (isApiError(error, 404)) {
+      notFound(main, 'video');
+    } else {
+      main.replaceChildren(pageTitle('Video'), retryableError(error, () => void watchView(context, main, scope, { route, query })));
+    }
+    return;
+  }
+  if (!scope.alive) return;
+  render(context, main, scope, video, query);
+};
+
+function render(context: AppContext, main: HTMLElement, scope: Scope, video: PublicVideo, query: Readonly<Record<string, string>>): void {
+  const posterSrc = mediaUrl(video.posterUrl, location.origin);
+  const videoElement = h('video', {
+    'controls': true,
+    'playsinline': true,
+    'preload': 'metadata',
+    'poster': posterSrc,
+    'aria-label': `Video: ${video.title}`,
+    'data-testid': 'video',
+  });
+  const gate = h('div', { class: 'gate-slot' });
+  const stage = h('div', { 'class': 'player', 'data-testid': 'player', 'data-state': 'idle' }, videoElement, gate);
+  const quality = h('select', { 'data-testid': 'quality', 'disabled': true }, h('option', { value: '-1' }, 'Auto'));
+  const qualityField = field('Quality', quality);
+  const playState = h('span', { 'class': 'play-state', 'data-testid': 'play-state', 'data-state': 'idle' }, STATE_TEXT.idle);
+  const stateMessage = h('div', { class: 'player-message' });
+  const notices = h('div', { class: 'notices' });
+
+  main.replaceChildren(h('article', { class: 'watch' },
+    stage,
+    h('div', { class: 'watch-body' },
+      notices,
+      stateMessage,
+      h('div', { class: 'watch-head' },
+        pageTitle(video.title),
+        h('p', { class: 'watch-meta' },
+          accessBadge(video),
+          video.durationSeconds ? h('span', { class: 'duration' }, formatDuration(video.durationSeconds)) : null,
+        ),
+      ),
+      h('div', { class: 'player-tools' },
+        qualityField,
+        h('p', { class: 'play-state-line' }, h('span', { class: 'muted' }, 'Status: '), playState),
+      ),
+      video.description ? h('p', { class: 'description' }, video.description) : null,
+    ),
+  ));
+
+  const setState = (state: PlayerState | 'locked', message?: string) => {
+    stage.dataset.state = state;
+    qualityField.hidden = state === 'locked' || state === 'unsupported';
+    playState.dataset.state = state;
+    playState.textContent = STATE_TEXT[state];
+    if (state === 'error' || state === 'unsupported') {
+      stateMessage.replaceChildren(errorBox(message ?? STATE_TEXT[state], state === 'error' ? button('Try again', () => player?.retry()) : null));
+    } else if (state === 'playing' || state === 'ready') {
+      stateMessage.replaceChildren();
+    }
+  };
+
+  const session = new PlaybackSession({
+    request: () => context.api.playback(video.id),
+    onError: (error) => context.announce(`The playback session could not be renewed: ${messageOf(error)}. Trying again.`),
+  });
+  let player: Player | undefined;
+  scope.onDispose(() => {
+    session.dispose();
+    player?.dispose();
+  });
+
+  const begin = async (afterCheckout: boolean) => {
+    gate.replaceChildren();
+    setState('loading');
+    try {
+      let grant;
+      if (afterCheckout) {
+        notices.replaceChildren(note('Payment received — unlocking…', 'success'));
+        context.announce('Payment received — unlocking…');
+        // The payment's webhook may land after the viewer is back: ask every 2 s, up to a minute.
+        grant = await waitUntilGranted(() => session.start(), {
+          isPending: (error) => isApiError(error, 403) || isApiError(error, 401),
+          cancelled: () => !scope.alive,
+        });
+        history.replaceState(null, '', hrefFor({ name: 'watch', videoId: video.id }));
+        notices.replaceChildren(note('Unlocked. Enjoy the video.', 'success'));
+        context.announce('Unlocked.');
+      } else {
+        grant = await session.start();
+      }
+      if (!scope.alive) return;
+      const playlist = mediaUrl(grant.playlistUrl, location.origin);
+      if (!playlist) throw new Error('The server sent a playlist address the player cannot use.');
+      player = new Player({ video: videoElement, quality, session, onState: setState });
+      await player.load(playlist);
+    } catch (error) {
+      if (!scope.alive) return;
+      if (afterCheckout && (isApiError(error, 403) || isApiError(error, 401))) {
+        setState('locked');
+        notices.replaceChildren(note(
+          'Your payment was received, but the video is not unlocked yet. This can take a minute.',
+          'info',
+          button('Try again', () => void begin(false)),
+        ));
+        return;
+      }
+      await refusal(error);
+    }
+  };
+
+  const refusal = async (error: unknown) => {
+    if (isApiError(error, 401)) {
+      setState('locked');
+      gate.replaceChildren(signInPrompt(context, `${lockReason(video)} Sign in to watch.`, 'Sign in to watch'));
+      return;
+    }
+    if (isApiError(error, 404)) {
+      notFound(main, 'video');
+      return;
+    }
+    if (!isApiError(error, 403)) {
+      setState('error', messageOf(error));
+      stateMessage.replaceChildren(retryableError(error, () => void begin(false)));
+      return;
+    }
+    setState('locked');
+    gate.replaceChildren(h('div', { class: 'gate' }, loading('Checking what is on offer…')));
+    let checkout = false;
+    let premiumPrice: string | undefined;
+    try {
+      const offers = await context.offers();
+      checkout = offers.checkout;
+      premiumPrice = offers.premium ? formatInterval(offers.premium) : undefined;
+    } catch {
+      // Without offers there is nothing to sell; the message below still says why the video is locked.
+    }
+    if (!scope.alive) return;
+    const errors = h('div');
+    if (video.access === 'premium' && checkout && premiumPrice) {
+      const go = button('Go premium', () => void goToCheckout(go, errors, () => context.api.premiumCheckout()), { 'class': 'primary', 'data-testid': 'go-premium' });
+      gate.replaceChildren(h('div', { class: 'gate' }, h('p', {}, `This video is for premium members. Premium is ${premiumPrice}.`), go, errors));
+    } else if (video.access === 'purchase' && checkout && video.price) {
+      const label = `Buy this video for ${formatPrice(video.price)}`;
+      const buy = button(label, () => void goToCheckout(buy, errors, () => context.api.videoCheckout(video.id), (failure) => {
+        if (!isApiError(failure, 409, 'already-entitled')) return false;
+        void begin(false);
+        return true;
+      }), { 'class': 'primary', 'data-testid': 'buy-video' });
+      gate.replaceChildren(h('div', { class: 'gate' }, h('p', {}, 'This video is for sale. Buy it once and watch it any time.'), buy, errors));
+    } else {
+      gate.replaceChildren(h('div', { class: 'gate' }, h('p', {}, `${lockReason(video)} ${messageOf(error)}`)));
+    }
+  };
+
+  if (query.checkout === 'cancelled') {
+    notices.replaceChildren(note('Checkout was cancelled. You have not been charged.'));
+  }
+  void begin(query.checkout === 'success');
+}
+
+function lockReason(video: PublicVideo): string {
+  switch (video.access) {
+    case 'premium': return 'This video is for premium members.';
+    case 'purchase': return 'This video is for sale.';
+    default: return 'This video needs a playback session.';
+  }
+}
