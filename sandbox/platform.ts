@@ -41,8 +41,10 @@ export const DEMO_USERS: Record<string, { readonly groups: string[]; readonly pa
 export interface SandboxOptions {
   /** @default 0 (any free port) */
   readonly port?: number;
-  /** Seed two short generated videos (one public, one premium). @default true */
+  /** Seed three short generated videos: one free, one premium, one for purchase. @default true */
   readonly seed?: boolean;
+  /** Uploads of at least this size are multipart, in parts of `partSizeBytes`. @default 100 MiB, in 16 MiB parts */
+  readonly multipart?: { readonly thresholdBytes: number; readonly partSizeBytes: number };
   /** Lifetime of playback cookies. @default 120 */
   readonly sessionSeconds?: number;
   /**
@@ -67,7 +69,7 @@ export interface Sandbox {
   /** The CloudFront stand-in, with the invalidations it received. */
   readonly edge: Edge;
   /** Ids of the seeded videos. */
-  readonly seeded: { publicVideoId?: string; premiumVideoId?: string };
+  readonly seeded: { publicVideoId?: string; premiumVideoId?: string; purchaseVideoId?: string };
   /** The MediaConvert stand-in, with the jobs it ran. */
   readonly mediaconvert: MediaConvertStandIn;
   /** Waits until every transcode that was started has finished. */
@@ -278,8 +280,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ...uploadSettingsToEnvironment({
         bucketName: 'sources',
         maxUploadBytes: 2 * 1024 ** 3,
-        multipartThresholdBytes: 100 * 1024 ** 2,
-        partSizeBytes: 16 * 1024 ** 2,
+        multipartThresholdBytes: options.multipart?.thresholdBytes ?? 100 * 1024 ** 2,
+        partSizeBytes: options.multipart?.partSizeBytes ?? 16 * 1024 ** 2,
         allowedContentTypes: ['video/*'],
         urlExpirySeconds: 900,
       }),
@@ -368,6 +370,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     if (options.seed ?? true) {
       sandbox.seeded.publicVideoId = await seedVideo(sandbox, 'Test pattern', 'public');
       sandbox.seeded.premiumVideoId = await seedVideo(sandbox, 'Premium test pattern', 'premium');
+      sandbox.seeded.purchaseVideoId = await seedVideo(sandbox, 'Test pattern for sale', 'purchase', { amount: 199, currency: 'usd' });
     }
     return sandbox;
   } catch (error) {

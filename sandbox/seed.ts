@@ -18,13 +18,20 @@ export async function generateClip(path: string, seconds = 6, size = '640x360'):
   ]);
 }
 
-/** Uploads a generated clip as the demo creator, through the API and the issued form, waits until READY, publishes. */
-export async function seedVideo(sandbox: Sandbox, title: string, access: string): Promise<string> {
+/**
+ * Uploads a generated clip as the demo creator, through the API and the
+ * issued form, waits until READY, gives it its price (a video for purchase
+ * needs one), publishes.
+ */
+export async function seedVideo(sandbox: Sandbox, title: string, access: string, price?: { amount: number; currency: string }): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'seed-'));
   try {
     const file = join(dir, 'clip.mp4');
     await generateClip(file);
     const { videoId } = await uploadAndWait(sandbox, file, title, access);
+    if (price) {
+      await creatorApi(sandbox)('PATCH', `/videos/${videoId}`, { price });
+    }
     await creatorApi(sandbox)('POST', `/videos/${videoId}/publish`);
     return videoId;
   } finally {
