@@ -134,7 +134,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
 
 // The npm package carries lib/, assets/, .jsii and docs only.
-['/sandbox/', '/examples/', '/scripts/', '/.ci/', '/bench/', '/web/', '/tsconfig.dev.json', '/cdk.out/', '/.sandbox/', '/test-reports/', '/coverage/']
+['/sandbox/', '/examples/', '/scripts/', '/.ci/', '/bench/', '/.bench/', '/web/', '/docs/', '/tsconfig.dev.json', '/cdk.out/', '/.sandbox/', '/test-reports/', '/coverage/']
   .forEach((p) => project.addPackageIgnore(p));
 
 // Handler code may import the libraries esbuild inlines (devDependencies); construct code may not.

@@ -41,7 +41,8 @@ async function main() {
   console.log('');
 
   const figures: Figure[] = [
-    submitClientBenchmark(), signingBenchmark(), await playbackBenchmark(), await pipelineBenchmark(), await firstFrameBenchmark(20), synthBenchmark(),
+    submitClientBenchmark(), signingBenchmark(), await playbackBenchmark(), await pipelineBenchmark(),
+    await firstFrameBenchmark(20), synthBenchmark(),
   ];
   table(['benchmark', 'measured', 'baseline', 'ratio', 'target', ''], figures.map((f) => [
     f.name, f.subject, f.baseline, `${f.ratio.toFixed(2)}×`,

@@ -22,6 +22,26 @@ export const TRANSCODE_DETAIL_TYPES = {
 
 export type TranscodeState = keyof typeof TRANSCODE_DETAIL_TYPES;
 
+/**
+ * `detail-type` of the event the pipeline publishes once a deleted video's
+ * renditions and posters are gone from the output bucket: the moment a CDN
+ * in front of the bucket can drop its copies for good (dropping them earlier
+ * lets the next request cache them again).
+ */
+export const FILES_REMOVED_DETAIL_TYPE = 'Video Files Removed';
+
+/** The detail of a {@link FILES_REMOVED_DETAIL_TYPE} event. */
+export interface FilesRemovedDetail {
+  readonly version: typeof TRANSCODE_STATUS_VERSION;
+  readonly pipelineId: string;
+  readonly videoId: string;
+  /** The output bucket's prefixes that were emptied, such as `videos/<id>/` and `posters/<id>/`. */
+  readonly prefixes: string[];
+  /** Object versions removed. */
+  readonly removed: number;
+  readonly at: string;
+}
+
 /** One rendition of the HLS ladder, as encoded. */
 export interface Rendition {
   readonly width: number;

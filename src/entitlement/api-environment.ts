@@ -9,7 +9,7 @@ export const API_ENV = {
   uploadIssuer: 'UPLOAD_ISSUER_FUNCTION',
   transcodeSubmit: 'TRANSCODE_SUBMIT_FUNCTION',
   mediaDomain: 'MEDIA_DOMAIN',
-  /** Optional: the distribution whose cached media a deletion invalidates. */
+  /** Optional, of the status consumer: the distribution whose cached copies of a deleted video's files it invalidates. */
   distributionId: 'MEDIA_DISTRIBUTION_ID',
   sessionSeconds: 'PLAYBACK_SESSION_SECONDS',
   sameSite: 'COOKIE_SAMESITE',

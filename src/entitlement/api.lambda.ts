@@ -1,6 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -21,7 +20,6 @@ import { onceUntilFailure } from '../internal/once.lambda-shared';
 const env = process.env;
 const documents = new Documents(new DynamoDBClient({}));
 const lambda = new LambdaClient({});
-const cloudfront = new CloudFrontClient({});
 const secrets = new SecretsManagerClient({});
 const logger = new Logger({ serviceName: API_METRICS.service });
 const metrics = new Metrics({
@@ -44,16 +42,7 @@ async function invoke<T>(functionName: string, payload: unknown): Promise<T> {
   return JSON.parse(body) as T;
 }
 
-/** Invalidates paths of the distribution; the caller reference makes a retried request one invalidation. */
-async function invalidate(id: string, paths: string[]): Promise<void> {
-  await cloudfront.send(new CreateInvalidationCommand({
-    DistributionId: id,
-    InvalidationBatch: { CallerReference: `${paths.join(',')}@${Math.floor(Date.now() / 60_000)}`, Paths: { Quantity: paths.length, Items: paths } },
-  }));
-}
-
 const uploadIssuer = requiredEnv(env, API_ENV.uploadIssuer);
-const distributionId = env[API_ENV.distributionId] || undefined;
 const transcodeSubmit = requiredEnv(env, API_ENV.transcodeSubmit);
 const stripeApiKeyArn = env[API_ENV.stripeApiKey] || undefined;
 /** An optional URL setting, checked at start-up. */
@@ -75,7 +64,6 @@ const deps: ApiDependencies = {
     }));
   },
   restoreVideoFiles: (videoId, uploadId) => invoke(transcodeSubmit, { action: 'restore-video', videoId, uploadId }),
-  invalidate: distributionId ? (paths) => invalidate(distributionId, paths) : undefined,
   // The signing key is read and parsed once per container; a failed read is tried again on the next request.
   signer: onceUntilFailure(() => MediaSigner.fromEnvironment(secrets, env)),
   // The Stripe key is read once per container, as the webhook's secret is; what is logged of a failure never holds it.

@@ -484,7 +484,6 @@ export class EntitlementApi extends Construct {
         [API_ENV.uploadIssuer]: this.uploads.issuerFunction.functionName,
         [API_ENV.transcodeSubmit]: this.pipeline.submitFunction.functionName,
         [API_ENV.mediaDomain]: Lazy.string({ produce: () => this.mediaDomain() }),
-        [API_ENV.distributionId]: this.delivery.distribution.distributionId,
         [API_ENV.sessionSeconds]: String(sessionSeconds),
         [API_ENV.sameSite]: crossSiteCookies ? 'None' : 'Strict',
         [API_ENV.metricsScope]: this.metricsScope,
@@ -499,7 +498,6 @@ export class EntitlementApi extends Construct {
     this.uploads.grantIssueUploads(fn);
     this.pipeline.grantRetry(fn);
     this.pipeline.grantDeleteVideos(fn);
-    this.delivery.grantInvalidate(fn);
     this.delivery.bindSigner(fn);
     acknowledge(fn, {
       id: 'Serverless-LambdaDLQ',
@@ -532,11 +530,13 @@ export class EntitlementApi extends Construct {
     const fn = new StatusConsumerFunction(this, 'StatusFunction', {
       ...basics.functionOptions,
       timeout: Duration.seconds(30),
-      environment: { [API_ENV.catalogTable]: this.catalogTable.tableName },
+      environment: { [API_ENV.catalogTable]: this.catalogTable.tableName, [API_ENV.distributionId]: this.delivery.distribution.distributionId },
       onFailure: new destinations.SqsDestination(this.deadLetterQueue),
       retryAttempts: 2,
     });
     grantTable(fn, this.catalogTable, ['UpdateItem'], []);
+    // A deleted video's renditions and posters are invalidated once the pipeline has removed them.
+    this.delivery.grantInvalidate(fn);
     acknowledge(fn, {
       id: 'Serverless-LambdaDLQ',
       reason: 'Failed asynchronous invocations go to an on-failure destination, the API\'s dead-letter queue, which keeps the event and the error together.',

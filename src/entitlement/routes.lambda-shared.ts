@@ -40,8 +40,6 @@ export interface ApiDependencies {
   readonly deleteVideoFiles: (videoId: string) => Promise<void>;
   /** Asks the pipeline to keep an upload's source after all and make it transcodable again; `gone` once removed. */
   readonly restoreVideoFiles: (videoId: string, uploadId: string) => Promise<{ outcome: string; reason?: string }>;
-  /** Invalidates paths (`/videos/<id>/*`) at the CDN, when there is one that caches them. */
-  readonly invalidate?: (paths: string[]) => Promise<void>;
   readonly signer: () => Promise<MediaSigner>;
   /** Stripe Checkout, when the platform has a Stripe API key; the checkout routes answer 503 without it. */
   readonly checkout?: Checkout;
@@ -252,10 +250,9 @@ const ROUTES: Record<ApiRouteKey, Route> = {
     return jsonResult(200, ownerView(updated, mediaBase(context)));
   },
 
-  /** Deletes a video (its creator, or an admin); sources and renditions stay in their buckets. */
   /**
    * Deletes a video: it leaves the catalog at once; its renditions and posters
-   * are removed (every version) and invalidated at the CDN, its sources after
+   * are removed (every version), then invalidated at the CDN, its sources after
    * the pipeline's retention, unless an admin restores it first. Deleting it
    * again finishes what a failed try left, and changes nothing more.
    */
@@ -268,8 +265,8 @@ const ROUTES: Record<ApiRouteKey, Route> = {
         remove: ['listing'],
       });
     }
+    // The CDN's copies are invalidated once the pipeline tells that the files are gone (see the status consumer).
     await context.deps.deleteVideoFiles(video.videoId);
-    await context.deps.invalidate?.([`/${OUTPUT_LAYOUT.videoFolder(video.videoId)}*`, `/${OUTPUT_LAYOUT.posterFolder(video.videoId)}*`]);
     return { statusCode: 204, headers: { 'cache-control': 'no-store' }, body: '' };
   },
 

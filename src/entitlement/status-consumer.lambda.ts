@@ -1,18 +1,45 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { API_ENV, API_METRICS, requiredEnv } from './api-environment';
 import { Catalog } from './catalog.lambda-shared';
-import { consumeTranscodeStatus } from './status-consumer.lambda-shared';
-import { TranscodeStatusDetail } from '../contracts/transcode-status';
+import { consumeFilesRemoved, consumeTranscodeStatus } from './status-consumer.lambda-shared';
+import { FILES_REMOVED_DETAIL_TYPE, FilesRemovedDetail, TranscodeStatusDetail } from '../contracts/transcode-status';
 import { Documents } from '../internal/documents.lambda-shared';
 
 const documents = new Documents(new DynamoDBClient({}));
 const catalog = new Catalog(documents, requiredEnv(process.env, API_ENV.catalogTable));
 const logger = new Logger({ serviceName: API_METRICS.service });
+const distributionId = process.env[API_ENV.distributionId] || undefined;
+const cloudfront = new CloudFrontClient({});
 
-/** Invoked by the rule for the pipeline's transcode status events. */
-export async function handler(event: { detail?: TranscodeStatusDetail }): Promise<{ applied: boolean }> {
-  const applied = await consumeTranscodeStatus(catalog, event, new Date());
-  logger.info('transcode status handled', { videoId: event.detail?.videoId, state: event.detail?.state, applied });
+/**
+ * Invalidates paths of the distribution. The caller reference names the
+ * event, so Lambda's retry of the same event is one invalidation: CloudFront
+ * answers a repeated reference with the first invalidation.
+ */
+async function invalidate(reference: string, paths: string[]): Promise<void> {
+  await cloudfront.send(new CreateInvalidationCommand({
+    DistributionId: distributionId,
+    InvalidationBatch: { CallerReference: reference, Paths: { Quantity: paths.length, Items: paths } },
+  }));
+}
+
+type PipelineEvent =
+  | { readonly 'id'?: string; readonly 'detail-type': typeof FILES_REMOVED_DETAIL_TYPE; readonly 'detail'?: FilesRemovedDetail }
+  | { readonly 'id'?: string; readonly 'detail-type'?: string; readonly 'detail'?: TranscodeStatusDetail };
+
+/** Invoked by the rule for the pipeline's events: transcode statuses, and deleted videos' files gone. */
+export async function handler(event: PipelineEvent): Promise<{ applied: boolean } | { invalidated: string[] }> {
+  if (event['detail-type'] === FILES_REMOVED_DETAIL_TYPE) {
+    const detail = event.detail as FilesRemovedDetail | undefined;
+    const reference = `${detail?.videoId}@${detail?.at}`;
+    const invalidated = await consumeFilesRemoved(distributionId ? (paths) => invalidate(reference, paths) : undefined, { detail });
+    logger.info('deleted video\'s files gone', { videoId: detail?.videoId, invalidated });
+    return { invalidated };
+  }
+  const detail = event.detail as TranscodeStatusDetail | undefined;
+  const applied = await consumeTranscodeStatus(catalog, { detail }, new Date());
+  logger.info('transcode status handled', { videoId: detail?.videoId, state: detail?.state, applied });
   return { applied };
 }

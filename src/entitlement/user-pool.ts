@@ -19,6 +19,8 @@ export function createUserPool(scope: Construct, options: {
   selfSignUpEnabled: boolean; requireMfa: boolean; removalPolicy: RemovalPolicy; email?: cognito.UserPoolEmail;
 }): cognito.UserPool {
   const pool = new cognito.UserPool(scope, 'UserPool', {
+    // Managed login needs Essentials or Plus; on Lite a domain serves only the classic hosted UI.
+    featurePlan: cognito.FeaturePlan.ESSENTIALS,
     email: options.email,
     signInAliases: { email: true },
     autoVerify: { email: true },
@@ -128,6 +130,11 @@ export interface SignInDomainOptions {
 export function addSignInDomain(scope: Construct, pool: cognito.IUserPool, options: SignInDomainOptions = {}): cognito.UserPoolDomain {
   if (options.domainPrefix !== undefined && options.customDomain !== undefined) {
     throw new Error('give a domainPrefix or a customDomain for the sign-in domain, not both');
+  }
+  // Cognito refuses prefixes holding these words (its CreateUserPoolDomain answers "reserved word").
+  const reserved = ['aws', 'amazon', 'cognito'].find((word) => options.domainPrefix?.toLowerCase().includes(word));
+  if (reserved) {
+    throw new Error(`the sign-in domainPrefix ${JSON.stringify(options.domainPrefix)} holds "${reserved}", which Cognito does not allow in a prefix`);
   }
   const stackUuid = Fn.select(2, Fn.split('/', Aws.STACK_ID));
   const derived = Fn.join('-', ['vod', Names.uniqueId(scope).slice(-8).toLowerCase(), Fn.select(0, Fn.split('-', stackUuid))]);

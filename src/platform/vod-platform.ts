@@ -410,7 +410,8 @@ export class VodPlatform extends Construct {
       userPoolEmail: props.signIn?.email,
       requireMfa: props.requireMfa,
       crossSiteCookies: (props.corsAllowedOrigins ?? []).length > 0,
-      callbackUrls: [`${this.url}/`, ...(props.api?.callbackUrls ?? [])],
+      // Every name of the platform may serve the web app, so each is a place to come back to after sign-in.
+      callbackUrls: [`${this.url}/`, ...(props.domainNames ?? []).slice(1).map((name) => `https://${name}/`), ...(props.api?.callbackUrls ?? [])],
     });
   }
 

@@ -47,8 +47,7 @@ export function createWebAppBucket(scope: Construct, removalPolicy: RemovalPolic
 /**
  * Copies the built web app and its `/config.json` into `bucket` on every
  * deploy (files no longer in the build are removed) and invalidates the
- * entry files at `distribution`. The scripts and styles are named by their
- * content, so only `index.html` and `config.json` need invalidating.
+ * entry files at `distribution`.
  */
 export function deployWebApp(scope: Construct, options: {
   readonly bucket: s3.IBucket;
@@ -60,7 +59,8 @@ export function deployWebApp(scope: Construct, options: {
     sources: [s3deploy.Source.bucket(files.bucket, files.s3ObjectKey), s3deploy.Source.jsonData('config.json', options.config)],
     destinationBucket: options.bucket,
     prune: true,
-    // index.html and config.json must be revalidated on each load; the hashed files may be cached for good.
+    // Browsers revalidate every file on each load (a 304 when unchanged), and CloudFront's caching-optimized
+    // policy keeps a no-cache file only for its minimum TTL (1 s), so a deploy is seen at once.
     cacheControl: [s3deploy.CacheControl.fromString('no-cache')],
     distribution: options.distribution,
     distributionPaths: ['/', '/index.html', '/config.json'],

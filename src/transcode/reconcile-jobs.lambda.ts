@@ -23,6 +23,7 @@ const deps: ReconcileDependencies = {
     sourceBucket: runtime.settings.sourceBucket,
     outputBucket: runtime.settings.outputBucket,
     sourceRetentionSeconds: runtime.settings.sourceRetentionSeconds ?? DEFAULT_SOURCE_RETENTION_SECONDS,
+    pipelineId: runtime.settings.pipelineId,
   },
   onProblem: (what, error) => runtime.logger.warn('could not reconcile', { what, error: error as Error }),
 };

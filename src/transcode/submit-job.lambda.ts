@@ -24,6 +24,7 @@ const deletion = onceUntilFailure(async () => {
     sourceBucket: runtime.settings.sourceBucket,
     outputBucket: runtime.settings.outputBucket,
     sourceRetentionSeconds: runtime.settings.sourceRetentionSeconds ?? DEFAULT_SOURCE_RETENTION_SECONDS,
+    pipelineId: runtime.settings.pipelineId,
   };
   return { deletionDeps, deleteVideo: module.deleteVideo, restoreVideo: module.restoreVideo };
 });

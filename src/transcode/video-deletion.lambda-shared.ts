@@ -1,8 +1,9 @@
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DeleteObjectsCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import type { JobRecord, JobStoreDependencies } from './job-store.lambda-shared';
 import { WORK_INDEX } from './transcode-metrics';
 import { isValidId, SOURCE_PREFIX } from '../contracts/source-keys';
-import { OUTPUT_LAYOUT } from '../contracts/transcode-status';
+import { FILES_REMOVED_DETAIL_TYPE, FilesRemovedDetail, OUTPUT_LAYOUT, TRANSCODE_EVENT_SOURCE, TRANSCODE_STATUS_VERSION } from '../contracts/transcode-status';
 
 /**
  * What happens to a video's files when it is deleted. Its renditions and
@@ -13,6 +14,8 @@ import { OUTPUT_LAYOUT } from '../contracts/transcode-status';
  */
 export interface DeletionDependencies extends JobStoreDependencies {
   readonly s3: S3Client;
+  /** Named in the event telling that a video's files are gone. */
+  readonly pipelineId: string;
   readonly sourceBucket: string;
   readonly outputBucket: string;
   /** How long sources are kept after their video was deleted. */
@@ -40,8 +43,15 @@ export async function deleteVideo(deps: DeletionDependencies, videoId: unknown):
   if (!isValidId(videoId)) {
     return { outcome: 'ignored', reason: 'videoId must be a valid id' };
   }
-  const removed = await removeVersions(deps.s3, deps.outputBucket, OUTPUT_LAYOUT.videoFolder(videoId))
-    + await removeVersions(deps.s3, deps.outputBucket, OUTPUT_LAYOUT.posterFolder(videoId));
+  const prefixes = [OUTPUT_LAYOUT.videoFolder(videoId), OUTPUT_LAYOUT.posterFolder(videoId)];
+  let removed = 0;
+  for (const prefix of prefixes) {
+    removed += await removeVersions(deps.s3, deps.outputBucket, prefix);
+  }
+  // Told after the removal, and again by a repeated deletion, so a CDN never keeps what it fetched meanwhile.
+  await publishFilesRemoved(deps, {
+    version: TRANSCODE_STATUS_VERSION, pipelineId: deps.pipelineId, videoId, prefixes, removed, at: now(deps).toISOString(),
+  });
   const expiresAt = new Date(now(deps).getTime() + deps.sourceRetentionSeconds * 1000).toISOString();
   const uploads = await uploadsOf(deps, videoId);
   for (const upload of uploads) {
@@ -55,6 +65,18 @@ export async function deleteVideo(deps: DeletionDependencies, videoId: unknown):
     });
   }
   return { outcome: 'deleted', removed, uploads: uploads.length, sourcesExpireAt: expiresAt };
+}
+
+async function publishFilesRemoved(deps: DeletionDependencies, detail: FilesRemovedDetail): Promise<void> {
+  const answer = await deps.events.send(new PutEventsCommand({
+    Entries: [{
+      EventBusName: deps.eventBusName, Source: TRANSCODE_EVENT_SOURCE, DetailType: FILES_REMOVED_DETAIL_TYPE, Detail: JSON.stringify(detail),
+    }],
+  }));
+  if ((answer.FailedEntryCount ?? 0) > 0) {
+    const entry = answer.Entries?.[0];
+    throw new Error(`EventBridge refused the files-removed event: ${entry?.ErrorCode ?? 'unknown'} ${entry?.ErrorMessage ?? ''}`.trim());
+  }
 }
 
 /**

@@ -330,6 +330,23 @@ describe('VodPlatform front door', () => {
     expect(custom.vod.signInUrl).toBe('https://login.example.com');
   });
 
+  test('a prefix with a word Cognito reserves is refused at synth', () => {
+    expect(() => build(() => ({ signIn: { domainPrefix: 'my-aws-videos' } }))).toThrow('holds "aws", which Cognito does not allow in a prefix');
+    expect(() => build(() => ({ signIn: { domainPrefix: 'x', customDomain: { domainName: 'a.example.com', certificate: {} as any } } })))
+      .toThrow('not both');
+  });
+
+  test('every name of the platform is a callback of the app client', () => {
+    const { stack } = build((s) => ({
+      domainNames: ['video.example.com', 'www.video.example.com'],
+      certificate: acm.Certificate.fromCertificateArn(s, 'Cert', 'arn:aws:acm:us-east-1:111111111111:certificate/abc'),
+    }));
+    Template.fromStack(stack).hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      CallbackURLs: ['https://video.example.com/', 'https://www.video.example.com/'],
+      LogoutURLs: ['https://video.example.com/', 'https://www.video.example.com/'],
+    });
+  });
+
   test('a brought pool with a domain of its own keeps it, and a brought client keeps its style', () => {
     const { stack, vod } = build((s) => {
       const pool = cognito.UserPool.fromUserPoolId(s, 'Pool', 'us-east-1_Existing');

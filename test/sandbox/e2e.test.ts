@@ -295,3 +295,17 @@ test('a short clip uploads in one POST from the browser and reaches READY', asyn
     await context.close();
   }
 }, 90_000);
+
+test('a sign-in begun outside the app (its code has no verifier here) is restarted once, and completes through the provider\'s session', async () => {
+  const { context, page } = await person();
+  try {
+    await signIn(page, 'viewer');
+    // A new tab: no tokens of its own, only the provider's sign-in session.
+    const tab = await context.newPage();
+    await tab.goto(`${sandbox.url}/?code=begun-elsewhere#/`);
+    await tab.getByTestId('user-email').filter({ hasText: DEMO_USERS.viewer.email }).waitFor();
+    expect(new URL(tab.url()).searchParams.has('code')).toBe(false);
+  } finally {
+    await context.close();
+  }
+});

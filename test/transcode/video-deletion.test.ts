@@ -13,7 +13,7 @@ import { deleteVideo, DeletionDependencies, removeExpiredSources, restoreVideo }
  */
 const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret' };
 const eventbridge = new EventBridgeClient({ region: 'us-east-1', credentials });
-mockClient(eventbridge).on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+const events = mockClient(eventbridge);
 
 let s3Server: LocalS3;
 let s3: S3Client;
@@ -44,9 +44,17 @@ beforeEach(async () => {
     sourceBucket: 'sources',
     outputBucket: 'outputs',
     sourceRetentionSeconds: 7 * 86400,
+    pipelineId: 'Pipeline',
     now: () => new Date(clock),
   };
+  events.reset();
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
 });
+
+/** The files-removed events published, their details parsed. */
+const filesRemoved = () => events.commandCalls(PutEventsCommand).flatMap((call) => call.args[0].input.Entries ?? [])
+  .filter((entry) => entry.DetailType === 'Video Files Removed')
+  .map((entry) => ({ source: entry.Source, ...JSON.parse(entry.Detail!) }));
 
 const put = (bucket: string, key: string) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: `bytes of ${key}` }));
 const keys = async (bucket: string, prefix: string) => {
@@ -86,6 +94,29 @@ test('renditions and posters go at once; the source stays for the retention, the
   // Nothing is left to remove, and a restore now is too late.
   expect(await removeExpiredSources(deps)).toBe(0);
   expect(await restoreVideo(deps, { videoId: 'v1', uploadId: 'u1' })).toMatchObject({ outcome: 'gone' });
+});
+
+test('once the files are gone, and not before, the pipeline says so: a CDN can drop its copies for good', async () => {
+  await storeVideo('v1', 'u1');
+  let keysWhenTold: string[] | undefined;
+  events.on(PutEventsCommand).callsFake(async () => {
+    keysWhenTold = [...await keys('outputs', 'videos/v1/'), ...await keys('outputs', 'posters/v1/')] as string[];
+    return { FailedEntryCount: 0 };
+  });
+  await deleteVideo(deps, 'v1');
+  expect(keysWhenTold).toEqual([]);
+  expect(filesRemoved()).toEqual([{
+    source: 'cdk-secure-vod.transcode', version: 1, pipelineId: 'Pipeline', videoId: 'v1', prefixes: ['videos/v1/', 'posters/v1/'], removed: 4, at: '2026-05-01T10:00:00.000Z',
+  }]);
+});
+
+test('a refused event fails the deletion, so its retry tells again', async () => {
+  await storeVideo('v1', 'u1');
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure', ErrorMessage: 'try again' }] });
+  await expect(deleteVideo(deps, 'v1')).rejects.toThrow('EventBridge refused the files-removed event: InternalFailure try again');
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+  await expect(deleteVideo(deps, 'v1')).resolves.toMatchObject({ outcome: 'deleted', removed: 0 });
+  expect(filesRemoved().map((d) => d.removed)).toEqual([4, 0]);
 });
 
 test('deleting twice keeps the first retention date', async () => {

@@ -29,6 +29,8 @@ import {
 import { codeChallenge, createCodeVerifier, randomToken } from './pkce';
 
 const PENDING_KEY = 'vod.auth.pending';
+/** Set while a sign-in begun outside the app is restarted from it, so it is restarted once. */
+const UNSOLICITED_KEY = 'vod.auth.restarted';
 const REFRESH_KEY = 'vod.auth.refresh';
 
 /** The outcome of reading the page's URL at start-up. */
@@ -80,6 +82,14 @@ export class Auth {
     const params = new URLSearchParams(location.search);
     if (params.has('state') && (params.has('code') || params.has('error'))) {
       return this.completeSignIn(params);
+    }
+    if (params.has('code') && !readSession(UNSOLICITED_KEY)) {
+      // A sign-in begun outside the app (the managed login page opened directly) has no PKCE verifier
+      // here: its code cannot be used, but the sign-in session it left makes a fresh flow immediate.
+      writeSession(UNSOLICITED_KEY, '1');
+      history.replaceState(null, '', `${location.pathname}${location.hash}`);
+      await this.signIn('#/');
+      return {};
     }
     if (readSession(REFRESH_KEY)) {
       await this.refresh();
@@ -133,6 +143,7 @@ export class Auth {
   private async completeSignIn(params: URLSearchParams): Promise<AuthStart> {
     const pending = parsePending(readSession(PENDING_KEY));
     removeSession(PENDING_KEY);
+    removeSession(UNSOLICITED_KEY);
     const state = decodeState(params.get('state') ?? '');
     const returnHash = state?.returnHash ?? '#/';
     history.replaceState(null, '', `${location.pathname}${returnHash}`);
