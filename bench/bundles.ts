@@ -106,8 +106,10 @@ export function submitClientBenchmark() {
 }
 
 export function bundleBenchmarks() {
+  // The handlers' bundles (`assets/<construct>/<name>.lambda/index.js`); the web app has a figure of its own.
   const bundles = readdirSync(join(root, 'assets')).flatMap((group) =>
-    readdirSync(join(root, 'assets', group)).map((name) => ({ name: `${group}/${name.replace(/\.lambda$/, '')}`, path: join(root, 'assets', group, name, 'index.js') })));
+    readdirSync(join(root, 'assets', group)).filter((name) => name.endsWith('.lambda'))
+      .map((name) => ({ name: `${group}/${name.replace(/\.lambda$/, '')}`, path: join(root, 'assets', group, name, 'index.js') })));
   return bundles.map((bundle) => {
     const loads: number[] = [];
     const empties: number[] = [];

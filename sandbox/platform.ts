@@ -309,6 +309,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       [API_ENV.appUrl]: url,
       [API_ENV.premiumPrice]: JSON.stringify({ amount: 999, currency: 'usd', interval: 'month' }),
     });
+    // Each handler reads its environment when it loads: a second sandbox in this process loads them afresh, as new containers.
+    for (const name of Object.keys(require.cache).filter((path) => path.startsWith(join(root, 'assets')))) {
+      delete require.cache[name];
+    }
     /* eslint-disable @typescript-eslint/no-require-imports */
     handlers.uploadIssuer = require(bundle('upload/upload-issuer.lambda')).handler;
     handlers.transcodeSubmit = require(bundle('transcode/submit-job.lambda')).handler;

@@ -28,7 +28,7 @@ export interface ServiceHooks {
   /** MediaConvert SearchJobs: the query string, answers `{ jobs, nextToken }`. */
   readonly searchJobs: (query: URLSearchParams) => Record<string, unknown>;
   /** CloudFront CreateInvalidation: the distribution and its paths (`/videos/<id>/*`). */
-  readonly invalidate?: (distributionId: string, paths: string[]) => void;
+  readonly invalidate?: (distributionId: string, paths: string[], callerReference: string) => void;
 }
 
 /** A service's error: thrown by a hook, answered with its status and the error type its SDK raises. */
@@ -112,7 +112,7 @@ export async function startServices(hooks: ServiceHooks): Promise<ServicesServer
       // CloudFront's REST-XML: an InvalidationBatch in, the Invalidation (201) out.
       const paths = [...body.matchAll(/<Path>([^<]*)<\/Path>/g)].map((m) => m[1].replace(/&amp;/g, '&'));
       const reference = /<CallerReference>([^<]*)<\/CallerReference>/.exec(body)?.[1] ?? '';
-      hooks.invalidate(invalidation[1], paths);
+      hooks.invalidate(invalidation[1], paths, reference);
       const id = `I${randomUUID().replace(/-/g, '').slice(0, 13).toUpperCase()}`;
       const items = paths.map((path) => `<Path>${path.replace(/&/g, '&amp;')}</Path>`).join('');
       return {

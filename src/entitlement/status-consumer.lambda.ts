@@ -1,17 +1,21 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { API_ENV, API_METRICS, requiredEnv } from './api-environment';
 import { Catalog } from './catalog.lambda-shared';
 import { consumeFilesRemoved, consumeTranscodeStatus } from './status-consumer.lambda-shared';
 import { FILES_REMOVED_DETAIL_TYPE, FilesRemovedDetail, TranscodeStatusDetail } from '../contracts/transcode-status';
 import { Documents } from '../internal/documents.lambda-shared';
+import { onceUntilFailure } from '../internal/once.lambda-shared';
 
 const documents = new Documents(new DynamoDBClient({}));
 const catalog = new Catalog(documents, requiredEnv(process.env, API_ENV.catalogTable));
 const logger = new Logger({ serviceName: API_METRICS.service });
 const distributionId = process.env[API_ENV.distributionId] || undefined;
-const cloudfront = new CloudFrontClient({});
+/** Deletions are rare beside status events: the CloudFront client loads on the first one. */
+const cloudfront = onceUntilFailure(async () => {
+  const { CloudFrontClient, CreateInvalidationCommand } = await import('@aws-sdk/client-cloudfront');
+  return { client: new CloudFrontClient({}), CreateInvalidationCommand };
+});
 
 /**
  * Invalidates paths of the distribution. The caller reference names the
@@ -19,7 +23,8 @@ const cloudfront = new CloudFrontClient({});
  * answers a repeated reference with the first invalidation.
  */
 async function invalidate(reference: string, paths: string[]): Promise<void> {
-  await cloudfront.send(new CreateInvalidationCommand({
+  const { client, CreateInvalidationCommand } = await cloudfront();
+  await client.send(new CreateInvalidationCommand({
     DistributionId: distributionId,
     InvalidationBatch: { CallerReference: reference, Paths: { Quantity: paths.length, Items: paths } },
   }));

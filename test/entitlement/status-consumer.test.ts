@@ -1,12 +1,12 @@
-import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
-import { mockClient } from 'aws-sdk-client-mock';
+import { join } from 'node:path';
+import { startServices } from '../../sandbox/aws/services';
 import { FILES_REMOVED_DETAIL_TYPE, FilesRemovedDetail } from '../../src/contracts/transcode-status';
 import { API_ENV } from '../../src/entitlement/api-environment';
 import { consumeFilesRemoved } from '../../src/entitlement/status-consumer.lambda-shared';
 
 /**
  * A deleted video's cached copies are invalidated when the pipeline tells
- * that its files are gone, once per event however often Lambda retries it.
+ * that its files are gone.
  */
 
 const detail: FilesRemovedDetail = {
@@ -36,24 +36,37 @@ test('without a CDN there is nothing to invalidate', async () => {
   expect(await consumeFilesRemoved(undefined, { detail })).toEqual([]);
 });
 
-test('the entry point invalidates at its distribution with a caller reference of the event, so a retry is the same invalidation', async () => {
-  const cloudfront = mockClient(CloudFrontClient);
-  cloudfront.on(CreateInvalidationCommand).resolves({ Invalidation: { Id: 'I1', Status: 'InProgress', CreateTime: new Date(), InvalidationBatch: undefined as any } });
-  process.env[API_ENV.catalogTable] = 'catalog';
-  process.env[API_ENV.distributionId] = 'EDISTRIBUTION';
-  process.env.AWS_REGION = 'us-east-1';
-  // The entry point reads its settings when it loads, as Lambda loads it.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { handler } = require('../../src/entitlement/status-consumer.lambda') as typeof import('../../src/entitlement/status-consumer.lambda');
-  const event = { 'detail-type': FILES_REMOVED_DETAIL_TYPE, detail } as const;
-  expect(await handler(event)).toEqual({ invalidated: ['/videos/video-1/*', '/posters/video-1/*'] });
-  await handler(event);
-  const inputs = cloudfront.commandCalls(CreateInvalidationCommand).map((call) => call.args[0].input);
-  expect(inputs).toHaveLength(2);
-  expect(inputs[0]).toEqual({
-    DistributionId: 'EDISTRIBUTION',
-    InvalidationBatch: { CallerReference: 'video-1@2030-01-01T00:00:00.000Z', Paths: { Quantity: 2, Items: ['/videos/video-1/*', '/posters/video-1/*'] } },
+test('the bundled entry point invalidates at its distribution, over CloudFront\'s wire protocol, with the event as caller reference', async () => {
+  const received: Array<{ distributionId: string; paths: string[]; reference: string }> = [];
+  const services = await startServices({
+    functions: new Map(),
+    invokeAsync: () => undefined,
+    secrets: new Map(),
+    putEvents: () => undefined,
+    probe: async () => ({}),
+    createJob: async () => ({}),
+    getJob: () => ({}),
+    searchJobs: () => ({}),
+    invalidate: (distributionId, paths, reference) => received.push({ distributionId, paths, reference }),
   });
-  expect(inputs[1]).toEqual(inputs[0]);
-  cloudfront.restore();
+  try {
+    Object.assign(process.env, {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_CLOUDFRONT: services.endpoint,
+      [API_ENV.catalogTable]: 'catalog',
+      [API_ENV.distributionId]: 'EDISTRIBUTION',
+    });
+    // The entry point reads its settings when it loads, as Lambda loads it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { handler } = require(join(__dirname, '..', '..', 'assets', 'entitlement', 'status-consumer.lambda', 'index.js'));
+    expect(await handler({ 'detail-type': FILES_REMOVED_DETAIL_TYPE, detail })).toEqual({ invalidated: ['/videos/video-1/*', '/posters/video-1/*'] });
+    // A retry of the same event names the same invalidation: CloudFront answers a repeated reference with the first one.
+    await handler({ 'detail-type': FILES_REMOVED_DETAIL_TYPE, detail });
+    const first = { distributionId: 'EDISTRIBUTION', paths: ['/videos/video-1/*', '/posters/video-1/*'], reference: 'video-1@2030-01-01T00:00:00.000Z' };
+    expect(received).toEqual([first, first]);
+  } finally {
+    await services.close();
+  }
 });
