@@ -298,6 +298,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       [API_ENV.transcodeSubmit]: 'transcode-submit',
       [API_ENV.mediaDomain]: host,
       [API_ENV.distributionId]: 'ESANDBOXEDGE',
+      [API_ENV.outputBucket]: 'outputs',
       [API_ENV.sessionSeconds]: String(options.sessionSeconds ?? 120),
       [API_ENV.sameSite]: 'Strict',
       [API_ENV.metricsScope]: 'sandbox',

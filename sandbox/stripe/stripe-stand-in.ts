@@ -16,8 +16,15 @@ import { MAXIMUM_CHARGE, MINIMUM_CHARGE, ZERO_DECIMAL_CURRENCIES } from '../../s
  * unknown parameters; the mode; line items and their prices; the currency's
  * minimum and maximum charge; metadata limits; and idempotency keys (the
  * same key and parameters answer the saved result, the same key with other
- * parameters is an `idempotency_error`). Errors have Stripe's shape:
+ * parameters is an `idempotency_error`, and so, with 409, is a key sent
+ * while a request with it is still running); and the `Stripe-Version`
+ * header, which must name a version. Errors have Stripe's shape:
  * `{ "error": { "type", "code"?, "param"?, "message" } }` with its status.
+ *
+ * Tests can make it fail: {@link StripeStandIn.failNext} answers the next
+ * requests with a 500, saved under their idempotency key as Stripe saves
+ * it, and {@link StripeStandIn.latencyMs} keeps a session's creation
+ * running for a while, so that requests can overlap.
  */
 
 export interface StandInRequest {
@@ -117,6 +124,8 @@ const SESSION_PARAMS = ['mode', 'success_url', 'cancel_url', 'line_items', 'clie
 const LINE_ITEM_PARAMS = ['price', 'price_data', 'quantity'];
 const PRICE_DATA_PARAMS = ['currency', 'unit_amount', 'product', 'product_data', 'recurring'];
 const IDEMPOTENCY_KEY_MAX = 255;
+/** An API version as Stripe names them: `2025-03-31.basil`, or a date for the versions before 2024-09-30.acacia. */
+const API_VERSION = /^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$/;
 const SESSION_SECONDS = 24 * 3600;
 const PAGE_PREFIX = '/sandbox/stripe/checkout/';
 
@@ -125,7 +134,13 @@ export class StripeStandIn {
   public readonly sessions = new Map<string, StandInSession>();
   /** Every event sent to the webhook, in order. */
   public readonly events: StripeEvent[] = [];
+  /** The `Stripe-Version` each session was created with, by session id (absent when the request named none). */
+  public readonly apiVersions = new Map<string, string>();
+  /** How long creating a session takes, in milliseconds; a request with the key of one still running is answered 409. */
+  public latencyMs = 0;
   private readonly idempotent = new Map<string, { readonly params: string; readonly result: HttpResult }>();
+  private readonly running = new Set<string>();
+  private faults = 0;
   private readonly baseUrl: string;
 
   constructor(private readonly options: StripeStandInOptions) {
@@ -137,7 +152,7 @@ export class StripeStandIn {
     const path = new URL(request.url, 'http://stand-in').pathname;
     if (path === '/v1' || path.startsWith('/v1/')) {
       try {
-        return this.api(request, path);
+        return await this.api(request, path);
       } catch (error) {
         if (error instanceof StripeError) {
           return stripeError(error);
@@ -168,10 +183,36 @@ export class StripeStandIn {
     return undefined;
   }
 
-  private api(request: StandInRequest, path: string): HttpResult {
+  /**
+   * Answers the next `count` API requests (after their key is checked) with a
+   * 500 `api_error`, as Stripe answers when it fails. A session request's 500
+   * is saved under its idempotency key, as Stripe saves every answer of a
+   * request whose execution began, and answered again to that key.
+   */
+  public failNext(count: number): void {
+    this.faults = count;
+  }
+
+  private takeFault(): StripeError | undefined {
+    if (this.faults <= 0) {
+      return undefined;
+    }
+    this.faults -= 1;
+    return new StripeError(500, 'api_error', 'An unknown error occurred (the sandbox stand-in was told to fail this request).');
+  }
+
+  private async api(request: StandInRequest, path: string): Promise<HttpResult> {
     this.authenticate(request);
+    const version = headerValue(request.headers, 'stripe-version');
+    if (version !== undefined && !API_VERSION.test(version)) {
+      throw new StripeError(400, 'invalid_request_error', `Invalid Stripe API version: ${version.slice(0, 60)}`);
+    }
     if (path === '/v1/checkout/sessions' && request.method === 'POST') {
-      return this.createSession(request);
+      return this.createSession(request, version);
+    }
+    const fault = this.takeFault();
+    if (fault) {
+      throw fault;
     }
     const retrieve = /^\/v1\/checkout\/sessions\/([A-Za-z0-9_]+)$/.exec(path);
     if (retrieve && request.method === 'GET') {
@@ -202,7 +243,7 @@ export class StripeStandIn {
     }
   }
 
-  private createSession(request: StandInRequest): HttpResult {
+  private async createSession(request: StandInRequest, apiVersion: string | undefined): Promise<HttpResult> {
     const params = parseStripeForm(request.body);
     const canonical = canonicalJson(params);
     const key = headerValue(request.headers, 'idempotency-key');
@@ -218,15 +259,38 @@ export class StripeStandIn {
         }
         return { ...saved.result, headers: { ...saved.result.headers, 'idempotent-replayed': 'true' } };
       }
+      if (this.running.has(key)) {
+        // Nothing is saved for the conflicting request: sent again once the other is done, it gets the other's answer.
+        throw new StripeError(409, 'idempotency_error',
+          `There is currently another in-progress request using this idempotency key: ${JSON.stringify(key)}. Please try again later.`);
+      }
     }
     // Refused parameters are not saved under the key (https://docs.stripe.com/api/idempotent_requests).
     const entry = this.validate(params);
-    this.sessions.set(entry.session.id, entry);
-    const result = json(200, entry.session);
     if (key !== undefined) {
-      this.idempotent.set(key, { params: canonical, result });
+      this.running.add(key);
     }
-    return result;
+    try {
+      if (this.latencyMs > 0) {
+        await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+      }
+      const fault = this.takeFault();
+      const result = fault ? stripeError(fault) : json(200, entry.session);
+      if (!fault) {
+        this.sessions.set(entry.session.id, entry);
+        if (apiVersion !== undefined) {
+          this.apiVersions.set(entry.session.id, apiVersion);
+        }
+      }
+      if (key !== undefined) {
+        this.idempotent.set(key, { params: canonical, result });
+      }
+      return result;
+    } finally {
+      if (key !== undefined) {
+        this.running.delete(key);
+      }
+    }
   }
 
   private validate(params: Params): StandInSession {

@@ -9,7 +9,16 @@ export const API_ENV = {
   uploadIssuer: 'UPLOAD_ISSUER_FUNCTION',
   transcodeSubmit: 'TRANSCODE_SUBMIT_FUNCTION',
   mediaDomain: 'MEDIA_DOMAIN',
-  /** Optional, of the status consumer: the distribution whose cached copies of a deleted video's files it invalidates. */
+  /**
+   * Optional: the pipeline's output bucket, where the API writes caption tracks
+   * and rewrites master playlists; the caption routes answer 503 without it.
+   */
+  outputBucket: 'MEDIA_OUTPUT_BUCKET',
+  /**
+   * Optional: the distribution whose cached copies the status consumer
+   * invalidates when a deleted video's files are gone, and the API when a
+   * video's caption tracks change.
+   */
   distributionId: 'MEDIA_DISTRIBUTION_ID',
   sessionSeconds: 'PLAYBACK_SESSION_SECONDS',
   sameSite: 'COOKIE_SAMESITE',

@@ -19,6 +19,8 @@ export const API_ROUTES = [
   'POST /api/videos/{videoId}/download',
   'GET /api/videos/{videoId}/upload',
   'POST /api/videos/{videoId}/checkout',
+  'PUT /api/videos/{videoId}/captions/{language}',
+  'DELETE /api/videos/{videoId}/captions/{language}',
   'GET /api/offers',
   'GET /api/me',
   'GET /api/me/videos',

@@ -51,8 +51,17 @@ export interface VideoRecord {
   readonly publishedAt?: string;
   /** When the video was deleted; its sources are kept a while after, for an admin to restore it. */
   readonly deletedAt?: string;
+  /** Caption tracks added to the transcoded video, in the order they were first added. */
+  readonly captions?: readonly CaptionTrack[];
   /** `published` while listed; the published index's partition. */
   readonly listing?: string;
+}
+
+/** A caption track of a video: `videos/<id>/captions/<language>.vtt` and its playlist. */
+export interface CaptionTrack {
+  readonly language: string;
+  readonly label: string;
+  readonly addedAt: string;
 }
 
 /** A file name in a video's own folder: no slash, so no other folder, and no leading dot. */
@@ -81,6 +90,7 @@ export function publicView(video: VideoRecord, mediaBaseUrl: string) {
     publishedAt: video.publishedAt?.split('#')[0],
     durationSeconds: video.outputs?.durationSeconds,
     posterUrl: video.outputs?.posterKey ? `${mediaBaseUrl}/${video.outputs.posterKey}` : undefined,
+    captions: (video.captions ?? []).map((track) => ({ language: track.language, label: track.label })),
   };
 }
 

@@ -483,6 +483,8 @@ export class EntitlementApi extends Construct {
         [API_ENV.clientId]: this.userPoolClient.userPoolClientId,
         [API_ENV.uploadIssuer]: this.uploads.issuerFunction.functionName,
         [API_ENV.transcodeSubmit]: this.pipeline.submitFunction.functionName,
+        [API_ENV.outputBucket]: this.pipeline.outputBucket.bucketName,
+        [API_ENV.distributionId]: this.delivery.distribution.distributionId,
         [API_ENV.mediaDomain]: Lazy.string({ produce: () => this.mediaDomain() }),
         [API_ENV.sessionSeconds]: String(sessionSeconds),
         [API_ENV.sameSite]: crossSiteCookies ? 'None' : 'Strict',
@@ -498,6 +500,9 @@ export class EntitlementApi extends Construct {
     this.uploads.grantIssueUploads(fn);
     this.pipeline.grantRetry(fn);
     this.pipeline.grantDeleteVideos(fn);
+    // Caption tracks: their files beside the renditions, and the master playlist invalidated at the CDN once it lists them.
+    this.pipeline.grantCaptionWrites(fn);
+    this.delivery.grantInvalidate(fn);
     this.delivery.bindSigner(fn);
     acknowledge(fn, {
       id: 'Serverless-LambdaDLQ',

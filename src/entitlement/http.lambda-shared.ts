@@ -56,10 +56,10 @@ export function rawBody(event: HttpEvent): string {
 const MAX_BODY_BYTES = 16 * 1024;
 
 /** The JSON object a route expects as its body. */
-export function jsonBody(event: HttpEvent): Record<string, unknown> {
+export function jsonBody(event: HttpEvent, maxBytes = MAX_BODY_BYTES): Record<string, unknown> {
   const raw = rawBody(event);
-  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) {
-    throw new ApiError(413, 'body-too-large', `the body must be at most ${MAX_BODY_BYTES} bytes`);
+  if (Buffer.byteLength(raw) > maxBytes) {
+    throw new ApiError(413, 'body-too-large', `the body must be at most ${maxBytes} bytes`);
   }
   const type = header(event, 'content-type') ?? '';
   if (raw !== '' && !/^application\/json\b/i.test(type)) {

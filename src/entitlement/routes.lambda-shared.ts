@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { ApiRouteKey } from './api-routes';
 import { Caller, isAdmin, requireAdmin, requireCaller, requireCreator } from './auth.lambda-shared';
-import { ACCESS_MODES, downloadKey, ownerView, publicView, UploadRecord, VideoRecord, VideoState } from './catalog-model.lambda-shared';
+import { CaptionError, MAX_CAPTION_BYTES, parseCaptions, parseLabel, parseLanguage, withTimestampMap } from './captions.lambda-shared';
+import { ACCESS_MODES, CaptionTrack, downloadKey, ownerView, publicView, UploadRecord, VideoRecord, VideoState } from './catalog-model.lambda-shared';
 import { Catalog } from './catalog.lambda-shared';
 import { EntitlementId, EntitlementStore, PREMIUM, videoEntitlement } from './entitlements.lambda-shared';
 import { ApiError, describe, errorResult, HttpEvent, HttpResult, jsonBody, jsonResult, oneOf, onlyFields, text, wholeNumber } from './http.lambda-shared';
 import { parsePrice, PremiumOffer } from './prices.lambda-shared';
 import { PUBLISHED_LISTING } from './schema';
 import { Checkout, CheckoutRequest, CheckoutSession, CheckoutUnavailableError, PaymentProviderError } from './stripe-checkout.lambda-shared';
+import { CAPTION_FILES, firstPresentationTime, firstSegmentUri, firstVariantUri, subtitlePlaylist, withSubtitleTracks } from './subtitles-hls.lambda-shared';
 import { isValidId } from '../contracts/source-keys';
 import { OUTPUT_LAYOUT } from '../contracts/transcode-status';
 import { IssuedUpload, ListedParts, UploadRequest, UploadResponse } from '../contracts/upload-messages';
@@ -28,6 +30,15 @@ export interface ApiSettings {
   readonly premium?: PremiumOffer;
 }
 
+/** Files of the pipeline's output bucket, by key; caption tracks are written beside a video's renditions. */
+export interface MediaFiles {
+  /** The object's bytes (at most the first `maxBytes`), or undefined when there is none. */
+  read(key: string, maxBytes?: number): Promise<Uint8Array | undefined>;
+  write(key: string, body: string, contentType: string): Promise<void>;
+  /** Removes the object; one that is not there is no error. */
+  remove(key: string): Promise<void>;
+}
+
 export interface ApiDependencies {
   readonly auth: { caller(event: HttpEvent): Promise<Caller | undefined> };
   readonly catalog: Catalog;
@@ -43,6 +54,10 @@ export interface ApiDependencies {
   readonly signer: () => Promise<MediaSigner>;
   /** Stripe Checkout, when the platform has a Stripe API key; the checkout routes answer 503 without it. */
   readonly checkout?: Checkout;
+  /** The pipeline's output bucket; the caption routes answer 503 without it. */
+  readonly mediaFiles?: MediaFiles;
+  /** Invalidates paths of the media's distribution; without it, cached playlists lapse on their own (30 seconds). */
+  readonly invalidate?: (paths: string[]) => Promise<void>;
   readonly settings: ApiSettings;
   readonly now?: () => Date;
   readonly newId?: () => string;
@@ -483,6 +498,56 @@ const ROUTES: Record<ApiRouteKey, Route> = {
     return jsonResult(201, session);
   },
 
+  /**
+   * Adds or replaces a caption track: `{ label, format: "vtt" | "srt", content }`.
+   * The file travels in the JSON body (at most 1 MiB of text, well within
+   * API Gateway's 10 MB payload) instead of a presigned upload, because it is
+   * checked whole before anything is stored: a bad file is a 400 and changes
+   * nothing. The track is served beside the renditions as an HLS subtitle
+   * rendition, without encoding the video again.
+   */
+  'PUT /api/videos/{videoId}/captions/{language}': async (context) => {
+    const { video, language, files } = await captionTarget(context);
+    const body = jsonBody(context.event, CAPTION_BODY_BYTES);
+    onlyFields(body, ['label', 'format', 'content']);
+    const format = oneOf(body, 'format', ['vtt', 'srt'] as const, true)!;
+    if (body.content === undefined || body.content === null) {
+      throw new ApiError(400, 'missing-field', 'content is required');
+    }
+    const label = captionInput(() => parseLabel(body.label));
+    const parsed = captionInput(() => parseCaptions(body.content, format));
+    const others = (video.captions ?? []).filter((track) => track.language !== language);
+    if (others.length >= MAX_CAPTION_TRACKS) {
+      throw new ApiError(409, 'too-many-captions', `a video has at most ${MAX_CAPTION_TRACKS} caption tracks; remove one first`);
+    }
+    if (others.some((track) => track.label === label)) {
+      // Players list tracks by name, and RFC 8216 wants the names of one group distinct.
+      throw new ApiError(409, 'duplicate-label', `another caption track is labelled ${JSON.stringify(label)}; give this one another label`);
+    }
+    const folder = OUTPUT_LAYOUT.videoFolder(video.videoId);
+    const master = await readMaster(files, video);
+    const start = await streamStart(files, folder, master);
+    await files.write(`${folder}${CAPTION_FILES.vtt(language)}`, start === undefined ? parsed.vtt : withTimestampMap(parsed.vtt, start), 'text/vtt; charset=utf-8');
+    await files.write(`${folder}${CAPTION_FILES.playlist(language)}`, subtitlePlaylist(language, video.outputs?.durationSeconds ?? 0), HLS_PLAYLIST_TYPE);
+    const existing = video.captions?.find((track) => track.language === language);
+    const track: CaptionTrack = { language, label, addedAt: existing?.addedAt ?? context.now.toISOString() };
+    const captions = existing ? (video.captions ?? []).map((t) => (t.language === language ? track : t)) : [...others, track];
+    const updated = await saveCaptions(context, video, captions, master);
+    return jsonResult(200, { language, label, cues: parsed.cues.length, captions: ownerView(updated, mediaBase(context)).captions });
+  },
+
+  /** Removes a caption track; removing one that is not there answers the same. */
+  'DELETE /api/videos/{videoId}/captions/{language}': async (context) => {
+    const { video, language, files } = await captionTarget(context);
+    const master = await readMaster(files, video);
+    await saveCaptions(context, video, (video.captions ?? []).filter((track) => track.language !== language), master);
+    // Once the master no longer names them.
+    const folder = OUTPUT_LAYOUT.videoFolder(video.videoId);
+    await files.remove(`${folder}${CAPTION_FILES.playlist(language)}`);
+    await files.remove(`${folder}${CAPTION_FILES.vtt(language)}`);
+    return { statusCode: 204, headers: { 'cache-control': 'no-store' }, body: '' };
+  },
+
   /** What is for sale: the premium membership's price, and whether checkout works at all. No sign-in needed. */
   'GET /api/offers': async (context) => {
     const premium = context.deps.settings.premium;
@@ -623,6 +688,85 @@ const ROUTES: Record<ApiRouteKey, Route> = {
     return jsonResult(200, ownerView((await context.deps.catalog.get(video.videoId))!, mediaBase(context)));
   },
 };
+
+/** At most this many caption tracks per video. */
+const MAX_CAPTION_TRACKS = 20;
+/** A caption file's JSON body: the file (at most 1 MiB) with room for JSON's escapes. */
+const CAPTION_BODY_BYTES = 2 * MAX_CAPTION_BYTES + 16 * 1024;
+const HLS_PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
+/** The most read of a segment to find where the stream starts: its first PES packets are at its start. */
+const SEGMENT_PROBE_BYTES = 256 * 1024;
+
+/** The owner's video whose caption tracks change, READY or PUBLISHED, and the language in the path. */
+async function captionTarget(context: RouteContext) {
+  const video = await ownedVideo(context);
+  const files = context.deps.mediaFiles;
+  if (!files) {
+    throw new ApiError(503, 'captions-unavailable', 'caption tracks are not set up on this platform');
+  }
+  expectState(video, ['READY', 'PUBLISHED'], 'change the captions of');
+  const language = captionInput(() => parseLanguage(context.event.pathParameters?.language));
+  return { video, language, files };
+}
+
+/** Runs a caption check; its refusal is a 400 with its message. */
+function captionInput<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof CaptionError) {
+      throw new ApiError(400, 'invalid-captions', error.message);
+    }
+    throw error;
+  }
+}
+
+async function readMaster(files: MediaFiles, video: VideoRecord): Promise<string> {
+  const bytes = await files.read(video.outputs?.masterPlaylistKey ?? OUTPUT_LAYOUT.masterPlaylist(video.videoId));
+  if (!bytes) {
+    throw new ApiError(409, 'no-renditions', 'the video\'s renditions are not there; it cannot take captions');
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/**
+ * Where the video's MPEG-TS segments start (90 kHz), from the first segment
+ * of the first variant. MediaConvert chooses the initial PTS of each output
+ * (at least two seconds with its default, automatic offset), so it is read,
+ * not assumed; undefined when the segments are not a transport stream.
+ */
+async function streamStart(files: MediaFiles, folder: string, master: string): Promise<number | undefined> {
+  const variant = firstVariantUri(master);
+  if (!variant || /^[a-z]+:|^\/|\.\./i.test(variant)) {
+    return undefined;
+  }
+  const variantKey = `${folder}${variant}`;
+  const playlist = await files.read(variantKey);
+  const segment = playlist ? firstSegmentUri(Buffer.from(playlist).toString('utf8')) : undefined;
+  if (!segment || /^[a-z]+:|^\/|\.\./i.test(segment)) {
+    return undefined;
+  }
+  const bytes = await files.read(`${variantKey.slice(0, variantKey.lastIndexOf('/') + 1)}${segment}`, SEGMENT_PROBE_BYTES);
+  return bytes ? firstPresentationTime(bytes) : undefined;
+}
+
+/**
+ * Records the video's caption tracks, if it did not change meanwhile (a 409
+ * otherwise), then rewrites its master playlist to list exactly those tracks
+ * and has the CDN drop its cached copy. Without an invalidation the CDN's
+ * copy lapses within its 30-second cache time for playlists.
+ */
+async function saveCaptions(context: RouteContext, video: VideoRecord, captions: readonly CaptionTrack[], master: string): Promise<VideoRecord> {
+  const updated = await context.deps.catalog.transition(video.videoId, {
+    from: ['READY', 'PUBLISHED'],
+    expected: { updatedAt: video.updatedAt },
+    set: { captions, updatedAt: context.now.toISOString() },
+  });
+  const key = video.outputs?.masterPlaylistKey ?? OUTPUT_LAYOUT.masterPlaylist(video.videoId);
+  await context.deps.mediaFiles!.write(key, withSubtitleTracks(master, captions), HLS_PLAYLIST_TYPE);
+  await context.deps.invalidate?.([`/${key}`]);
+  return updated;
+}
 
 /** Why a restored video is failed: its renditions were removed with the deletion. */
 const RESTORED = {

@@ -27,6 +27,33 @@ export const PREMIUM_PRODUCT_NAME = 'Premium membership';
 /** Requests made within one such window with the same parameters are one session (a double click, a retry). */
 export const IDEMPOTENCY_WINDOW_SECONDS = 600;
 
+/**
+ * The API version every request names in its `Stripe-Version` header.
+ *
+ * Without the header Stripe answers in the account's default version, which
+ * is whatever the dashboard says today and may be moved by anyone with access
+ * to it; a pinned version fixes which parameters this module may send and
+ * the shape of what it reads back, whatever the account's default becomes
+ * ("Requests ... use your Stripe account's default API version ... unless you
+ * override it by setting the `Stripe-Version` header",
+ * https://docs.stripe.com/api/versioning). Moving to a newer version is then
+ * a change made here, and tested, rather than a surprise.
+ *
+ * 2025-03-31.basil is the version that moved a subscription's
+ * `current_period_end` from the subscription to its items
+ * (https://docs.stripe.com/changelog/basil/2025-03-31/deprecate-subscription-current-period-start-and-end):
+ * the webhook handler reads `items.data[0].current_period_end` when the
+ * subscription carries none, so objects in this version are read as they
+ * come. Webhook events are rendered in the webhook endpoint's version (the
+ * account default unless one was set when the endpoint was created, same
+ * page), so the endpoint is best created with this same version; the handler
+ * also reads the older, subscription-level field.
+ */
+export const STRIPE_API_VERSION = '2025-03-31.basil';
+
+/** How long to wait before sending a request again that Stripe refused because another with its key was still running. */
+export const IDEMPOTENCY_CONFLICT_RETRY_MS = 1000;
+
 interface CheckoutCommon {
   /** The buyer: becomes the session's `client_reference_id`. */
   readonly userId: string;
@@ -144,12 +171,60 @@ export function encodeStripeForm(fields: ReadonlyArray<readonly [string, string]
  * (https://docs.stripe.com/api/idempotent_requests), so the parameters are
  * part of the key: a changed price is a new key, not an error. Keys may be
  * 255 characters; this one is 73.
+ *
+ * `attempt` counts the earlier tries with this key that ended in a server
+ * error or no answer (see {@link StripeCheckout.createSession}); each count
+ * is another key. Attempt 0 is the key of a first try.
  */
-export function checkoutIdempotencyKey(request: CheckoutRequest, body: string, now: Date): string {
+export function checkoutIdempotencyKey(request: CheckoutRequest, body: string, now: Date, attempt = 0): string {
   const item = request.mode === 'payment' ? `video:${request.videoId}` : 'premium';
-  const window = Math.floor(now.getTime() / 1000 / IDEMPOTENCY_WINDOW_SECONDS);
-  const digest = createHash('sha256').update(JSON.stringify([request.userId, item, window, body])).digest('hex');
+  const window = idempotencyWindow(now);
+  const parts: unknown[] = [request.userId, item, window, body];
+  if (attempt > 0) {
+    parts.push(attempt);
+  }
+  const digest = createHash('sha256').update(JSON.stringify(parts)).digest('hex');
   return `checkout-${digest}`;
+}
+
+function idempotencyWindow(now: Date): number {
+  return Math.floor(now.getTime() / 1000 / IDEMPOTENCY_WINDOW_SECONDS);
+}
+
+/**
+ * Keys whose last try ended in a 5xx or in no answer, by their first-try
+ * key: how many such tries there were, and when the key's window ends.
+ *
+ * Stripe saves the first answer given for a key, including a `500`, and
+ * answers it again to every request with that key for at least 24 hours
+ * (https://docs.stripe.com/api/idempotent_requests: "Subsequent requests
+ * with the same key return the same result, including 500 errors"). Sending
+ * the same key after a brief outage would answer the outage's error for the
+ * rest of the window, so a try after such a failure sends the next key.
+ *
+ * A try that got no answer may still have created a session whose answer was
+ * lost; the next key then creates a second one. That costs nothing: an
+ * unpaid Checkout Session charges no one and expires, and the buyer only
+ * ever holds the address of the session they were sent to.
+ *
+ * It is kept for the life of the container, which serves one request at a
+ * time; another container that meets the saved error once moves on the same
+ * way. Entries go when their window ends.
+ */
+const unsettledKeys = new Map<string, { attempts: number; windowEnds: number }>();
+
+function unsettledAttempts(firstKey: string, now: Date): number {
+  for (const [key, entry] of unsettledKeys) {
+    if (entry.windowEnds <= now.getTime()) {
+      unsettledKeys.delete(key);
+    }
+  }
+  return unsettledKeys.get(firstKey)?.attempts ?? 0;
+}
+
+function noteUnsettled(firstKey: string, now: Date): void {
+  const windowEnds = (idempotencyWindow(now) + 1) * IDEMPOTENCY_WINDOW_SECONDS * 1000;
+  unsettledKeys.set(firstKey, { attempts: (unsettledKeys.get(firstKey)?.attempts ?? 0) + 1, windowEnds });
 }
 
 /** A Stripe secret (`sk_`) or restricted (`rk_`) key. */
@@ -172,7 +247,14 @@ export interface StripeCheckoutOptions {
   readonly timeoutMs?: number;
   /** Told of every failure, for the logs; what it is given never holds the key. */
   readonly onFailure?: (failure: StripeFailure) => void;
+  /** @default {@link IDEMPOTENCY_CONFLICT_RETRY_MS} */
+  readonly conflictRetryMs?: number;
 }
+
+/** One request's outcome: a session, or a failure and whether it leaves the key's saved answer unusable. */
+type Outcome =
+  | { readonly session: CheckoutSession }
+  | { readonly failure: StripeFailure; readonly unsettled: boolean; readonly inUse: boolean };
 
 /** Creates Checkout Sessions with Stripe's REST API. */
 export class StripeCheckout implements Checkout {
@@ -190,6 +272,26 @@ export class StripeCheckout implements Checkout {
       throw new CheckoutUnavailableError(failure.message);
     }
     const body = encodeStripeForm(checkoutSessionForm(request));
+    const firstKey = checkoutIdempotencyKey(request, body, now);
+    const idempotencyKey = checkoutIdempotencyKey(request, body, now, unsettledAttempts(firstKey, now));
+    let outcome = await this.post(key, body, idempotencyKey);
+    if ('failure' in outcome && outcome.inUse) {
+      // Another request with this key is still running (a double click served by two containers). Stripe saves
+      // nothing under the key for a request that conflicts with one executing concurrently
+      // (https://docs.stripe.com/idempotency), so the same request a moment later gets the other one's session.
+      await new Promise((resolve) => setTimeout(resolve, this.options.conflictRetryMs ?? IDEMPOTENCY_CONFLICT_RETRY_MS));
+      outcome = await this.post(key, body, idempotencyKey);
+    }
+    if ('session' in outcome) {
+      return outcome.session;
+    }
+    if (outcome.unsettled) {
+      noteUnsettled(firstKey, now);
+    }
+    throw this.failed(outcome.failure);
+  }
+
+  private async post(key: string, body: string, idempotencyKey: string): Promise<Outcome> {
     let response: Response;
     try {
       response = await (this.options.fetch ?? fetch)(`${this.apiBase}/v1/checkout/sessions`, {
@@ -197,7 +299,8 @@ export class StripeCheckout implements Checkout {
         headers: {
           'authorization': `Bearer ${key}`,
           'content-type': 'application/x-www-form-urlencoded',
-          'idempotency-key': checkoutIdempotencyKey(request, body, now),
+          'idempotency-key': idempotencyKey,
+          'stripe-version': STRIPE_API_VERSION,
         },
         body,
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
@@ -205,7 +308,8 @@ export class StripeCheckout implements Checkout {
     } catch (error) {
       // The error's name and its cause's code (TimeoutError, ECONNREFUSED, ENOTFOUND), never the request.
       const cause = (error as { cause?: { code?: unknown } })?.cause?.code;
-      throw this.failed({ message: `no answer from Stripe: ${String((error as Error)?.name ?? 'error')}${typeof cause === 'string' ? ` (${cause})` : ''}` });
+      const message = `no answer from Stripe: ${String((error as Error)?.name ?? 'error')}${typeof cause === 'string' ? ` (${cause})` : ''}`;
+      return { failure: { message }, unsettled: true, inUse: false };
     }
     const requestId = response.headers.get('request-id') ?? undefined;
     const text = await response.text().catch(() => '');
@@ -217,19 +321,22 @@ export class StripeCheckout implements Checkout {
     }
     if (!response.ok) {
       const error = answer?.error ?? {};
-      throw this.failed({
+      const failure: StripeFailure = {
         status: response.status,
         type: stringOrUndefined(error.type),
         code: stringOrUndefined(error.code),
         param: stringOrUndefined(error.param),
         message: maskKeys(typeof error.message === 'string' ? error.message.slice(0, 500) : 'no error message'),
         requestId,
-      });
+      };
+      // 409 idempotency_error: another request with this key is running ("in use"); 400 idempotency_error is a key
+      // reused with other parameters, which waiting does not change.
+      return { failure, unsettled: response.status >= 500, inUse: response.status === 409 && error.type === 'idempotency_error' };
     }
     if (typeof answer?.id !== 'string' || typeof answer?.url !== 'string' || !/^https?:\/\//.test(answer.url)) {
-      throw this.failed({ status: response.status, message: 'the answer has no session id or url', requestId });
+      return { failure: { status: response.status, message: 'the answer has no session id or url', requestId }, unsettled: false, inUse: false };
     }
-    return { sessionId: answer.id, checkoutUrl: answer.url };
+    return { session: { sessionId: answer.id, checkoutUrl: answer.url } };
   }
 
   private failed(failure: StripeFailure): PaymentProviderError {

@@ -625,6 +625,23 @@ export class HlsTranscodePipeline extends Construct {
   }
 
   /**
+   * Lets `grantee` read, write and delete objects under `videos/` of the
+   * output bucket: what adds caption tracks to transcoded videos (a WebVTT
+   * file and its playlist per language, and the master playlist rewritten to
+   * list them) without encoding anything again.
+   */
+  public grantCaptionWrites(grantee: iam.IGrantable): iam.Grant {
+    const videoObjects = this.outputBucket.arnForObjects(`${OUTPUT_LAYOUT.videosPrefix}*`);
+    const grant = iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resourceArns: [videoObjects] });
+    this.outputBucket.encryptionKey?.grantEncryptDecrypt(grantee);
+    if (Construct.isConstruct(grantee.grantPrincipal)) {
+      acknowledgeWildcardResource(grantee.grantPrincipal, videoObjects,
+        'Caption tracks go into the folder of whichever video its owner captions, named after its id: only objects under videos/ are reachable, not posters or sources.');
+    }
+    return grant;
+  }
+
+  /**
    * A rule on the status bus matching this pipeline's events of the given states
    * (all four when none are given).
    */

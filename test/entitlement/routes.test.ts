@@ -38,6 +38,9 @@ const deletions: string[] = [];
 const restores: Array<[string, string]> = [];
 let restoreAnswer: { outcome: string; reason?: string } = { outcome: 'restored' };
 const playbackOutcomes: string[] = [];
+/** The output bucket, in memory: key to body and content type. */
+const mediaObjects = new Map<string, { body: Uint8Array; contentType?: string }>();
+const invalidations: string[] = [];
 const stripeKey = 'sk_test_routesStandInKey';
 const webhookSecret = 'whsec_routesEndpoint';
 let stripe: StripeStandIn;
@@ -82,6 +85,8 @@ beforeEach(async () => {
   restoreAnswer = { outcome: 'restored' };
   playbackOutcomes.length = 0;
   checkoutFailures.length = 0;
+  mediaObjects.clear();
+  invalidations.length = 0;
   // Stripe is the sandbox's stand-in; its paid checkouts reach the platform's webhook handler.
   stripe = new StripeStandIn({
     secretKey: stripeKey,
@@ -119,6 +124,18 @@ beforeEach(async () => {
       return restoreAnswer;
     },
     signer: () => signer,
+    mediaFiles: {
+      read: async (key, maxBytes) => mediaObjects.get(key)?.body.slice(0, maxBytes),
+      write: async (key, body, contentType) => {
+        mediaObjects.set(key, { body: Buffer.from(body), contentType });
+      },
+      remove: async (key) => {
+        mediaObjects.delete(key);
+      },
+    },
+    invalidate: async (paths) => {
+      invalidations.push(...paths);
+    },
     checkout: stripeCheckout(stripeKey),
     settings: {
       mediaDomain: 'media.example.com', sessionSeconds: 300, sameSite: 'Strict', appUrl: 'https://app.example.com', premium: { amount: 999, currency: 'usd', interval: 'month' },
@@ -702,7 +719,7 @@ describe('catalog listing', () => {
       expect(page.statusCode).toBe(200);
       expect(page.json.videos.length).toBeLessThanOrEqual(2);
       for (const video of page.json.videos) {
-        expect(Object.keys(video).sort()).toEqual(['access', 'description', 'durationSeconds', 'id', 'posterUrl', 'publishedAt', 'title']);
+        expect(Object.keys(video).sort()).toEqual(['access', 'captions', 'description', 'durationSeconds', 'id', 'posterUrl', 'publishedAt', 'title']);
       }
       seen.push(...page.json.videos.map((v: any) => v.id));
       cursor = page.json.cursor;
@@ -1023,5 +1040,149 @@ describe('admin views', () => {
     ['a cursor of every state used for one', { state: 'DRAFT', cursor: Buffer.from(JSON.stringify({ DRAFT: null })).toString('base64url') }],
   ])('listing with %s is a 400', async (_name, query) => {
     expect(await call('GET /api/admin/videos', { token: token.admin(), query })).toMatchObject({ statusCode: 400, json: { error: { code: expect.stringMatching(/^invalid-/) } } });
+  });
+});
+
+describe('caption tracks', () => {
+  const MASTER = [
+    '#EXTM3U',
+    '#EXT-X-VERSION:3',
+    '#EXT-X-STREAM-INF:BANDWIDTH=3628000,CODECS="avc1.64001f,mp4a.40.2",RESOLUTION=1280x720',
+    'master_1280x720.m3u8',
+    '',
+  ].join('\n');
+  const VTT = 'WEBVTT\n\n00:00:01.000 --> 00:00:02.500\nHello\n';
+  const SRT = '1\n00:00:01,000 --> 00:00:02,500\nBonjour\n';
+
+  /** A transport stream segment whose first PES packet has the PTS given. */
+  function segmentStartingAt(pts: number): Uint8Array {
+    const packet = new Uint8Array(188).fill(0xff);
+    const hi = Math.floor(pts / 2 ** 30);
+    const mid = Math.floor(pts / 2 ** 15) % 2 ** 15;
+    const lo = pts % 2 ** 15;
+    packet.set([0x47, 0x41, 0x00, 0x10, 0, 0, 1, 0xe0, 0, 0, 0x80, 0x80, 5,
+      0x21 + hi * 2, Math.floor(mid / 128), (mid % 128) * 2 + 1, Math.floor(lo / 128), (lo % 128) * 2 + 1]);
+    return packet;
+  }
+
+  /** A video whose renditions the pipeline wrote: master, variant and first segment. */
+  async function transcoded(options: ReadyVideoOptions = {}): Promise<string> {
+    const videoId = await readyVideo(options);
+    mediaObjects.set(`videos/${videoId}/master.m3u8`, { body: Buffer.from(MASTER) });
+    mediaObjects.set(`videos/${videoId}/master_1280x720.m3u8`, { body: Buffer.from('#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:6.0,\nmaster_1280x720_00001.ts\n#EXT-X-ENDLIST\n') });
+    mediaObjects.set(`videos/${videoId}/master_1280x720_00001.ts`, { body: segmentStartingAt(183_000) });
+    return videoId;
+  }
+
+  const put = (videoId: string, language: string, body: unknown, callerToken = token.creatorA()) =>
+    call('PUT /api/videos/{videoId}/captions/{language}', { token: callerToken, path: { videoId, language }, body });
+  const remove = (videoId: string, language: string, callerToken = token.creatorA()) =>
+    call('DELETE /api/videos/{videoId}/captions/{language}', { token: callerToken, path: { videoId, language } });
+  const file = (key: string) => Buffer.from(mediaObjects.get(key)?.body ?? []).toString('utf8');
+
+  test('adding English and French, then removing English, without touching the renditions', async () => {
+    const videoId = await transcoded();
+    const en = await put(videoId, 'en', { label: 'English', format: 'vtt', content: VTT });
+    expect(en.statusCode).toBe(200);
+    expect(en.json).toEqual({ language: 'en', label: 'English', cues: 1, captions: [{ language: 'en', label: 'English' }] });
+    // The cue times are tied to where the segments start.
+    expect(file(`videos/${videoId}/captions/en.vtt`)).toBe('WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:183000,LOCAL:00:00:00.000\n\n00:00:01.000 --> 00:00:02.500\nHello\n');
+    expect(mediaObjects.get(`videos/${videoId}/captions/en.vtt`)?.contentType).toBe('text/vtt; charset=utf-8');
+    expect(file(`videos/${videoId}/captions/en.m3u8`)).toContain('#EXTINF:42.000,\nen.vtt\n#EXT-X-ENDLIST');
+    expect(invalidations).toEqual([`/videos/${videoId}/master.m3u8`]);
+
+    expect((await put(videoId, 'fr', { label: 'Français', format: 'srt', content: SRT })).statusCode).toBe(200);
+    expect(file(`videos/${videoId}/captions/fr.vtt`)).toContain('00:00:01.000 --> 00:00:02.500\nBonjour');
+    const master = file(`videos/${videoId}/master.m3u8`);
+    expect(master.match(/^#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs".*$/gm)).toEqual([
+      '#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="English",LANGUAGE="en",DEFAULT=NO,AUTOSELECT=YES,URI="captions/en.m3u8"',
+      '#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="Français",LANGUAGE="fr",DEFAULT=NO,AUTOSELECT=YES,URI="captions/fr.m3u8"',
+    ]);
+    expect(master).toContain('RESOLUTION=1280x720,SUBTITLES="subs"\nmaster_1280x720.m3u8');
+
+    // Anyone sees the tracks of the published video.
+    const listed = (await call('GET /api/videos')).json.videos.find((v: any) => v.id === videoId);
+    expect(listed.captions).toEqual([{ language: 'en', label: 'English' }, { language: 'fr', label: 'Français' }]);
+
+    // Replacing a track keeps one entry for it.
+    expect((await put(videoId, 'en', { label: 'English (CC)', format: 'vtt', content: VTT })).statusCode).toBe(200);
+    expect(file(`videos/${videoId}/master.m3u8`).match(/#EXT-X-MEDIA:/g)).toHaveLength(2);
+    expect((await call('GET /api/videos/{videoId}', { path: { videoId } })).json.captions[0]).toEqual({ language: 'en', label: 'English (CC)' });
+
+    expect((await remove(videoId, 'en')).statusCode).toBe(204);
+    expect(mediaObjects.has(`videos/${videoId}/captions/en.vtt`)).toBe(false);
+    expect(mediaObjects.has(`videos/${videoId}/captions/en.m3u8`)).toBe(false);
+    const after = file(`videos/${videoId}/master.m3u8`);
+    expect(after).not.toContain('LANGUAGE="en"');
+    expect(after.match(/#EXT-X-MEDIA:/g)).toHaveLength(1);
+    // Removing it again answers the same; removing the last track gives back the master as the pipeline wrote it.
+    expect((await remove(videoId, 'en')).statusCode).toBe(204);
+    expect((await remove(videoId, 'fr')).statusCode).toBe(204);
+    expect(file(`videos/${videoId}/master.m3u8`)).toBe(MASTER);
+    expect(mediaObjects.has(`videos/${videoId}/master_1280x720_00001.ts`)).toBe(true);
+  });
+
+  test.each([
+    ['a malformed cue', { label: 'English', format: 'vtt', content: 'WEBVTT\n\n00:00:03.000 --> 00:00:01.000\nHi\n' }, 400, /ends .* before/],
+    ['no cues', { label: 'English', format: 'vtt', content: 'WEBVTT\n' }, 400, /no cues/],
+    ['an unknown format', { label: 'English', format: 'ass', content: VTT }, 400, /format must be one of/],
+    ['no label', { format: 'vtt', content: VTT }, 400, /label must be text/],
+    ['a label with quotes', { label: 'The "best"', format: 'vtt', content: VTT }, 400, /double quotes/],
+    ['no content', { label: 'English', format: 'vtt' }, 400, /content is required/],
+    ['content that is not text', { label: 'English', format: 'vtt', content: [1, 2] }, 400, /content must be the file's text/],
+    ['an unknown field', { label: 'English', format: 'vtt', content: VTT, url: 'x' }, 400, /unknown field "url"/],
+    ['a file over 1 MiB', { label: 'English', format: 'vtt', content: `WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n${'a'.repeat(1024 * 1024)}\n` }, 400, /at most 1048576 bytes/],
+  ])('refuses %s with a clear message, changing nothing', async (_name, body, statusCode, message) => {
+    const videoId = await transcoded();
+    const before = new Map(mediaObjects);
+    const answer = await put(videoId, 'en', body);
+    expect(answer.statusCode).toBe(statusCode);
+    expect(answer.json.error.message).toMatch(message);
+    expect(mediaObjects).toEqual(before);
+    expect((await call('GET /api/videos/{videoId}', { path: { videoId } })).json.captions).toEqual([]);
+  });
+
+  test('a bad language tag is a 400', async () => {
+    const videoId = await transcoded();
+    for (const language of ['english', 'EN', '..', 'en_US']) {
+      const answer = await put(videoId, language, { label: 'English', format: 'vtt', content: VTT });
+      expect(answer.statusCode).toBe(400);
+      expect(answer.json.error.message).toMatch(/BCP 47/);
+    }
+  });
+
+  test('the video must be READY or PUBLISHED, and the caller its owner', async () => {
+    const draft = await createDraft();
+    const answer = await put(draft, 'en', { label: 'English', format: 'vtt', content: VTT });
+    expect(answer.statusCode).toBe(409);
+    expect(answer.json.error.code).toBe('wrong-state');
+    expect((await remove(draft, 'en')).statusCode).toBe(409);
+    const ready = await transcoded({ publish: false });
+    expect((await put(ready, 'en', { label: 'English', format: 'vtt', content: VTT })).statusCode).toBe(200);
+    expect((await put(ready, 'fr', { label: 'Français', format: 'vtt', content: VTT }, token.creatorB())).statusCode).toBe(404);
+    expect((await remove(ready, 'en', token.viewer())).statusCode).toBe(403);
+  });
+
+  test('labels are distinct, and a video has at most 20 tracks', async () => {
+    const videoId = await transcoded();
+    expect((await put(videoId, 'en', { label: 'English', format: 'vtt', content: VTT })).statusCode).toBe(200);
+    const same = await put(videoId, 'en-GB', { label: 'English', format: 'vtt', content: VTT });
+    expect(same.statusCode).toBe(409);
+    expect(same.json.error.code).toBe('duplicate-label');
+    for (let i = 1; i < 20; i++) {
+      expect((await put(videoId, `x${String.fromCharCode(96 + i)}`, { label: `Track ${i}`, format: 'vtt', content: VTT })).statusCode).toBe(200);
+    }
+    const full = await put(videoId, 'de', { label: 'Deutsch', format: 'vtt', content: VTT });
+    expect(full.statusCode).toBe(409);
+    expect(full.json.error.code).toBe('too-many-captions');
+    // Replacing one of the twenty is still fine.
+    expect((await put(videoId, 'en', { label: 'English', format: 'srt', content: SRT })).statusCode).toBe(200);
+  });
+
+  test('without the output bucket the routes say so', async () => {
+    const videoId = await transcoded();
+    deps = { ...deps, mediaFiles: undefined };
+    const answer = await put(videoId, 'en', { label: 'English', format: 'vtt', content: VTT });
+    expect(answer.statusCode).toBe(503);
   });
 });

@@ -17,7 +17,9 @@ import {
   parseBaseUrl,
   PaymentProviderError,
   PremiumCheckoutRequest,
+  STRIPE_API_VERSION,
   StripeCheckout,
+  StripeCheckoutOptions,
   StripeFailure,
   VideoCheckoutRequest,
 } from '../../src/entitlement/stripe-checkout.lambda-shared';
@@ -56,6 +58,8 @@ afterAll(async () => {
   await db?.close();
 });
 beforeEach(async () => {
+  served.standIn.failNext(0);
+  served.standIn.latencyMs = 0;
   tables += 1;
   await db.createTableWithIndexes(`checkout-entitlements-${tables}`, ['userId', 'entitlementId'], { [ENTITLEMENT_INDEXES.byPaymentRef]: ['paymentRef'] });
   store = new EntitlementStore(db.documents, `checkout-entitlements-${tables}`);
@@ -63,8 +67,8 @@ beforeEach(async () => {
   webhookAnswers.length = 0;
 });
 
-const checkout = (key = secretKey, apiBase = served.url) => new StripeCheckout({
-  secretKey: async () => key, apiBase, onFailure: (f) => failures.push(f),
+const checkout = (key = secretKey, apiBase = served.url, more: Partial<StripeCheckoutOptions> = {}) => new StripeCheckout({
+  secretKey: async () => key, apiBase, onFailure: (f) => failures.push(f), ...more,
 });
 
 const video: VideoCheckoutRequest = {
@@ -177,7 +181,7 @@ describe('creating sessions', () => {
     }
   });
 
-  test('the request is the documented one: a form POST with the key as Bearer token and an idempotency key', async () => {
+  test('the request is the documented one: a form POST with the key as Bearer token, an idempotency key and a pinned API version', async () => {
     const seen: Array<{ method?: string; url?: string; headers: Record<string, unknown>; body: string }> = [];
     const server = createServer((req, res) => {
       let body = '';
@@ -195,10 +199,109 @@ describe('creating sessions', () => {
     expect(seen[0]).toMatchObject({
       method: 'POST',
       url: '/v1/checkout/sessions',
-      headers: { 'authorization': `Bearer ${secretKey}`, 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': expect.stringMatching(/^checkout-/) },
+      headers: {
+        'authorization': `Bearer ${secretKey}`,
+        'content-type': 'application/x-www-form-urlencoded',
+        'idempotency-key': expect.stringMatching(/^checkout-/),
+        'stripe-version': STRIPE_API_VERSION,
+      },
     });
     expect(seen[0].body).toContain('line_items[0][price_data][recurring][interval]=month');
     expect(parseStripeForm(seen[0].body)).toMatchObject({ mode: 'subscription', client_reference_id: 'viewer-2', subscription_data: { metadata: { userId: 'viewer-2' } } });
+  });
+});
+
+describe('the API version and Stripe\'s failures', () => {
+  test('every request names the pinned API version, one whose subscriptions the webhook handler reads', async () => {
+    // From 2025-03-31.basil a subscription's period end is on its items, where the handler looks when the subscription has none.
+    expect(STRIPE_API_VERSION).toMatch(/^\d{4}-\d{2}-\d{2}\.[a-z]+$/);
+    expect(STRIPE_API_VERSION >= '2025-03-31').toBe(true);
+    const session = await checkout().createSession({ ...premium, userId: 'viewer-version' }, new Date());
+    expect(served.standIn.apiVersions.get(session.sessionId)).toBe(STRIPE_API_VERSION);
+  });
+
+  test('the stand-in refuses a Stripe-Version that names no version, as Stripe does', async () => {
+    const answer = await fetch(`${served.url}/v1/checkout/sessions/cs_test_none`, { headers: { 'authorization': `Bearer ${secretKey}`, 'stripe-version': 'latest' } });
+    expect(answer.status).toBe(400);
+    expect(((await answer.json()) as { error: { message: string } }).error.message).toMatch(/Invalid Stripe API version/);
+  });
+
+  test('after a 500, which Stripe saves under the key, the next try sends another key and gets a session', async () => {
+    const buyer = { ...video, userId: 'viewer-outage' };
+    const now = new Date('2030-06-01T10:00:00Z');
+    served.standIn.failNext(1);
+    await expect(checkout().createSession(buyer, now)).rejects.toBeInstanceOf(PaymentProviderError);
+    expect(failures).toEqual([expect.objectContaining({ status: 500, type: 'api_error' })]);
+    // The stand-in answers the saved 500 again to the first key, as Stripe does for 24 hours.
+    const firstKey = checkoutIdempotencyKey(buyer, encodeStripeForm(checkoutSessionForm(buyer)), now);
+    const replayed = await fetch(`${served.url}/v1/checkout/sessions`, {
+      method: 'POST',
+      headers: { 'authorization': `Bearer ${secretKey}`, 'content-type': 'application/x-www-form-urlencoded', 'idempotency-key': firstKey },
+      body: encodeStripeForm(checkoutSessionForm(buyer)),
+    });
+    expect([replayed.status, replayed.headers.get('idempotent-replayed')]).toEqual([500, 'true']);
+
+    const later = await checkout().createSession(buyer, new Date(now.getTime() + 30_000));
+    expect(served.standIn.sessions.has(later.sessionId)).toBe(true);
+    // Once it worked, a double click is one session again.
+    expect(await checkout().createSession(buyer, new Date(now.getTime() + 31_000))).toEqual(later);
+    expect(failures).toHaveLength(1);
+  });
+
+  test('after no answer, the next try sends another key', async () => {
+    const buyer = { ...premium, userId: 'viewer-unreachable' };
+    const now = new Date('2030-06-01T11:00:00Z');
+    const keys: string[] = [];
+    let calls = 0;
+    const flaky: typeof fetch = async (input, init) => {
+      keys.push(String((init?.headers as Record<string, string>)['idempotency-key']));
+      calls += 1;
+      if (calls === 1) {
+        throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
+      }
+      return fetch(input, init);
+    };
+    await expect(checkout(secretKey, served.url, { fetch: flaky }).createSession(buyer, now)).rejects.toBeInstanceOf(PaymentProviderError);
+    expect(failures.at(-1)).toMatchObject({ message: 'no answer from Stripe: TypeError (ECONNRESET)' });
+    const session = await checkout(secretKey, served.url, { fetch: flaky }).createSession(buyer, new Date(now.getTime() + 5_000));
+    expect(served.standIn.sessions.has(session.sessionId)).toBe(true);
+    expect(keys).toHaveLength(2);
+    expect(keys[1]).not.toBe(keys[0]);
+    expect(keys[1]).toMatch(/^checkout-[0-9a-f]{64}$/);
+  });
+
+  test('a refusal (4xx) keeps the key: the same request again is answered as before', async () => {
+    const buyer = { ...video, userId: 'viewer-refused', price: { amount: 10, currency: 'eur' } };
+    const now = new Date('2030-06-01T12:00:00Z');
+    const keys: string[] = [];
+    const recording: typeof fetch = async (input, init) => {
+      keys.push(String((init?.headers as Record<string, string>)['idempotency-key']));
+      return fetch(input, init);
+    };
+    await expect(checkout(secretKey, served.url, { fetch: recording }).createSession(buyer, now)).rejects.toBeInstanceOf(PaymentProviderError);
+    await expect(checkout(secretKey, served.url, { fetch: recording }).createSession(buyer, now)).rejects.toBeInstanceOf(PaymentProviderError);
+    expect(keys[1]).toBe(keys[0]);
+  });
+
+  test('a double click whose requests overlap is one session: the one refused 409 "in use" tries once more', async () => {
+    served.standIn.latencyMs = 150;
+    const buyer = { ...video, userId: 'viewer-double-click' };
+    const now = new Date('2030-06-01T13:00:00Z');
+    const click = () => checkout(secretKey, served.url, { conflictRetryMs: 400 }).createSession(buyer, now);
+    const [first, second] = await Promise.all([click(), new Promise((resolve) => setTimeout(resolve, 20)).then(click)]);
+    expect(second).toEqual(first);
+    expect(failures).toEqual([]);
+  });
+
+  test('a key still in use after the second try is a PaymentProviderError', async () => {
+    served.standIn.latencyMs = 1_000;
+    const buyer = { ...video, userId: 'viewer-slow' };
+    const now = new Date('2030-06-01T14:00:00Z');
+    const slow = checkout().createSession(buyer, now);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await expect(checkout(secretKey, served.url, { conflictRetryMs: 50 }).createSession(buyer, now)).rejects.toBeInstanceOf(PaymentProviderError);
+    expect(failures).toEqual([expect.objectContaining({ status: 409, type: 'idempotency_error' })]);
+    await slow;
   });
 });
 

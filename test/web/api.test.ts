@@ -1,4 +1,4 @@
-import { Api, ApiError, readAnswer } from '../../web/src/api';
+import { Api, ApiError, captionFormatOf, readAnswer } from '../../web/src/api';
 
 const json = (status: number, body: unknown) => new Response(body === undefined ? null : JSON.stringify(body), { status });
 
@@ -48,11 +48,39 @@ describe('Api', () => {
     ]);
   });
 
+  test('caption tracks: PUT the file as JSON under the language, DELETE by language, both encoded', async () => {
+    const answer = { language: 'fr-CA', label: 'Français', cues: 2, captions: [{ language: 'fr-CA', label: 'Français' }] };
+    const fetchFn = jest.fn(async (_url: string, init: RequestInit) => (init.method === 'DELETE' ? new Response(null, { status: 204 }) : json(200, answer)));
+    const api = new Api('/api', { accessToken: async () => 'tok', afterUnauthorized: async () => false }, fetchFn);
+    const content = 'WEBVTT\n\n00:00.500 --> 00:02.000\nBonjour\n';
+    await expect(api.putCaptions('v 1', 'fr-CA', { label: 'Français', format: 'vtt', content })).resolves.toEqual(answer);
+    await expect(api.deleteCaptions('v 1', 'fr-CA')).resolves.toBeUndefined();
+    expect(fetchFn.mock.calls.map(([url, init]) => [url, init.method])).toEqual([
+      ['/api/videos/v%201/captions/fr-CA', 'PUT'], ['/api/videos/v%201/captions/fr-CA', 'DELETE'],
+    ]);
+    expect(JSON.parse(String(fetchFn.mock.calls[0][1].body))).toEqual({ label: 'Français', format: 'vtt', content });
+    expect(fetchFn.mock.calls[0][1].headers).toMatchObject({ 'authorization': 'Bearer tok', 'content-type': 'application/json' });
+  });
+
+  test('a refused caption file is an ApiError with the API\'s message', async () => {
+    const fetchFn = jest.fn(async () => json(400, { error: { code: 'invalid-captions', message: 'line 3: malformed cue timing "0:01 -> 0:02"' } }));
+    const api = new Api('/api', { accessToken: async () => 'tok', afterUnauthorized: async () => false }, fetchFn);
+    await expect(api.putCaptions('v1', 'en', { label: 'English', format: 'srt', content: 'x' }))
+      .rejects.toEqual(new ApiError(400, 'invalid-captions', 'Line 3: malformed cue timing "0:01 -> 0:02".'));
+  });
+
   test('a network failure becomes an ApiError with status 0', async () => {
     const api = new Api('/api', { accessToken: async () => undefined, afterUnauthorized: async () => false }, async () => {
       throw new TypeError('Failed to fetch');
     });
     await expect(api.offers()).rejects.toMatchObject({ status: 0, code: 'network' });
+  });
+});
+
+describe('captionFormatOf', () => {
+  test('the format by the file name\'s extension, in any case; anything else is undefined', () => {
+    expect(['a.vtt', 'b.SRT', 'c.en.Vtt', 'd.txt', 'vtt', 'e.vtt.zip', ''].map(captionFormatOf))
+      .toEqual(['vtt', 'srt', 'vtt', undefined, undefined, undefined, undefined]);
   });
 });
 

@@ -23,10 +23,10 @@
  */
 import type { AppConfig } from './config';
 import {
-  authorizeUrl, codeExchangeBody, decodeState, encodeState, logoutUrl, parseTokenAnswer, refreshBody, refreshDelay,
-  TokenError, TokenSet, UserInfo, userInfo,
+  authorizeUrl, codeExchangeBody, decodeState, encodeState, logoutUrl, parseTokenAnswer, refreshBody, TokenSet, UserInfo, userInfo,
 } from './oauth';
 import { codeChallenge, createCodeVerifier, randomToken } from './pkce';
+import { TokenRefresh } from './token-refresh';
 
 const PENDING_KEY = 'vod.auth.pending';
 /** Set while a sign-in begun outside the app is restarted from it, so it is restarted once. */
@@ -42,14 +42,25 @@ export interface AuthStart {
 }
 
 export class Auth {
-  private tokens: TokenSet | undefined;
   private currentUser: UserInfo | undefined;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private refreshing: Promise<boolean> | undefined;
-  private lastRefresh = 0;
   private readonly listeners = new Set<() => void>();
+  private readonly session: TokenRefresh;
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(private readonly config: AppConfig) {
+    this.session = new TokenRefresh({
+      request: (refreshToken) => this.tokenRequest(refreshBody(this.config, refreshToken)),
+      store: { read: () => readSession(REFRESH_KEY), write: (token) => writeSession(REFRESH_KEY, token), remove: () => removeSession(REFRESH_KEY) },
+      onChange: () => {
+        const tokens = this.session.tokens;
+        this.currentUser = tokens ? userInfo(tokens) : undefined;
+        this.notify();
+      },
+    });
+  }
+
+  private get tokens(): TokenSet | undefined {
+    return this.session.tokens;
+  }
 
   public get user(): UserInfo | undefined {
     return this.currentUser;
@@ -92,7 +103,7 @@ export class Auth {
       return {};
     }
     if (readSession(REFRESH_KEY)) {
-      await this.refresh();
+      await this.session.refresh();
     }
     return {};
   }
@@ -109,7 +120,7 @@ export class Auth {
   /** Forgets the tokens, revokes the refresh token, and ends the managed login session. */
   public async signOut(): Promise<void> {
     const refreshToken = readSession(REFRESH_KEY);
-    this.clear();
+    this.session.clear();
     if (refreshToken) {
       // Best effort, and bounded: signing out must not hang on the network.
       const revoke = fetch(`${this.config.signInUrl}/oauth2/revoke`, {
@@ -126,7 +137,7 @@ export class Auth {
   /** A current access token (renewed first when it is about to expire), or undefined when signed out. */
   public async accessToken(): Promise<string | undefined> {
     if (this.tokens && this.tokens.expiresAt - 10_000 <= Date.now()) {
-      await this.refresh();
+      await this.session.refresh();
     }
     return this.tokens?.accessToken;
   }
@@ -135,9 +146,9 @@ export class Auth {
   public async afterUnauthorized(): Promise<boolean> {
     if (!this.tokens) return false;
     // Several requests refused at once share one renewal.
-    if (this.refreshing) return this.refreshing;
-    if (Date.now() - this.lastRefresh < 5_000) return this.tokens !== undefined;
-    return this.refresh();
+    if (this.session.refreshing) return this.session.refresh();
+    if (Date.now() - this.session.lastRefresh < 5_000) return this.tokens !== undefined;
+    return this.session.refresh();
   }
 
   private async completeSignIn(params: URLSearchParams): Promise<AuthStart> {
@@ -157,38 +168,11 @@ export class Auth {
     }
     try {
       const tokens = await this.tokenRequest(codeExchangeBody(this.config, { code: params.get('code') ?? '', redirectUri: this.redirectUri, verifier: pending.verifier }));
-      this.accept(tokens);
+      this.session.accept(tokens);
       return { returnHash };
     } catch (caught) {
       return { returnHash, error: caught instanceof Error ? caught.message : 'Sign-in failed.' };
     }
-  }
-
-  private async refresh(): Promise<boolean> {
-    if (this.refreshing) return this.refreshing;
-    const refreshToken = readSession(REFRESH_KEY);
-    if (!refreshToken) {
-      this.clear();
-      return false;
-    }
-    this.refreshing = (async () => {
-      try {
-        this.accept(await this.tokenRequest(refreshBody(this.config, refreshToken)));
-        return true;
-      } catch (error) {
-        // A refused refresh token (expired, revoked) ends the session; a network failure keeps it for the next try.
-        if (error instanceof TokenError) {
-          this.clear();
-        } else if (this.tokens) {
-          this.schedule(Date.now() + 90_000);
-        }
-        return false;
-      } finally {
-        this.lastRefresh = Date.now();
-        this.refreshing = undefined;
-      }
-    })();
-    return this.refreshing;
   }
 
   private async tokenRequest(body: string): Promise<TokenSet> {
@@ -199,33 +183,6 @@ export class Auth {
     });
     const answer: unknown = await response.json().catch(() => undefined);
     return parseTokenAnswer(response.status, answer, Date.now());
-  }
-
-  private accept(tokens: TokenSet): void {
-    // A refresh answer carries no refresh token unless rotation is on: keep the one we have.
-    if (tokens.refreshToken) writeSession(REFRESH_KEY, tokens.refreshToken);
-    this.tokens = tokens;
-    this.currentUser = userInfo(tokens);
-    this.schedule(tokens.expiresAt);
-    this.notify();
-  }
-
-  private schedule(expiresAt: number): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.refresh();
-    }, refreshDelay(expiresAt, Date.now()));
-  }
-
-  private clear(): void {
-    const wasSignedIn = this.tokens !== undefined;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.tokens = undefined;
-    this.currentUser = undefined;
-    removeSession(REFRESH_KEY);
-    if (wasSignedIn) this.notify();
   }
 
   private notify(): void {

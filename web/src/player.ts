@@ -4,6 +4,8 @@
  * else says it cannot. The media is served under short-lived CloudFront
  * cookies, so a 403 from a playlist or segment means the session lapsed:
  * the player renews it once (see {@link PlaybackSession}) and loads again.
+ * Caption tracks are the playlist's subtitle renditions: hls.js shows the
+ * chosen one, the browser's own HLS exposes them as text tracks.
  * hls.js is loaded on demand, as its own chunk, by the watch page only.
  */
 // The dynamic import below loads hls.js's ES module build; its types are the ones of that build.
@@ -19,6 +21,11 @@ export interface PlayerOptions {
   readonly video: HTMLVideoElement;
   /** Filled with Auto plus one option per rendition height, wired to hls.js's level choice. */
   readonly quality: HTMLSelectElement;
+  /**
+   * The viewer's choice of captions: option values are language tags, `''` is
+   * Off. The track of a language is the subtitle rendition of that LANGUAGE.
+   */
+  readonly captions?: HTMLSelectElement;
   readonly session: PlaybackSession;
   readonly onState: (state: PlayerState, message?: string) => void;
 }
@@ -31,6 +38,14 @@ export function qualityOptions(levels: ReadonlyArray<Pick<Level, 'height' | 'bit
     if (level.height > 0 && (!known || level.bitrate > known.bitrate)) byHeight.set(level.height, { index, bitrate: level.bitrate });
   });
   return [...byHeight.entries()].sort((a, b) => b[0] - a[0]).map(([height, { index }]) => ({ value: index, label: `${height}p` }));
+}
+
+/** The index of the subtitle track of `language` (or, failing that, named `label`); -1 for none. */
+export function subtitleTrackIndex(
+  tracks: ReadonlyArray<{ readonly lang?: string; readonly name?: string }>, language: string, label?: string): number {
+  if (!language) return -1;
+  const byLanguage = tracks.findIndex((track) => track.lang?.toLowerCase() === language.toLowerCase());
+  return byLanguage >= 0 || label === undefined ? byLanguage : tracks.findIndex((track) => track.name === label);
 }
 
 export class Player {
@@ -56,6 +71,7 @@ export class Player {
     this.listen(options.quality, 'change', () => {
       if (this.hls) this.hls.currentLevel = Number(options.quality.value);
     });
+    if (options.captions) this.listen(options.captions, 'change', () => this.showCaptions());
   }
 
   /** Loads the playlist (the session's cookies are set already). */
@@ -111,6 +127,8 @@ export class Player {
     hls.on(HlsClass.Events.MANIFEST_PARSED, (_event, data) => this.setQualities(qualityOptions(data.levels)));
     hls.on(HlsClass.Events.LEVEL_SWITCHED, (_event, data) => this.showAutoLevel(hls.levels[data.level]?.height));
     hls.on(HlsClass.Events.FRAG_LOADED, () => session.noteLoaded());
+    // The tracks are known once the playlist is: show the viewer's choice (Off unless changed meanwhile), not one hls.js picked.
+    hls.on(HlsClass.Events.SUBTITLE_TRACKS_UPDATED, () => this.showCaptions());
     hls.on(HlsClass.Events.ERROR, (_event, data) => this.onHlsError(HlsClass, hls, data));
     hls.loadSource(this.url);
     hls.attachMedia(video);
@@ -170,7 +188,30 @@ export class Player {
       });
     });
     this.listen(video, 'progress', () => session.noteLoaded());
+    // The browser adds a text track per subtitle rendition as it reads the playlist.
+    this.listen(video.textTracks, 'addtrack', () => this.showCaptions());
     video.src = this.url;
+  }
+
+  /** Shows the captions the viewer chose, or none. */
+  private showCaptions(): void {
+    const select = this.options.captions;
+    if (!select) return;
+    const language = select.value;
+    const label = select.selectedOptions[0]?.textContent ?? undefined;
+    if (this.hls) {
+      this.hls.subtitleDisplay = true;
+      const index = subtitleTrackIndex(this.hls.subtitleTracks, language, label);
+      if (this.hls.subtitleTrack !== index) this.hls.subtitleTrack = index;
+      return;
+    }
+    const { textTracks } = this.options.video;
+    const tracks = Array.from({ length: textTracks.length }, (_, i) => textTracks[i])
+      .filter((track) => track.kind === 'subtitles' || track.kind === 'captions');
+    const chosen = subtitleTrackIndex(tracks.map((track) => ({ lang: track.language, name: track.label })), language, label);
+    tracks.forEach((track, i) => {
+      track.mode = i === chosen ? 'showing' : 'disabled';
+    });
   }
 
   private report(state: PlayerState, message?: string): void {

@@ -1,9 +1,9 @@
 /**
  * `#/studio/<id>`: one of the creator's videos. Its file (upload with
  * progress, pause and resume, also after a reload), its processing, its
- * publication, its details, and deleting it.
+ * publication, its caption tracks, its details, and deleting it.
  */
-import { AccessMode, CurrentUpload, messageOf, OwnerVideo, VideoDraft } from '../api';
+import { AccessMode, CaptionTrack, captionFormatOf, CurrentUpload, messageOf, OwnerVideo, VideoDraft } from '../api';
 import type { AppContext, Scope, View } from '../context';
 import { busy, button, errorBox, field, h, loading, note } from '../dom';
 import { formatBytes, formatDuration } from '../format';
@@ -43,6 +43,7 @@ class VideoPage {
   private readonly head = h('div', { class: 'page-head' });
   private readonly fileSection = h('section', { 'class': 'panel', 'aria-labelledby': 'file-title', 'data-testid': 'upload-panel' });
   private readonly publishSection = h('section', { 'class': 'panel', 'aria-labelledby': 'publish-title', 'data-testid': 'publish-panel' });
+  private readonly captionsSection = h('section', { 'class': 'panel', 'aria-labelledby': 'captions-title', 'data-testid': 'captions-form' });
   private readonly detailsSection = h('section', { 'class': 'panel', 'aria-labelledby': 'details-title' });
   private readonly dangerSection = h('section', { 'class': 'panel danger', 'aria-labelledby': 'danger-title' });
   private uploadView: { status: string; update(state: UploadState): void } | undefined;
@@ -54,13 +55,14 @@ class VideoPage {
       h('p', { class: 'breadcrumb' }, h('a', { href: hrefFor({ name: 'studio' }) }, '← Studio')),
       this.head,
       h('div', { class: 'studio-grid' },
-        h('div', { class: 'stack' }, this.fileSection, this.publishSection),
+        h('div', { class: 'stack' }, this.fileSection, this.publishSection, this.captionsSection),
         h('div', { class: 'stack' }, this.detailsSection, this.dangerSection),
       ),
     );
     this.renderHead(true);
     this.renderFile();
     this.renderPublish();
+    this.renderCaptions();
     this.renderDetails();
     this.renderDanger();
     this.scope.onDispose(this.context.uploads.subscribe((videoId, state) => {
@@ -106,6 +108,7 @@ class VideoPage {
       }
       this.renderFile();
       this.renderPublish();
+      if (before.state !== fresh.state) this.renderCaptions();
     }
   }
 
@@ -307,6 +310,93 @@ class VideoPage {
     }
   }
 
+  // ---- captions ----------------------------------------------------------
+
+  /** The caption tracks with a Remove button each, and a form to add one; READY and PUBLISHED videos only. */
+  private renderCaptions(feedback?: HTMLElement): void {
+    const section = this.captionsSection;
+    const video = this.video;
+    section.hidden = video.state !== 'READY' && video.state !== 'PUBLISHED';
+    if (section.hidden) {
+      section.replaceChildren();
+      return;
+    }
+    const errors = h('div');
+    if (feedback) errors.append(feedback);
+    const tracks = video.captions ?? [];
+    const items = tracks.map((track) => {
+      const remove = button('Remove', () => void busy(remove, async () => {
+        errors.replaceChildren();
+        try {
+          await this.context.api.deleteCaptions(video.id, track.language);
+          this.context.announce(`Removed the captions ${track.label}.`);
+          this.setCaptions(tracks.filter((other) => other.language !== track.language));
+          this.renderCaptions(note(`Removed the captions ${track.label}.`, 'success'));
+        } catch (error) {
+          errors.replaceChildren(errorBox(messageOf(error)));
+        }
+      }, 'Removing…'), { 'class': 'danger small', 'aria-label': `Remove captions ${track.label}`, 'data-testid': 'remove-captions' });
+      return h('li', { 'class': 'entitlement', 'data-language': track.language },
+        h('div', {}, h('strong', { lang: track.language }, track.label), h('p', { class: 'muted small' }, `Language: ${track.language}`)),
+        remove);
+    });
+
+    const language = h('input', {
+      type: 'text', name: 'language', required: true, maxlength: '35', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off',
+    });
+    const label = h('input', { type: 'text', name: 'label', required: true, maxlength: '80', autocomplete: 'off' });
+    const file = h('input', { 'type': 'file', 'name': 'file', 'accept': '.vtt,.srt', 'required': true, 'data-testid': 'captions-file' });
+    const add = h('button', { 'type': 'submit', 'class': 'primary', 'data-testid': 'add-captions' }, 'Add');
+    const form = h('form', { 'novalidate': true, 'aria-label': 'Add captions' },
+      field('Language', language, 'A BCP 47 language tag, such as en or fr-CA. Adding a language again replaces its captions.'),
+      field('Label', label, 'What viewers see in the captions menu, such as English.'),
+      field('Caption file', file, 'WebVTT (.vtt) or SRT (.srt), at most 1 MB.'),
+      h('div', { class: 'actions' }, add));
+    const refuse = (message: string, control: HTMLElement) => {
+      errors.replaceChildren(errorBox(message));
+      control.focus();
+    };
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      errors.replaceChildren();
+      const tag = language.value.trim();
+      const name = label.value.trim();
+      const chosen = file.files?.[0];
+      if (!tag) return refuse('Give the language of the captions, such as en or fr-CA.', language);
+      if (!name) return refuse('Give the captions a label, such as English.', label);
+      if (!chosen) return refuse('Choose a caption file (.vtt or .srt).', file);
+      const format = captionFormatOf(chosen.name);
+      if (!format) return refuse(`${chosen.name} is not a caption file: choose a WebVTT (.vtt) or SRT (.srt) file.`, file);
+      if (chosen.size > CAPTION_FILE_BYTES) return refuse(`${chosen.name} is larger than 1 MB, the most a caption file may be.`, file);
+      void busy(add, async () => {
+        try {
+          const answer = await this.context.api.putCaptions(video.id, tag, { label: name, format, content: await chosen.text() });
+          if (!this.scope.alive) return;
+          const done = `Added the captions ${answer.label} (${answer.cues} ${answer.cues === 1 ? 'cue' : 'cues'}).`;
+          this.context.announce(done);
+          this.setCaptions(answer.captions);
+          this.renderCaptions(note(done, 'success'));
+        } catch (error) {
+          errors.replaceChildren(errorBox(messageOf(error)));
+        }
+      }, 'Adding…');
+    });
+
+    section.replaceChildren(
+      h('h2', { id: 'captions-title' }, 'Captions'),
+      items.length > 0
+        ? h('ul', { 'class': 'entitlements', 'aria-label': 'Caption tracks', 'data-testid': 'caption-tracks' }, ...items)
+        : h('p', { class: 'muted' }, 'No captions yet. Viewers can turn on the captions you add while they watch.'),
+      h('h3', {}, 'Add captions'),
+      form,
+      errors,
+    );
+  }
+
+  private setCaptions(captions: readonly CaptionTrack[]): void {
+    this.video = { ...this.video, captions };
+  }
+
   // ---- details -----------------------------------------------------------
 
   private renderDetails(): void {
@@ -390,6 +480,9 @@ class VideoPage {
     this.dangerSection.replaceChildren(h('h2', { id: 'danger-title' }, 'Delete'), h('p', { class: 'muted' }, 'Viewers lose access at once.'), remove, confirm, errors);
   }
 }
+
+/** The largest caption file the API takes (1 MiB). */
+const CAPTION_FILE_BYTES = 1024 * 1024;
 
 const STATUS_TEXT: Record<UploadState['status'], string> = {
   starting: 'Starting',

@@ -58,6 +58,13 @@ function render(context: AppContext, main: HTMLElement, scope: Scope, video: Pub
   const stage = h('div', { 'class': 'player', 'data-testid': 'player', 'data-state': 'idle' }, videoElement, gate);
   const quality = h('select', { 'data-testid': 'quality', 'disabled': true }, h('option', { value: '-1' }, 'Auto'));
   const qualityField = field('Quality', quality);
+  // Off, then the video's caption tracks by label; the value is the track's language.
+  const captionTracks = video.captions ?? [];
+  const captions = h('select', { 'data-testid': 'captions' },
+    h('option', { value: '', selected: true }, 'Off'),
+    ...captionTracks.map((track) => h('option', { value: track.language, lang: track.language }, track.label)));
+  const captionsField = field('Captions', captions);
+  captionsField.hidden = captionTracks.length === 0;
   const playState = h('span', { 'class': 'play-state', 'data-testid': 'play-state', 'data-state': 'idle' }, STATE_TEXT.idle);
   const stateMessage = h('div', { class: 'player-message' });
   const notices = h('div', { class: 'notices' });
@@ -76,6 +83,7 @@ function render(context: AppContext, main: HTMLElement, scope: Scope, video: Pub
       ),
       h('div', { class: 'player-tools' },
         qualityField,
+        captionsField,
         h('p', { class: 'play-state-line' }, h('span', { class: 'muted' }, 'Status: '), playState),
       ),
       video.description ? h('p', { class: 'description' }, video.description) : null,
@@ -85,6 +93,7 @@ function render(context: AppContext, main: HTMLElement, scope: Scope, video: Pub
   const setState = (state: PlayerState | 'locked', message?: string) => {
     stage.dataset.state = state;
     qualityField.hidden = state === 'locked' || state === 'unsupported';
+    captionsField.hidden = qualityField.hidden || captionTracks.length === 0;
     playState.dataset.state = state;
     playState.textContent = STATE_TEXT[state];
     if (state === 'error' || state === 'unsupported') {
@@ -126,7 +135,7 @@ function render(context: AppContext, main: HTMLElement, scope: Scope, video: Pub
       if (!scope.alive) return;
       const playlist = mediaUrl(grant.playlistUrl, location.origin);
       if (!playlist) throw new Error('The server sent a playlist address the player cannot use.');
-      player = new Player({ video: videoElement, quality, session, onState: setState });
+      player = new Player({ video: videoElement, quality, captions, session, onState: setState });
       await player.load(playlist);
     } catch (error) {
       if (!scope.alive) return;
