@@ -25,6 +25,31 @@ export interface PublicVideo {
   readonly durationSeconds?: number;
   readonly posterUrl?: string;
   readonly price?: Price;
+  /** The video's caption tracks, by BCP 47 language tag. */
+  readonly captions?: readonly CaptionTrack[];
+}
+
+/** A caption track of a video, as the API lists it. */
+export interface CaptionTrack {
+  readonly language: string;
+  readonly label: string;
+}
+
+export type CaptionFormat = 'vtt' | 'srt';
+
+/** A caption file to add: its text, in WebVTT or SRT. */
+export interface CaptionUpload {
+  readonly label: string;
+  readonly format: CaptionFormat;
+  readonly content: string;
+}
+
+/** What the API answers to a caption track added: how many cues it read, and the video's tracks now. */
+export interface CaptionsAnswer {
+  readonly language: string;
+  readonly label: string;
+  readonly cues: number;
+  readonly captions: CaptionTrack[];
 }
 
 /** What a video's creator (or an admin) sees. */
@@ -206,6 +231,15 @@ export class Api {
     return this.request<unknown>('POST', `/videos/${enc(videoId)}/${action}`);
   }
 
+  /** Adds or replaces the caption track of `language` (a BCP 47 tag); READY or PUBLISHED videos only. */
+  public putCaptions(videoId: string, language: string, captions: CaptionUpload) {
+    return this.request<CaptionsAnswer>('PUT', `/videos/${enc(videoId)}/captions/${enc(language)}`, { body: captions });
+  }
+
+  public deleteCaptions(videoId: string, language: string) {
+    return this.request<void>('DELETE', `/videos/${enc(videoId)}/captions/${enc(language)}`);
+  }
+
   public issueUpload(videoId: string, size: number, contentType: string) {
     return this.request<IssuedUpload>('POST', `/videos/${enc(videoId)}/upload`, { body: { size, contentType } });
   }
@@ -261,6 +295,12 @@ export async function readAnswer<T>(response: Pick<Response, 'status' | 'ok' | '
     ? sentence(error.message)
     : `The server answered ${response.status}${response.status >= 500 ? '; try again in a moment' : ''}.`;
   throw new ApiError(response.status, code, message);
+}
+
+/** The caption format of a file, by its name's extension; undefined when it is neither WebVTT nor SRT. */
+export function captionFormatOf(fileName: string): CaptionFormat | undefined {
+  const extension = /\.([^.]+)$/.exec(fileName)?.[1]?.toLowerCase();
+  return extension === 'vtt' || extension === 'srt' ? extension : undefined;
 }
 
 /** The API's messages are lower-case clauses; the page shows them as sentences. */

@@ -387,9 +387,7 @@ class VideoPage {
       items.length > 0
         ? h('ul', { 'class': 'entitlements', 'aria-label': 'Caption tracks', 'data-testid': 'caption-tracks' }, ...items)
         : h('p', { class: 'muted' }, 'No captions yet. Viewers can turn on the captions you add while they watch.'),
-      h('h3', {}, 'Add captions'),
-      form,
-      errors,
+      h('div', { class: 'grant' }, h('h3', {}, 'Add captions'), form, errors),
     );
   }
 
