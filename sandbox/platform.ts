@@ -20,6 +20,7 @@ import { CATALOG_INDEXES } from '../src/entitlement/schema';
 import { HlsLadder } from '../src/transcode/hls-ladder';
 import type { PipelineSettings } from '../src/transcode/submit-job.lambda-shared';
 import { TRANSCODE_ENV, WORK_INDEX } from '../src/transcode/transcode-metrics';
+import { DEFAULT_TRICK_PLAY } from '../src/transcode/trick-play.lambda-shared';
 import { uploadSettingsToEnvironment } from '../src/upload/upload-settings';
 
 // dynalite ships no type declarations.
@@ -257,6 +258,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         qualityTuning: 'SINGLE_PASS_HQ',
         posters: { intervalSeconds: 2, maxCaptures: 2 },
         download: false,
+        trickPlay: DEFAULT_TRICK_PLAY,
         overrides: [],
       },
       acceleration: 'DISABLED',

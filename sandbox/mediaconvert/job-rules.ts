@@ -594,6 +594,42 @@ export function validateDocumentedRules(request: unknown, options: Pick<JobRuleO
     }
   }
 
+  // (h) Image-based trick play. MediaConvert API Reference, HlsImageBasedTrickPlaySettings: ThumbnailWidth
+  // "Must be divisible by 8" (8 to 4096), ThumbnailHeight "Must be divisible by 2" (2 to 4096) and "If
+  // following the aspect ratio would lead to a total tile height greater than 4096, then the job will be
+  // rejected", TileWidth "Set a value between 1 and 512", TileHeight "Set a value between 1 and 2048";
+  // the settings are "applicable when imageBasedTrickPlay is ADVANCED".
+  groups.forEach((group, index) => {
+    const hls = at(group, 'OutputGroupSettings', 'HlsGroupSettings');
+    const trick = at(hls, 'ImageBasedTrickPlaySettings');
+    if (!isRecord(trick)) {
+      return;
+    }
+    const path = `Settings.OutputGroups.${index}.OutputGroupSettings.HlsGroupSettings.ImageBasedTrickPlaySettings`;
+    if (ownRules && at(hls, 'ImageBasedTrickPlay') !== 'ADVANCED') {
+      errors.push(`${path}: applies only when ImageBasedTrickPlay is ADVANCED`);
+    }
+    const whole = (name: string, min: number, max: number, step = 1) => {
+      const value = at(trick, name);
+      if (value !== undefined && !(isNumber(value) && Number.isInteger(value) && value >= min && value <= max && value % step === 0)) {
+        errors.push(`${path}.${name}: ${String(value)} is not a whole number from ${min} to ${max}${step > 1 ? `, divisible by ${step}` : ''}`);
+      }
+    };
+    whole('ThumbnailWidth', 8, 4096, 8);
+    whole('ThumbnailHeight', 2, 4096, 2);
+    whole('TileWidth', 1, 512);
+    whole('TileHeight', 1, 2048);
+    const thumbnailHeight = at(trick, 'ThumbnailHeight');
+    const rows = at(trick, 'TileHeight') ?? 1;
+    if (isNumber(thumbnailHeight) && isNumber(rows) && thumbnailHeight * rows > 4096) {
+      errors.push(`${path}: a tile image ${thumbnailHeight * rows} pixels high is more than 4096`);
+    }
+    const interval = at(trick, 'ThumbnailInterval');
+    if (at(trick, 'IntervalCadence') === 'FOLLOW_CUSTOM' && !(isNumber(interval) && interval > 0)) {
+      errors.push(`${path}.ThumbnailInterval: required and positive when IntervalCadence is FOLLOW_CUSTOM`);
+    }
+  });
+
   // (e) Basic tier: acceleration. MediaConvert User Guide, "Accelerated transcoding"
   // (https://docs.aws.amazon.com/mediaconvert/latest/ug/accelerated-transcoding.html):
   // "Accelerated transcoding is a Professional tier feature." PREFERRED accelerates when it can.

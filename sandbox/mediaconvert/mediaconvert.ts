@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -208,7 +208,7 @@ export class MediaConvertStandIn {
       event('PROGRESSING', { jobProgress: { jobPercentComplete: 0, currentPhase: 'TRANSCODING' } });
 
       const plan = planEncode(settings, source, work);
-      const { renditions, withAudio, hlsDestination, hlsDir, captures, download, downloadFile } = plan;
+      const { renditions, withAudio, hlsDestination, hlsDir, captures, download, downloadFile, trickPlay } = plan;
       let reported = 0;
       await run('ffmpeg', plan.args, (line) => {
         const match = /^out_time_ms=(\d+)/.exec(line);
@@ -218,9 +218,22 @@ export class MediaConvertStandIn {
           event('STATUS_UPDATE', { jobProgress: { jobPercentComplete: percent, currentPhase: 'TRANSCODING' } });
         }
       });
+      const imageStream: string[] = [];
+      if (trickPlay) {
+        const prefix = `${baseName(hlsDestination)}${TRICK_PLAY_SUFFIX}_`;
+        const tiles = readdirSync(hlsDir).filter((name) => name.startsWith(prefix) && name.endsWith('.jpg')).sort();
+        const { playlist, kept } = imagesOnlyPlaylist(trickPlay, tiles, duration);
+        tiles.filter((name) => !kept.includes(name)).forEach((name) => rmSync(join(hlsDir, name)));
+        const playlistName = `${baseName(hlsDestination)}${TRICK_PLAY_SUFFIX}.m3u8`;
+        writeFileSync(join(hlsDir, playlistName), playlist);
+        const bytes = kept.reduce((sum, name) => sum + statSync(join(hlsDir, name)).size, 0);
+        const bandwidth = Math.max(1, Math.ceil(bytes * 8 / Math.max(duration, 1)));
+        imageStream.push(`#EXT-X-IMAGE-STREAM-INF:BANDWIDTH=${bandwidth},RESOLUTION=${trickPlay.width}x${trickPlay.height},CODECS="jpeg",URI="${playlistName}"`);
+      }
       writeFileSync(join(hlsDir, `${baseName(hlsDestination)}.m3u8`), [
         '#EXTM3U', '#EXT-X-VERSION:3',
         ...renditions.flatMap((r) => [`#EXT-X-STREAM-INF:BANDWIDTH=${r.maxBitrate + (withAudio ? 128_000 : 0)},RESOLUTION=${r.width}x${r.height}`, `${r.name}.m3u8`]),
+        ...imageStream,
         '',
       ].join('\n'));
 
@@ -319,10 +332,11 @@ export function planEncode(settings: any, source: string, work: string) {
   }));
   const captureGroups = files.filter((g) => g.outputs?.[0]?.videoDescription?.codecSettings?.codec === 'FRAME_CAPTURE');
   const download = files.find((g) => g.outputs?.[0]?.containerSettings?.container === 'MP4');
+  const trickPlay = trickPlayOf(hls.outputGroupSettings.hlsGroupSettings);
 
   const hlsDir = join(work, 'hls');
   mkdirSync(hlsDir);
-  const split = renditions.length + captureGroups.length + (download ? 1 : 0);
+  const split = renditions.length + captureGroups.length + (download ? 1 : 0) + (trickPlay ? 1 : 0);
   const filters = [`[0:v]split=${split}${Array.from({ length: split }, (_, i) => `[v${i}]`).join('')}`];
   const args = ['-y', '-v', 'error', '-nostats', '-progress', 'pipe:1', '-i', source];
   const outputs: string[] = [];
@@ -351,16 +365,86 @@ export function planEncode(settings: any, source: string, work: string) {
       join(dir, `${baseName(destination)}${group.outputs[0].nameModifier ?? ''}.%07d.jpg`));
     return { dir, destination };
   });
+  // Image-based trick play: one thumbnail every interval, tiled row by row into JPEG images next to the playlists.
+  if (trickPlay) {
+    filters.push(`[v${split - 1}]fps=1/${trickPlay.interval},scale=${trickPlay.width}:${trickPlay.height},setsar=1,`
+      + `tile=${trickPlay.columns}x${trickPlay.rows}[t]`);
+    outputs.push('-map', '[t]', '-start_number', '1', '-q:v', '4', join(hlsDir, `${baseName(hlsDestination)}${TRICK_PLAY_SUFFIX}_%05d.jpg`));
+  }
   let downloadFile: string | undefined;
   if (download) {
     const video = download.outputs[0].videoDescription;
     downloadFile = join(work, `${baseName(download.outputGroupSettings.fileGroupSettings.destination)}.mp4`);
-    filters.push(`[v${split - 1}]scale=${video.width}:${video.height},setsar=1[d]`);
+    filters.push(`[v${split - 1 - (trickPlay ? 1 : 0)}]scale=${video.width}:${video.height},setsar=1[d]`);
     outputs.push('-map', '[d]', ...(withAudio ? ['-map', '0:a:0?', '-c:a', 'aac', '-b:a', '128k'] : []),
       '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', downloadFile);
   }
   args.push('-filter_complex', filters.join(';'), ...outputs);
-  return { args, renditions, withAudio, hlsDestination, hlsDir, captures, download, downloadFile };
+  return { args, renditions, withAudio, hlsDestination, hlsDir, captures, download, downloadFile, trickPlay };
+}
+
+/**
+ * What MediaConvert calls the images-only playlist and its tile images is not
+ * documented (HlsImageBasedTrickPlay only says it "creates a child manifest
+ * for each set of images"): the stand-in names them `<master>_thumbnails.m3u8`
+ * and `<master>_thumbnails_00001.jpg`, .... Nothing reads these names: the
+ * thumbnails track follows the master's `#EXT-X-IMAGE-STREAM-INF` URI.
+ */
+const TRICK_PLAY_SUFFIX = '_thumbnails';
+
+interface TrickPlayOutput {
+  readonly interval: number;
+  readonly width: number;
+  readonly height: number;
+  readonly columns: number;
+  readonly rows: number;
+}
+
+/** The tiled thumbnails an HLS group asks for with ImageBasedTrickPlay ADVANCED (camelCase settings), if any. */
+function trickPlayOf(hls: any): TrickPlayOutput | undefined {
+  if (hls?.imageBasedTrickPlay !== 'ADVANCED') {
+    return undefined;
+  }
+  const settings = hls.imageBasedTrickPlaySettings ?? {};
+  const width = Number(settings.thumbnailWidth ?? 312);
+  // The documented defaults: ThumbnailWidth 312; the stand-in takes 16:9 when the height is left to the aspect ratio.
+  return {
+    interval: Number(settings.thumbnailInterval ?? 10),
+    width,
+    height: Number(settings.thumbnailHeight ?? Math.round(width * 9 / 16 / 2) * 2),
+    columns: Number(settings.tileWidth ?? 1),
+    rows: Number(settings.tileHeight ?? 1),
+  };
+}
+
+/**
+ * The images-only playlist of the tile images ffmpeg wrote (Image Media
+ * Playlist extension, as MediaConvert's trick play output follows Roku's
+ * trick mode specification): each tile image an `#EXTINF` of the time its
+ * thumbnails cover and an `#EXT-X-TILES` with the thumbnail RESOLUTION, the
+ * LAYOUT (columns x rows) and each thumbnail's DURATION. A tile image that
+ * starts after the end of the video (the fps filter's last frame) is dropped.
+ */
+export function imagesOnlyPlaylist(trickPlay: TrickPlayOutput, tiles: string[], duration: number): { playlist: string; kept: string[] } {
+  const span = trickPlay.interval * trickPlay.columns * trickPlay.rows;
+  const kept = tiles.filter((_, i) => i === 0 || i * span < duration - 1e-3);
+  const lengths = kept.map((_, i) => Math.max(trickPlay.interval / 1000, Math.min(span, duration - i * span)));
+  const playlist = [
+    '#EXTM3U',
+    `#EXT-X-TARGETDURATION:${Math.ceil(Math.max(...lengths))}`,
+    '#EXT-X-VERSION:7',
+    '#EXT-X-MEDIA-SEQUENCE:1',
+    '#EXT-X-PLAYLIST-TYPE:VOD',
+    '#EXT-X-IMAGES-ONLY',
+    ...kept.flatMap((name, i) => [
+      `#EXTINF:${lengths[i].toFixed(3)},`,
+      `#EXT-X-TILES:RESOLUTION=${trickPlay.width}x${trickPlay.height},LAYOUT=${trickPlay.columns}x${trickPlay.rows},DURATION=${trickPlay.interval.toFixed(3)}`,
+      name,
+    ]),
+    '#EXT-X-ENDLIST',
+    '',
+  ].join('\n');
+  return { playlist, kept };
 }
 
 /** MediaConvert's name for a container, from ffprobe's format: `mp4` and `quicktime` are told apart by the major brand. */

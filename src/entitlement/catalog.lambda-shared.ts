@@ -91,7 +91,8 @@ export class Catalog {
       from: ['DRAFT', 'UPLOADING', 'PROCESSING', 'READY', 'FAILED'],
       expected: { currentUploadId: video.currentUploadId },
       set: { state: 'UPLOADING', currentUploadId: upload.uploadId, upload, progressPercent: 0, updatedAt: now.toISOString() },
-      remove: ['transcodeOrder', 'failure', 'outputs'],
+      // A new upload makes new renditions and a new master playlist, without the old one's caption tracks.
+      remove: ['transcodeOrder', 'failure', 'outputs', 'captions'],
     });
   }
 

@@ -257,7 +257,8 @@ const ROUTES: Record<ApiRouteKey, Route> = {
     }
     const updated = await context.deps.catalog.transition(video.videoId, {
       from,
-      expected: { creatorId: video.creatorId },
+      // The price rules above were checked against this access mode: a concurrent change of it makes this one retry.
+      expected: { creatorId: video.creatorId, ...(access === undefined ? { access: video.access } : {}) },
       present,
       set: { ...changes, updatedAt: context.now.toISOString() },
       remove,
@@ -532,7 +533,7 @@ const ROUTES: Record<ApiRouteKey, Route> = {
     const existing = video.captions?.find((track) => track.language === language);
     const track: CaptionTrack = { language, label, addedAt: existing?.addedAt ?? context.now.toISOString() };
     const captions = existing ? (video.captions ?? []).map((t) => (t.language === language ? track : t)) : [...others, track];
-    const updated = await saveCaptions(context, video, captions, master);
+    const updated = await saveCaptions(context, video, captions, master, [language]);
     return jsonResult(200, { language, label, cues: parsed.cues.length, captions: ownerView(updated, mediaBase(context)).captions });
   },
 
@@ -540,7 +541,7 @@ const ROUTES: Record<ApiRouteKey, Route> = {
   'DELETE /api/videos/{videoId}/captions/{language}': async (context) => {
     const { video, language, files } = await captionTarget(context);
     const master = await readMaster(files, video);
-    await saveCaptions(context, video, (video.captions ?? []).filter((track) => track.language !== language), master);
+    await saveCaptions(context, video, (video.captions ?? []).filter((track) => track.language !== language), master, [language]);
     // Once the master no longer names them.
     const folder = OUTPUT_LAYOUT.videoFolder(video.videoId);
     await files.remove(`${folder}${CAPTION_FILES.playlist(language)}`);
@@ -756,7 +757,9 @@ async function streamStart(files: MediaFiles, folder: string, master: string): P
  * and has the CDN drop its cached copy. Without an invalidation the CDN's
  * copy lapses within its 30-second cache time for playlists.
  */
-async function saveCaptions(context: RouteContext, video: VideoRecord, captions: readonly CaptionTrack[], master: string): Promise<VideoRecord> {
+async function saveCaptions(
+  context: RouteContext, video: VideoRecord, captions: readonly CaptionTrack[], master: string, changedLanguages: readonly string[],
+): Promise<VideoRecord> {
   const updated = await context.deps.catalog.transition(video.videoId, {
     from: ['READY', 'PUBLISHED'],
     expected: { updatedAt: video.updatedAt },
@@ -764,7 +767,11 @@ async function saveCaptions(context: RouteContext, video: VideoRecord, captions:
   });
   const key = video.outputs?.masterPlaylistKey ?? OUTPUT_LAYOUT.masterPlaylist(video.videoId);
   await context.deps.mediaFiles!.write(key, withSubtitleTracks(master, captions), HLS_PLAYLIST_TYPE);
-  await context.deps.invalidate?.([`/${key}`]);
+  // The track's own files are cached like segments (a day): a replaced or removed track goes too.
+  const folder = OUTPUT_LAYOUT.videoFolder(video.videoId);
+  await context.deps.invalidate?.([`/${key}`, ...changedLanguages.flatMap((language) => [
+    `/${folder}${CAPTION_FILES.vtt(language)}`, `/${folder}${CAPTION_FILES.playlist(language)}`,
+  ])]);
   return updated;
 }
 

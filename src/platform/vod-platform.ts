@@ -355,6 +355,8 @@ export class VodPlatform extends Construct {
     if (deployApp && this.webAppBucket) {
       deployWebApp(this, {
         bucket: this.webAppBucket,
+        // Your own bucket may hold files of yours: they stay.
+        prune: props.webAppBucket === undefined,
         distribution: this.delivery.distribution,
         config: {
           region: Aws.REGION,

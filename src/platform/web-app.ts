@@ -53,12 +53,14 @@ export function deployWebApp(scope: Construct, options: {
   readonly bucket: s3.IBucket;
   readonly distribution: cloudfront.IDistribution;
   readonly config: WebAppConfig;
+  /** Remove files no longer in the build: only in a bucket that holds nothing else. */
+  readonly prune: boolean;
 }): s3deploy.BucketDeployment {
   const files = new s3assets.Asset(scope, 'WebAppFiles', { path: WEB_APP_ASSET });
   const deployment = new s3deploy.BucketDeployment(scope, 'WebAppDeployment', {
     sources: [s3deploy.Source.bucket(files.bucket, files.s3ObjectKey), s3deploy.Source.jsonData('config.json', options.config)],
     destinationBucket: options.bucket,
-    prune: true,
+    prune: options.prune,
     // Browsers revalidate every file on each load (a 304 when unchanged), and CloudFront's caching-optimized
     // policy keeps a no-cache file only for its minimum TTL (1 s), so a deploy is seen at once.
     cacheControl: [s3deploy.CacheControl.fromString('no-cache')],

@@ -18,6 +18,7 @@ import { JobStatusFunction } from './job-status-function';
 import { ReconcileJobsFunction } from './reconcile-jobs-function';
 import { SubmitJobFunction } from './submit-job-function';
 import { TRANSCODE_ENV, TRANSCODE_METRICS, WORK_INDEX } from './transcode-metrics';
+import { DEFAULT_TRICK_PLAY } from './trick-play.lambda-shared';
 import { SOURCE_PREFIX } from '../contracts/source-keys';
 import { JOB_METADATA_KEYS, OUTPUT_LAYOUT, TRANSCODE_DETAIL_TYPES, TRANSCODE_EVENT_SOURCE } from '../contracts/transcode-status';
 import { bucketRemoval, createAccessLogsBucket, enableEventBridgeNotifications, SECURE_BUCKET_DEFAULTS, versionedLifecycle } from '../internal/buckets';
@@ -115,6 +116,17 @@ export interface HlsTranscodePipelineProps {
    * @default false
    */
   readonly downloadRendition?: boolean;
+
+  /**
+   * Scrub thumbnails: MediaConvert's image-based trick play on the HLS group
+   * (a 320-pixel thumbnail every 5 seconds, tiled 5x5 into JPEG images, with
+   * an images-only playlist referenced by `#EXT-X-IMAGE-STREAM-INF` in the
+   * master playlist), and a WebVTT thumbnails track at
+   * `videos/<id>/thumbnails.vtt` written when the job completes.
+   *
+   * @default true
+   */
+  readonly trickPlay?: boolean;
 
   /**
    * Accelerated transcoding.
@@ -305,6 +317,18 @@ export class HlsTranscodePipeline extends Construct {
     const status = new JobStatusFunction(this, 'StatusFunction',
       this.asyncHandlerOptions('Status', 'Turns MediaConvert job events into transcode status', props, settings.removalPolicy, environment));
     this.statusFunction = status;
+    if (props.trickPlay !== false) {
+      // On COMPLETE, the status handler reads the master and images-only playlists and writes the WebVTT thumbnails track.
+      const playlists = this.outputBucket.arnForObjects(`${OUTPUT_LAYOUT.videosPrefix}*.m3u8`);
+      const tracks = this.outputBucket.arnForObjects(`${OUTPUT_LAYOUT.videosPrefix}*/thumbnails.vtt`);
+      status.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [playlists] }));
+      status.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [tracks] }));
+      this.outputBucket.encryptionKey?.grantEncryptDecrypt(status);
+      acknowledgeWildcardResource(status.role!, playlists,
+        'The status handler reads the playlists of whichever video completes, named after its id: only .m3u8 objects under videos/.');
+      acknowledgeWildcardResource(status.role!, tracks,
+        'The status handler writes the thumbnails track of whichever video completes, named after its id: only videos/<id>/thumbnails.vtt.');
+    }
     this.statusLogGroup = status.logGroup;
     const reconcile = this.createReconcileFunction(props, settings.removalPolicy, environment, queueArn);
     this.reconcileFunction = reconcile;
@@ -402,6 +426,7 @@ export class HlsTranscodePipeline extends Construct {
       qualityTuning: props.qualityTuning ?? QualityTuning.SINGLE_PASS_HQ,
       posters: settings.posterCount > 0 ? { intervalSeconds: settings.posterSeconds, maxCaptures: settings.posterCount } : undefined,
       download: this.downloadRendition,
+      trickPlay: props.trickPlay === false ? undefined : DEFAULT_TRICK_PLAY,
       overrides: this.overrides,
     });
     return {
@@ -632,11 +657,23 @@ export class HlsTranscodePipeline extends Construct {
    */
   public grantCaptionWrites(grantee: iam.IGrantable): iam.Grant {
     const videoObjects = this.outputBucket.arnForObjects(`${OUTPUT_LAYOUT.videosPrefix}*`);
-    const grant = iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resourceArns: [videoObjects] });
+    const captionFiles = this.outputBucket.arnForObjects(`${OUTPUT_LAYOUT.videosPrefix}*/captions/*`);
+    const masters = this.outputBucket.arnForObjects(`${OUTPUT_LAYOUT.videosPrefix}*/master.m3u8`);
+    // Reads the master playlist and the first segment's start time; writes only caption files and master playlists.
+    const grant = iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [videoObjects] });
+    grant.combine(iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject', 's3:DeleteObject'], resourceArns: [captionFiles, masters] }));
+    // Without ListBucket, S3 answers a missing key with AccessDenied instead of NoSuchKey.
+    grant.combine(iam.Grant.addToPrincipal({
+      grantee, actions: ['s3:ListBucket'], resourceArns: [this.outputBucket.bucketArn], conditions: { StringLike: { 's3:prefix': `${OUTPUT_LAYOUT.videosPrefix}*` } },
+    }));
     this.outputBucket.encryptionKey?.grantEncryptDecrypt(grantee);
     if (Construct.isConstruct(grantee.grantPrincipal)) {
       acknowledgeWildcardResource(grantee.grantPrincipal, videoObjects,
-        'Caption tracks go into the folder of whichever video its owner captions, named after its id: only objects under videos/ are reachable, not posters or sources.');
+        'Captions are added to whichever video its owner captions: the master playlist and the first segment of any video under videos/ are read, not posters or sources.');
+      acknowledgeWildcardResource(grantee.grantPrincipal, captionFiles,
+        'Caption files go into the captions/ folder of whichever video its owner captions, named after its id and the language.');
+      acknowledgeWildcardResource(grantee.grantPrincipal, masters,
+        'A caption change rewrites the master playlist of whichever video its owner captions, to list the tracks.');
     }
     return grant;
   }

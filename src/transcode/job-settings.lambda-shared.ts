@@ -1,6 +1,7 @@
-import type { AudioDescription, JobSettings, Output, OutputGroup, VideoCodecSettings, VideoDescription } from '@aws-sdk/client-mediaconvert';
+import type { AudioDescription, HlsGroupSettings, JobSettings, Output, OutputGroup, VideoCodecSettings, VideoDescription } from '@aws-sdk/client-mediaconvert';
 import { AUDIO_BITRATE, DOWNLOAD_MAX_SHORT_SIDE, H264_MAX_LONG_SIDE, H264_MAX_SHORT_SIDE, LadderSpec } from './ladder-spec';
 import { SourceInfo } from './source-info.lambda-shared';
+import { thumbnailSize, TrickPlayPlan } from './trick-play.lambda-shared';
 import { OUTPUT_LAYOUT } from '../contracts/transcode-status';
 
 /** How every job of a pipeline is encoded, fixed at synth time. */
@@ -11,6 +12,8 @@ export interface EncodingPlan {
   /** Poster frames: one every `intervalSeconds`, at most `maxCaptures`; none when undefined. */
   readonly posters?: { readonly intervalSeconds: number; readonly maxCaptures: number };
   readonly download: boolean;
+  /** Tiled scrub thumbnails on the HLS group (image-based trick play); none when undefined. */
+  readonly trickPlay?: TrickPlayPlan;
   /** Raw overrides applied last, in order: `path` is dotted, numbers index arrays. */
   readonly overrides: ReadonlyArray<{ readonly path: string; readonly value: unknown }>;
 }
@@ -123,7 +126,7 @@ export function buildJobSettings(
       Name: 'HLS',
       OutputGroupSettings: {
         Type: 'HLS_GROUP_SETTINGS',
-        HlsGroupSettings: hlsGroupSettings(`${videoFolder}master`, plan.segmentSeconds),
+        HlsGroupSettings: hlsGroupSettings(`${videoFolder}master`, plan.segmentSeconds, plan.trickPlay, source),
       },
       AutomatedEncodingSettings: {
         AbrSettings: {
@@ -149,7 +152,7 @@ export function buildJobSettings(
       Name: 'HLS',
       OutputGroupSettings: {
         Type: 'HLS_GROUP_SETTINGS',
-        HlsGroupSettings: hlsGroupSettings(`${videoFolder}master`, plan.segmentSeconds),
+        HlsGroupSettings: hlsGroupSettings(`${videoFolder}master`, plan.segmentSeconds, plan.trickPlay, source),
       },
       Outputs: renditions.map((rendition): Output => ({
         NameModifier: `_${rendition.width}x${rendition.height}`,
@@ -239,8 +242,9 @@ function frameCaptureGroup(name: string, destination: string, size: Pick<Planned
   };
 }
 
-function hlsGroupSettings(destination: string, segmentSeconds: number) {
+function hlsGroupSettings(destination: string, segmentSeconds: number, trickPlay: TrickPlayPlan | undefined, source: SourceInfo): HlsGroupSettings {
   return {
+    ...(trickPlay ? imageBasedTrickPlay(trickPlay, source) : {}),
     Destination: destination,
     SegmentLength: segmentSeconds,
     MinSegmentLength: 0,
@@ -253,6 +257,28 @@ function hlsGroupSettings(destination: string, segmentSeconds: number) {
     StreamInfResolution: 'INCLUDE' as const,
     ClientCache: 'ENABLED' as const,
     CaptionLanguageSetting: 'OMIT' as const,
+  };
+}
+
+/**
+ * Tiled JPEG thumbnails for scrubbing: ImageBasedTrickPlay ADVANCED, one
+ * thumbnail every interval (IntervalCadence FOLLOW_CUSTOM, ThumbnailInterval),
+ * tiled TileWidth x TileHeight to an image (HlsImageBasedTrickPlaySettings,
+ * MediaConvert API Reference). The thumbnail has the source's aspect ratio,
+ * ThumbnailWidth divisible by 8 and ThumbnailHeight by 2 as documented.
+ */
+function imageBasedTrickPlay(plan: TrickPlayPlan, source: SourceInfo): Pick<HlsGroupSettings, 'ImageBasedTrickPlay' | 'ImageBasedTrickPlaySettings'> {
+  const thumbnail = thumbnailSize(plan, source);
+  return {
+    ImageBasedTrickPlay: 'ADVANCED',
+    ImageBasedTrickPlaySettings: {
+      IntervalCadence: 'FOLLOW_CUSTOM',
+      ThumbnailInterval: plan.intervalSeconds,
+      ThumbnailWidth: thumbnail.width,
+      ThumbnailHeight: thumbnail.height,
+      TileWidth: plan.tileColumns,
+      TileHeight: plan.tileRows,
+    },
   };
 }
 

@@ -1080,6 +1080,15 @@ describe('caption tracks', () => {
     call('DELETE /api/videos/{videoId}/captions/{language}', { token: callerToken, path: { videoId, language } });
   const file = (key: string) => Buffer.from(mediaObjects.get(key)?.body ?? []).toString('utf8');
 
+  test('a new upload of a captioned video drops its tracks: its new master playlist does not list them', async () => {
+    const videoId = await transcoded({ publish: false });
+    expect((await put(videoId, 'en', { label: 'English', format: 'vtt', content: VTT })).statusCode).toBe(200);
+    expect((await catalog.get(videoId))!.captions).toHaveLength(1);
+    const again = await call('POST /api/videos/{videoId}/upload', { token: token.creatorA(), path: { videoId }, body: { size: 1000, contentType: 'video/mp4' } });
+    expect(again.statusCode).toBe(201);
+    expect((await catalog.get(videoId))!.captions).toBeUndefined();
+  });
+
   test('adding English and French, then removing English, without touching the renditions', async () => {
     const videoId = await transcoded();
     const en = await put(videoId, 'en', { label: 'English', format: 'vtt', content: VTT });
@@ -1089,7 +1098,8 @@ describe('caption tracks', () => {
     expect(file(`videos/${videoId}/captions/en.vtt`)).toBe('WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:183000,LOCAL:00:00:00.000\n\n00:00:01.000 --> 00:00:02.500\nHello\n');
     expect(mediaObjects.get(`videos/${videoId}/captions/en.vtt`)?.contentType).toBe('text/vtt; charset=utf-8');
     expect(file(`videos/${videoId}/captions/en.m3u8`)).toContain('#EXTINF:42.000,\nen.vtt\n#EXT-X-ENDLIST');
-    expect(invalidations).toEqual([`/videos/${videoId}/master.m3u8`]);
+    // The master, and the track's own files (cached a day like segments), so a replaced track is not served stale.
+    expect(invalidations).toEqual([`/videos/${videoId}/master.m3u8`, `/videos/${videoId}/captions/en.vtt`, `/videos/${videoId}/captions/en.m3u8`]);
 
     expect((await put(videoId, 'fr', { label: 'Français', format: 'srt', content: SRT })).statusCode).toBe(200);
     expect(file(`videos/${videoId}/captions/fr.vtt`)).toContain('00:00:01.000 --> 00:00:02.500\nBonjour');

@@ -389,8 +389,10 @@ describe('VodPlatform front door', () => {
     expect(distributionConfig(none).DefaultCacheBehavior.TrustedKeyGroups).toHaveLength(1);
     const own = Template.fromStack(build((s) => ({ webAppBucket: new s3.Bucket(s, 'Mine', { enforceSSL: true }) })).stack);
     own.resourceCountIs('Custom::CDKBucketDeployment', 0);
+    // Deployed into your own bucket, the app leaves your other files there.
     const ours = Template.fromStack(build((s) => ({ webAppBucket: new s3.Bucket(s, 'Mine', { enforceSSL: true }), deployWebApp: true })).stack);
     ours.resourceCountIs('Custom::CDKBucketDeployment', 1);
+    expect(deployment(ours).Prune).toBe(false);
   });
 
   test('the deployment handler of CDK leaves no cdk-nag finding, in both generations', () => {

@@ -157,6 +157,13 @@ test('a creator signs in, uploads in parts, reloads mid-upload and resumes witho
       await signIn(viewer.page, 'viewer');
       await viewer.page.getByTestId('catalog').locator(`li[data-video-id="${videoId}"]`).getByRole('link').first().click();
       await playsPast(viewer.page, 1);
+      // Hovering the scrub strip shows the tile of the thumbnails track for that time.
+      const scrub = viewer.page.getByTestId('scrub');
+      await scrub.waitFor();
+      await scrub.hover({ position: { x: 5, y: 5 } });
+      const preview = viewer.page.getByTestId('scrub-preview');
+      await preview.waitFor();
+      expect(await preview.evaluate((el) => (el as any).style.backgroundImage)).toMatch(/\.jpg"\)$/);
       await inspect(viewer.page, 'watch');
     } finally {
       await viewer.context.close();
@@ -261,6 +268,18 @@ test('media answers 403 without cookies, with another video\'s, with expired or 
   expect((await fetchWith(playlist(publicId), cookies)).status).toBe(200);
   expect((await fetchWith(playlist(publicId))).status).toBe(403);
   expect((await fetchWith(playlist(premiumId), cookies)).status).toBe(403);
+
+  // The scrub thumbnails: the track written when the video became READY, its tile images beside it, under the same cookies.
+  const track = await fetchWith(`${sandbox.url}/videos/${publicId}/thumbnails.vtt`, cookies);
+  expect(track.status).toBe(200);
+  const vtt = await track.text();
+  expect(vtt).toMatch(/^WEBVTT\n\n00:00:00\.000 --> /);
+  const tile = /\n([^\n#]+\.jpg)#xywh=0,0,\d+,\d+\n/.exec(vtt)![1];
+  const image = await fetchWith(`${sandbox.url}/videos/${publicId}/${tile}`, cookies);
+  expect(image.status).toBe(200);
+  expect(image.headers.get('content-type')).toBe('image/jpeg');
+  expect(await (await fetchWith(playlist(publicId), cookies)).text()).toContain('#EXT-X-IMAGE-STREAM-INF:');
+  expect((await fetchWith(`${sandbox.url}/videos/${publicId}/thumbnails.vtt`)).status).toBe(403);
 
   const tampered = cookies.replace(/CloudFront-Policy=([^;]+)/, (_m, value: string) => `CloudFront-Policy=${value.slice(0, -4)}AAAA`);
   const refused = await fetchWith(playlist(publicId), tampered);

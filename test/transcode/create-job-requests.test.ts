@@ -5,6 +5,7 @@ import {
 import { HlsLadder } from '../../src';
 import { EncodingPlan } from '../../src/transcode/job-settings.lambda-shared';
 import { createJobRequest, PipelineSettings } from '../../src/transcode/submit-job.lambda-shared';
+import { DEFAULT_TRICK_PLAY } from '../../src/transcode/trick-play.lambda-shared';
 
 /**
  * Every CreateJob request the submit handler builds, for sources of every
@@ -130,6 +131,9 @@ const VARIANTS: Array<{ name: string; plan: Partial<EncodingPlan>; acceleration?
   { name: '5-second segments', plan: { segmentSeconds: 5 } },
   { name: 'acceleration PREFERRED', plan: {}, acceleration: 'PREFERRED' },
   { name: 'MULTI_PASS_HQ + download + posters', plan: { qualityTuning: 'MULTI_PASS_HQ', download: true, posters: { intervalSeconds: 5, maxCaptures: 3 } } },
+  { name: 'trick play', plan: { trickPlay: DEFAULT_TRICK_PLAY } },
+  { name: 'trick play + download + posters', plan: { trickPlay: DEFAULT_TRICK_PLAY, download: true, posters: { intervalSeconds: 5, maxCaptures: 3 } } },
+  { name: 'trick play, 2-second 4x8 tiles', plan: { trickPlay: { intervalSeconds: 2, thumbnailLongSide: 240, tileColumns: 4, tileRows: 8 } } },
 ];
 
 const PLANS: Plan[] = LADDERS.flatMap(({ name, ladder }) => VARIANTS.map((variant): Plan => {
@@ -410,6 +414,12 @@ describe('every CreateJob request the submit handler builds is one MediaConvert 
     // The renditions, download and posters follow the displayed orientation and aspect ratio.
     const sizes = frames(job);
     expect(sizes.length).toBeGreaterThan(0);
+    // Scrub thumbnails too, within the rounding of their height to an even number of pixels.
+    const trick = job.Settings!.OutputGroups![0].OutputGroupSettings!.HlsGroupSettings!.ImageBasedTrickPlaySettings;
+    if (trick) {
+      expect(orientationOf(trick.ThumbnailWidth!, trick.ThumbnailHeight!)).toBe(src.orientation);
+      expect(Math.abs(trick.ThumbnailHeight! - trick.ThumbnailWidth! / src.aspect)).toBeLessThanOrEqual(1);
+    }
     const wrong = sizes.filter(({ width, height }) => orientationOf(width, height) !== src.orientation
       || Math.abs(width / height / src.aspect - 1) > 0.015);
     expect(wrong.map(({ path, width, height }) => `${path}: ${width}x${height}`)).toEqual([]);

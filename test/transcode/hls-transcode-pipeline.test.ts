@@ -171,7 +171,24 @@ describe('HlsTranscodePipeline defaults', () => {
       expect.objectContaining({ Action: 'events:PutEvents' }),
     ]));
     const statusStatements = statementsOf(template, logicalId(stack, pipeline.statusFunction.role!));
-    expect(JSON.stringify(statusStatements)).not.toMatch(/mediaconvert|iam:PassRole|s3:/);
+    expect(JSON.stringify(statusStatements)).not.toMatch(/mediaconvert|iam:PassRole/);
+    // S3: only what the thumbnails track needs, reading playlists and writing the track.
+    const output = { 'Fn::GetAtt': [logicalId(stack, pipeline.outputBucket as any), 'Arn'] };
+    expect(statusStatements.filter((statement) => JSON.stringify(statement.Action).includes('s3:'))).toEqual([
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [output, '/videos/*.m3u8']] } },
+      { Effect: 'Allow', Action: 's3:PutObject', Resource: { 'Fn::Join': ['', [output, '/videos/*/thumbnails.vtt']] } },
+    ]);
+  });
+
+  test('scrub thumbnails are on: the plan asks for image-based trick play', () => {
+    expect(pipelineSettings(template).plan.trickPlay).toEqual({ intervalSeconds: 5, thumbnailLongSide: 320, tileColumns: 5, tileRows: 5 });
+  });
+
+  test('trickPlay false: no trick play in the plan and no S3 access for the status handler', () => {
+    const off = build({ trickPlay: false });
+    const offTemplate = Template.fromStack(off.stack);
+    expect(pipelineSettings(offTemplate).plan.trickPlay).toBeUndefined();
+    expect(JSON.stringify(statementsOf(offTemplate, logicalId(off.stack, off.pipeline.statusFunction.role!)))).not.toMatch(/s3:/);
   });
 
   test('the handlers run on Node.js 24 arm64 with tracing and get the pipeline settings', () => {
@@ -371,6 +388,21 @@ describe('HlsTranscodePipeline options', () => {
     const api = new iam.Role(stack, 'Api', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     pipeline.grantRetry(api);
     expect(JSON.stringify(statementsOf(Template.fromStack(stack), logicalId(stack, api)))).toContain('lambda:InvokeFunction');
+  });
+
+  test('grantCaptionWrites reads any video\'s files but writes only caption files and master playlists', () => {
+    const { stack, pipeline } = build();
+    const api = new iam.Role(stack, 'Api', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    pipeline.grantCaptionWrites(api);
+    const statements = statementsOf(Template.fromStack(stack), logicalId(stack, api));
+    const resources = (action: string) => JSON.stringify(statements
+      .filter((statement: any) => JSON.stringify(statement.Action).includes(action)).map((statement: any) => statement.Resource));
+    expect(resources('s3:PutObject')).toContain('/videos/*/captions/*');
+    expect(resources('s3:PutObject')).toContain('/videos/*/master.m3u8');
+    expect(resources('s3:PutObject')).not.toMatch(/\/videos\/\*"/);
+    expect(resources('s3:GetObject')).toMatch(/\/videos\/\*"/);
+    expect(JSON.stringify(statements)).toContain('"s3:prefix":"videos/*"');
+    expect(nagFindings(stack)).toEqual([]);
   });
 
   test('the cost of the pipeline\'s ladder counts the download when there is one', () => {

@@ -10,6 +10,7 @@ import { formatDuration, formatInterval, formatPrice, mediaUrl } from '../format
 import { PlaybackSession, waitUntilGranted } from '../playback-session';
 import { Player, PlayerState } from '../player';
 import { hrefFor } from '../router';
+import { parseThumbnailsVtt, thumbnailAt, ThumbnailCue } from '../thumbnails';
 import { accessBadge, goToCheckout, isApiError, notFound, pageTitle, retryableError, signInPrompt } from './common';
 
 const STATE_TEXT: Record<PlayerState | 'locked', string> = {
@@ -69,8 +70,12 @@ function render(context: AppContext, main: HTMLElement, scope: Scope, video: Pub
   const stateMessage = h('div', { class: 'player-message' });
   const notices = h('div', { class: 'notices' });
 
+  // Scrub thumbnails: a strip under the video, shown once the thumbnails track has loaded.
+  const preview = h('div', { 'class': 'scrub-preview', 'data-testid': 'scrub-preview', 'hidden': true });
+  const scrub = h('div', { 'class': 'scrub', 'data-testid': 'scrub', 'hidden': true, 'aria-hidden': 'true' }, preview);
   main.replaceChildren(h('article', { class: 'watch' },
     stage,
+    scrub,
     h('div', { class: 'watch-body' },
       notices,
       stateMessage,
@@ -113,6 +118,45 @@ function render(context: AppContext, main: HTMLElement, scope: Scope, video: Pub
     player?.dispose();
   });
 
+  /** Fetches the thumbnails track with the media cookies; without one, the strip stays hidden. */
+  let thumbnailsShown = false;
+  const showThumbnails = async (trackUrl: string) => {
+    if (thumbnailsShown) return;
+    let cues: ThumbnailCue[];
+    try {
+      const response = await fetch(trackUrl, { credentials: 'same-origin' });
+      cues = response.ok ? parseThumbnailsVtt(await response.text(), trackUrl) : [];
+    } catch {
+      return;
+    }
+    if (!scope.alive || cues.length === 0 || thumbnailsShown) return;
+    thumbnailsShown = true;
+    const timeAt = (event: MouseEvent) => {
+      const box = scrub.getBoundingClientRect();
+      const ratio = Math.min(1, Math.max(0, (event.clientX - box.left) / box.width));
+      return { ratio, time: ratio * (Number.isFinite(videoElement.duration) ? videoElement.duration : cues[cues.length - 1].end) };
+    };
+    scrub.hidden = false;
+    scrub.addEventListener('mousemove', (event) => {
+      const { ratio, time } = timeAt(event);
+      const cue = thumbnailAt(cues, time);
+      if (!cue) return;
+      preview.hidden = false;
+      Object.assign(preview.style, {
+        width: `${cue.width}px`,
+        height: `${cue.height}px`,
+        backgroundImage: `url("${cue.url}")`,
+        backgroundPosition: `-${cue.x}px -${cue.y}px`,
+        left: `clamp(0px, calc(${ratio * 100}% - ${cue.width / 2}px), calc(100% - ${cue.width}px))`,
+      });
+      preview.dataset.time = String(Math.floor(time));
+    });
+    scrub.addEventListener('mouseleave', () => (preview.hidden = true));
+    scrub.addEventListener('click', (event) => {
+      videoElement.currentTime = timeAt(event).time;
+    });
+  };
+
   const begin = async (afterCheckout: boolean) => {
     gate.replaceChildren();
     setState('loading');
@@ -137,6 +181,7 @@ function render(context: AppContext, main: HTMLElement, scope: Scope, video: Pub
       if (!playlist) throw new Error('The server sent a playlist address the player cannot use.');
       player = new Player({ video: videoElement, quality, captions, session, onState: setState });
       await player.load(playlist);
+      void showThumbnails(new URL('thumbnails.vtt', playlist).href);
     } catch (error) {
       if (!scope.alive) return;
       if (afterCheckout && (isApiError(error, 403) || isApiError(error, 401))) {
