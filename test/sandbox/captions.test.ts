@@ -1,8 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
-import { DEMO_USERS, Sandbox, startSandbox } from '../../sandbox/platform';
+import { Browser, Page } from 'playwright-core';
+import { inspect, launchChromium, person, signIn } from './browser';
+import { Sandbox, startSandbox } from '../../sandbox/platform';
 
 /**
  * Caption tracks through the web app on the sandbox, in headless Chromium: a
@@ -15,18 +16,11 @@ import { DEMO_USERS, Sandbox, startSandbox } from '../../sandbox/platform';
 let sandbox: Sandbox;
 let browser: Browser;
 let work: string;
-const screenshots = join(__dirname, '..', '..', 'test-reports', 'screenshots');
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'captions-'));
-  mkdirSync(screenshots, { recursive: true });
   sandbox = await startSandbox({ seed: true, sessionSeconds: 60 });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-  });
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {
@@ -35,44 +29,6 @@ afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-/** A fresh browser (no cookies, no storage) for one person. */
-async function person(): Promise<{ context: BrowserContext; page: Page }> {
-  // The provider's login page forbids scripts by CSP; bypassing it lets axe-core in.
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
-  return { context, page: await context.newPage() };
-}
-
-/** Signs in through the app's button and the provider's login page, as a person would. */
-async function signIn(page: Page, user: keyof typeof DEMO_USERS): Promise<void> {
-  await page.goto(sandbox.url);
-  await page.getByTestId('sign-in').click();
-  await page.waitForURL(/\/auth\/oauth2\/authorize/);
-  await page.getByLabel('Username').fill(user);
-  await page.getByLabel('Password').fill(DEMO_USERS[user].password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByTestId('user-email').filter({ hasText: DEMO_USERS[user].email }).waitFor();
-}
-
-/** Serious and critical accessibility violations axe-core finds on the page. */
-async function accessibilityViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: AXE });
-  const results = await page.evaluate(async () => (globalThis as any).axe.run((globalThis as any).document, { resultTypes: ['violations'] }));
-  return (results.violations as Array<{ id: string; impact: string; nodes: unknown[] }>)
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id} (${violation.impact}, ${violation.nodes.length} nodes)`);
-}
-
-/** Checks the page with axe-core and photographs it at desktop and phone widths. */
-async function inspect(page: Page, name: string): Promise<void> {
-  expect(await accessibilityViolations(page)).toEqual([]);
-  await page.evaluate(() => (globalThis as any).scrollTo(0, 0));
-  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
-  const desktop = page.viewportSize()!;
-  await page.setViewportSize({ width: 390, height: 844 });
-  expect(await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-  await page.screenshot({ path: join(screenshots, `${name}-phone.png`), fullPage: true });
-  await page.setViewportSize(desktop);
-}
 
 /** The cues of the text track the page shows, once it has `count` of them; null while none is showing. */
 async function showingCues(page: Page, count: number): Promise<Array<{ start: number; end: number; text: string }>> {
@@ -94,9 +50,9 @@ test('a creator adds captions in the studio and through the API; a viewer turns 
   const englishFile = join(work, 'english.vtt');
   writeFileSync(englishFile, ENGLISH_VTT);
 
-  const creator = await person();
+  const creator = await person(browser);
   try {
-    await signIn(creator.page, 'creator');
+    await signIn(creator.page, sandbox.url, 'creator');
     // Without captions the player offers none.
     await creator.page.goto(`${sandbox.url}/#/watch/${videoId}`);
     await creator.page.getByTestId('play-state').and(creator.page.locator('[data-state="ready"]')).waitFor({ timeout: 30_000 });
@@ -134,10 +90,10 @@ test('a creator adds captions in the studio and through the API; a viewer turns 
   // Captions are written beside the renditions: nothing is encoded again.
   expect(sandbox.mediaconvert.jobs.length).toBe(jobsBefore);
 
-  const viewer = await person();
+  const viewer = await person(browser);
   try {
     const { page } = viewer;
-    await signIn(page, 'viewer');
+    await signIn(page, sandbox.url, 'viewer');
     await page.goto(`${sandbox.url}/#/watch/${videoId}`);
     const select = page.getByLabel('Captions');
     await expect(select.evaluate((element: any) => [...element.options].map((option: any) => option.textContent)))

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Browser, BrowserContext, chromium, Page, Request } from 'playwright-core';
+import { Browser, Page, Request } from 'playwright-core';
+import { inspect, launchChromium, person, signIn } from './browser';
 import { run } from '../../sandbox/mediaconvert/mediaconvert';
 import { DEMO_USERS, generateClip, Sandbox, startSandbox } from '../../sandbox/platform';
 import { MediaSigner } from '../../src/delivery/media-signer';
@@ -20,21 +21,13 @@ import { MediaSigner } from '../../src/delivery/media-signer';
 let sandbox: Sandbox;
 let browser: Browser;
 let work: string;
-/** Screenshots the tests take, to look at. */
-const screenshots = join(__dirname, '..', '..', 'test-reports', 'screenshots');
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const MiB = 1024 ** 2;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'e2e-'));
-  mkdirSync(screenshots, { recursive: true });
   // Multipart from 5 MiB (S3's smallest part), so a browser upload of a few MiB has parts to resume.
   sandbox = await startSandbox({ seed: true, sessionSeconds: 60, multipart: { thresholdBytes: 5 * MiB, partSizeBytes: 5 * MiB } });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'],
-  });
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {
@@ -43,45 +36,6 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** A fresh browser (no cookies, no storage) for one person. */
-async function person(): Promise<{ context: BrowserContext; page: Page }> {
-  // The provider's and the payment pages forbid scripts by CSP; bypassing it lets axe-core in.
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
-  return { context, page: await context.newPage() };
-}
-
-/** Signs in through the app's button and the provider's login page, as a person would. */
-async function signIn(page: Page, user: keyof typeof DEMO_USERS): Promise<void> {
-  await page.goto(sandbox.url);
-  await page.getByTestId('sign-in').click();
-  await page.waitForURL(/\/auth\/oauth2\/authorize/);
-  await page.getByLabel('Username').fill(user);
-  await page.getByLabel('Password').fill(DEMO_USERS[user].password);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByTestId('user-email').filter({ hasText: DEMO_USERS[user].email }).waitFor();
-}
-
-/** Serious and critical accessibility violations axe-core finds on the page. */
-async function accessibilityViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ content: AXE });
-  const results = await page.evaluate(async () => (globalThis as any).axe.run((globalThis as any).document, { resultTypes: ['violations'] }));
-  return (results.violations as Array<{ id: string; impact: string; nodes: unknown[] }>)
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id} (${violation.impact}, ${violation.nodes.length} nodes)`);
-}
-
-/** Checks the page with axe-core and photographs it at desktop and phone widths. */
-async function inspect(page: Page, name: string): Promise<void> {
-  expect(await accessibilityViolations(page)).toEqual([]);
-  await page.evaluate(() => (globalThis as any).scrollTo(0, 0));
-  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
-  const desktop = page.viewportSize()!;
-  await page.setViewportSize({ width: 390, height: 844 });
-  // Nothing may need sideways scrolling on a phone.
-  expect(await page.evaluate(() => (globalThis as any).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-  await page.screenshot({ path: join(screenshots, `${name}-phone.png`), fullPage: true });
-  await page.setViewportSize(desktop);
-}
 
 /** Presses play on the player, as a viewer does, and waits until it has played `seconds`. */
 async function playsPast(page: Page, seconds: number): Promise<void> {
@@ -96,7 +50,7 @@ async function playsPast(page: Page, seconds: number): Promise<void> {
 const partNumber = (request: Request) => Number(new URL(request.url()).searchParams.get('partNumber') ?? 0);
 
 test('the first screen is the app: the catalog with sign-in, accessible, on a desktop and a phone', async () => {
-  const { context, page } = await person();
+  const { context, page } = await person(browser);
   try {
     await page.goto(sandbox.url);
     await page.getByTestId('catalog').locator('li').first().waitFor();
@@ -118,9 +72,9 @@ test('a creator signs in, uploads in parts, reloads mid-upload and resumes witho
     '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', clip]);
   expect(statSync(clip).size).toBeGreaterThan(10 * MiB);
 
-  const { context, page } = await person();
+  const { context, page } = await person(browser);
   try {
-    await signIn(page, 'creator');
+    await signIn(page, sandbox.url, 'creator');
     await page.getByTestId('nav-studio').click();
     await inspect(page, 'studio');
     const form = page.getByTestId('new-video-form');
@@ -152,9 +106,9 @@ test('a creator signs in, uploads in parts, reloads mid-upload and resumes witho
     await page.getByTestId('publish').click();
     await page.getByTestId('state-badge').and(page.locator('[data-state="PUBLISHED"]')).waitFor();
 
-    const viewer = await person();
+    const viewer = await person(browser);
     try {
-      await signIn(viewer.page, 'viewer');
+      await signIn(viewer.page, sandbox.url, 'viewer');
       await viewer.page.getByTestId('catalog').locator(`li[data-video-id="${videoId}"]`).getByRole('link').first().click();
       await playsPast(viewer.page, 1);
       // Hovering the scrub strip shows the tile of the thumbnails track for that time.
@@ -176,9 +130,9 @@ test('a creator signs in, uploads in parts, reloads mid-upload and resumes witho
 test('a broken upload shows FAILED with its reason within seconds, and the creator can delete it', async () => {
   const broken = join(work, 'broken.mp4');
   writeFileSync(broken, randomBytes(64 * 1024));
-  const { context, page } = await person();
+  const { context, page } = await person(browser);
   try {
-    await signIn(page, 'creator');
+    await signIn(page, sandbox.url, 'creator');
     await page.getByTestId('nav-studio').click();
     const form = page.getByTestId('new-video-form');
     await form.getByLabel('Title').fill('Broken upload');
@@ -199,9 +153,9 @@ test('a broken upload shows FAILED with its reason within seconds, and the creat
 
 test('a viewer buys a video through Stripe Checkout: the webhook grants it and it plays', async () => {
   const videoId = sandbox.seeded.purchaseVideoId!;
-  const { context, page } = await person();
+  const { context, page } = await person(browser);
   try {
-    await signIn(page, 'viewer');
+    await signIn(page, sandbox.url, 'viewer');
     await page.goto(`${sandbox.url}/#/watch/${videoId}`);
     const buy = page.getByTestId('buy-video');
     await expect(buy.textContent()).resolves.toContain('$1.99');
@@ -223,14 +177,14 @@ test('a viewer buys a video through Stripe Checkout: the webhook grants it and i
 
 test('an admin grants the viewer premium, the premium video plays, and signing out ends the session at the provider too', async () => {
   const videoId = sandbox.seeded.premiumVideoId!;
-  const viewer = await person();
-  const admin = await person();
+  const viewer = await person(browser);
+  const admin = await person(browser);
   try {
-    await signIn(viewer.page, 'viewer');
+    await signIn(viewer.page, sandbox.url, 'viewer');
     await viewer.page.goto(`${sandbox.url}/#/watch/${videoId}`);
     await viewer.page.getByTestId('go-premium').waitFor();
 
-    await signIn(admin.page, 'admin');
+    await signIn(admin.page, sandbox.url, 'admin');
     await admin.page.getByTestId('nav-admin').click();
     await admin.page.getByTestId('admin-user-id').fill('viewer');
     await admin.page.getByRole('button', { name: 'Look up' }).click();
@@ -299,9 +253,9 @@ test('media answers 403 without cookies, with another video\'s, with expired or 
 test('a short clip uploads in one POST from the browser and reaches READY', async () => {
   const clip = join(work, 'small.mp4');
   await generateClip(clip, 3, '320x180');
-  const { context, page } = await person();
+  const { context, page } = await person(browser);
   try {
-    await signIn(page, 'creator');
+    await signIn(page, sandbox.url, 'creator');
     await page.getByTestId('nav-studio').click();
     await page.getByTestId('new-video-form').getByLabel('Title').fill('Small upload');
     await page.getByTestId('new-video-form').getByRole('button', { name: 'Create video' }).click();
@@ -316,9 +270,9 @@ test('a short clip uploads in one POST from the browser and reaches READY', asyn
 }, 90_000);
 
 test('a sign-in begun outside the app (its code has no verifier here) is restarted once, and completes through the provider\'s session', async () => {
-  const { context, page } = await person();
+  const { context, page } = await person(browser);
   try {
-    await signIn(page, 'viewer');
+    await signIn(page, sandbox.url, 'viewer');
     // A new tab: no tokens of its own, only the provider's sign-in session.
     const tab = await context.newPage();
     await tab.goto(`${sandbox.url}/?code=begun-elsewhere#/`);
