@@ -99,12 +99,15 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-lambda',
     '@aws-sdk/client-sqs',
     '@aws-sdk/client-cloudfront',
+    '@aws-sdk/client-transcribe',
     'aws-jwt-verify',
     '@aws-sdk/s3-presigned-post',
     '@aws-sdk/s3-request-presigner',
     '@types/aws-lambda',
     '@aws-lambda-powertools/logger',
     '@aws-lambda-powertools/metrics',
+    // decodes a scrub thumbnails tile and encodes the frame a creator picks as the poster
+    'jpeg-js',
     // tests
     'aws-sdk-client-mock',
     // MediaConvert's published JSON service model (apis/mediaconvert-2017-08-29), to validate job requests

@@ -12,6 +12,7 @@ import { MediaConvertOptions, MediaConvertStandIn } from './mediaconvert/mediaco
 import { LocalS3, startLocalS3 } from './s3/local-s3';
 import { seedVideo } from './seed';
 import { StripeStandIn } from './stripe/stripe-stand-in';
+import { recognizerInstalled, TranscribeStandIn } from './transcribe/transcribe-stand-in';
 import { MEDIA_SIGNING_ENV } from '../src/contracts/media-signing';
 import { JOB_METADATA_KEYS, TRANSCODE_EVENT_SOURCE } from '../src/contracts/transcode-status';
 import { API_ENV } from '../src/entitlement/api-environment';
@@ -20,6 +21,7 @@ import { CATALOG_INDEXES } from '../src/entitlement/schema';
 import { HlsLadder } from '../src/transcode/hls-ladder';
 import type { PipelineSettings } from '../src/transcode/submit-job.lambda-shared';
 import { TRANSCODE_ENV, WORK_INDEX } from '../src/transcode/transcode-metrics';
+import { transcriptionPrefix } from '../src/transcode/transcription-names';
 import { DEFAULT_TRICK_PLAY } from '../src/transcode/trick-play.lambda-shared';
 import { uploadSettingsToEnvironment } from '../src/upload/upload-settings';
 
@@ -55,6 +57,13 @@ export interface SandboxOptions {
   readonly mediaconvertDelivery?: MediaConvertOptions['deliver'];
   /** How often the pipeline's scheduled check runs, and after how long in flight it looks at an upload. @default every 5 s, after 20 s */
   readonly reconcile?: { readonly everySeconds: number; readonly stuckAfterSeconds: number };
+  /**
+   * Automatic captions with the offline recognizer standing in for Amazon
+   * Transcribe. Off, with a line in the log, when the recognizer is not installed.
+   *
+   * @default true
+   */
+  readonly automaticCaptions?: boolean;
   readonly log?: (message: string) => void;
 }
 
@@ -73,6 +82,8 @@ export interface Sandbox {
   readonly seeded: { publicVideoId?: string; premiumVideoId?: string; purchaseVideoId?: string };
   /** The MediaConvert stand-in, with the jobs it ran. */
   readonly mediaconvert: MediaConvertStandIn;
+  /** Amazon Transcribe's stand-in, when the sandbox makes automatic captions. */
+  readonly transcribe?: TranscribeStandIn;
   /** Waits until every transcode that was started has finished. */
   settle(): Promise<void>;
   close(): Promise<void>;
@@ -202,6 +213,21 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       onError: (jobId, error) => log(`transcode ${jobId} failed: ${error.message}`),
       deliver: options.mediaconvertDelivery,
     });
+    const automaticCaptions = (options.automaticCaptions ?? true) && recognizerInstalled();
+    if ((options.automaticCaptions ?? true) && !automaticCaptions) {
+      log('automatic captions are off: the offline recognizer (Debian\'s pocketsphinx and pocketsphinx-en-us) is not installed');
+    }
+    const transcriptionNames = transcriptionPrefix(pipelineId);
+    const transcribe = automaticCaptions ? new TranscribeStandIn({
+      s3,
+      emit: (event) => {
+        // The pipeline's rule: its jobs' finished states.
+        if (event.detail.TranscriptionJobName.startsWith(transcriptionNames)) {
+          void asyncInvoke('transcodeStatus', event);
+        }
+      },
+      onError: (name, error) => log(`transcription ${name} failed: ${error.message}`),
+    }) : undefined;
     const secrets = new Map([
       ['arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/signing-key', keyPair.privateKey],
       ['arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/stripe-webhook.lambda-shared', stripeSecret],
@@ -242,6 +268,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       getJob: (id) => mediaconvert.getJob(id),
       searchJobs: (query) => mediaconvert.searchJobs(query),
       invalidate: (_distributionId, paths) => edge.invalidate(paths),
+      transcribe: transcribe ? (operation, request) => transcribe.handle(operation, request) : undefined,
     });
     closers.push(() => services.close());
 
@@ -259,6 +286,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         posters: { intervalSeconds: 2, maxCaptures: 2 },
         download: false,
         trickPlay: DEFAULT_TRICK_PLAY,
+        ...(automaticCaptions ? { speech: { languageCode: 'en-US', dataAccessRoleArn: 'arn:aws:iam::000000000000:role/sandbox-transcribe' } } : {}),
         overrides: [],
       },
       acceleration: 'DISABLED',
@@ -276,6 +304,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       AWS_ENDPOINT_URL_EVENTBRIDGE: services.endpoint,
       AWS_ENDPOINT_URL_MEDIACONVERT: services.endpoint,
       AWS_ENDPOINT_URL_CLOUDFRONT: services.endpoint,
+      AWS_ENDPOINT_URL_TRANSCRIBE: services.endpoint,
       POWERTOOLS_LOG_LEVEL: 'WARN',
       POWERTOOLS_METRICS_DISABLED: 'true',
       // SecureUploadBucket's issuer
@@ -363,9 +392,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       edge,
       seeded: {},
       mediaconvert,
+      transcribe,
       settle: async () => {
-        while (mediaconvert.running.size > 0) {
-          await Promise.all([...mediaconvert.running]);
+        while (mediaconvert.running.size > 0 || (transcribe?.running.size ?? 0) > 0) {
+          await Promise.all([...mediaconvert.running, ...(transcribe?.running ?? [])]);
         }
       },
       close: async () => {

@@ -9,13 +9,27 @@ import type { Sandbox } from './platform';
  * issued upload form and the pipeline, never written into its stores.
  */
 
-/** Makes a short test-pattern clip with sound: a generated source for seeding and tests. */
-export async function generateClip(path: string, seconds = 6, size = '640x360'): Promise<void> {
-  await run('ffmpeg', [
-    '-y', '-v', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=25:duration=${seconds}`,
-    '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
-    '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', path,
-  ]);
+/**
+ * Makes a short test-pattern clip with sound: a 440 Hz tone, or `speech`
+ * spoken by eSpeak NG (Debian's `espeak-ng`) and padded with silence: a
+ * generated source for seeding and tests.
+ */
+export async function generateClip(path: string, seconds = 6, size = '640x360', speech?: string): Promise<void> {
+  const voice = `${path}.speech.wav`;
+  if (speech) {
+    await run('espeak-ng', ['-v', 'en-us', '-s', '150', '-w', voice, speech]);
+  }
+  const audio = speech
+    ? ['-i', voice, '-af', `apad=whole_dur=${seconds}`]
+    : ['-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`];
+  try {
+    await run('ffmpeg', [
+      '-y', '-v', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=25:duration=${seconds}`, ...audio,
+      '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-ar', '48000', '-t', String(seconds), path,
+    ]);
+  } finally {
+    rmSync(voice, { force: true });
+  }
 }
 
 /**

@@ -9,10 +9,14 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-# ffmpeg (the MediaConvert stand-in) and Chromium (the browser test), from Debian's packages.
+# ffmpeg (the MediaConvert stand-in), Chromium (the browser test), PocketSphinx with its US English model
+# (the Transcribe stand-in's offline recognizer) and eSpeak NG (speech for a test clip), from Debian's packages.
 missing=()
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-liberation)
+command -v pocketsphinx_continuous >/dev/null 2>&1 || missing+=(pocketsphinx)
+[ -d /usr/share/pocketsphinx/model/en-us ] || missing+=(pocketsphinx-en-us)
+command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     echo "installing ${missing[*]} (apt-get)" >&2

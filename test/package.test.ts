@@ -44,7 +44,8 @@ describe('construct code', () => {
   }
 
   test('never imports a library that only the bundled handlers carry', () => {
-    const allowed = new Set(['aws-cdk-lib', 'constructs', 'path', 'node:path']);
+    // Node's own modules are always there; libraries are not.
+    const allowed = new Set(['aws-cdk-lib', 'constructs', 'path', 'node:path', 'node:crypto']);
     const offending = [...reachable(join(root, 'src/index.ts'))].flatMap(([file, packages]) =>
       packages.filter((name) => !allowed.has(name.split('/')[0]) && !allowed.has(name))
         .map((name) => `${file.slice(root.length + 1)} imports ${name}`));

@@ -29,6 +29,8 @@ export interface ServiceHooks {
   readonly searchJobs: (query: URLSearchParams) => Record<string, unknown>;
   /** CloudFront CreateInvalidation: the distribution and its paths (`/videos/<id>/*`). */
   readonly invalidate?: (distributionId: string, paths: string[], callerReference: string) => void;
+  /** Amazon Transcribe (JSON 1.1): the operation (`StartTranscriptionJob`, `GetTranscriptionJob`) and its request; answers its response. */
+  readonly transcribe?: (operation: string, request: Record<string, any>) => Promise<Record<string, unknown>>;
 }
 
 /** A service's error: thrown by a hook, answered with its status and the error type its SDK raises. */
@@ -93,6 +95,10 @@ export async function startServices(hooks: ServiceHooks): Promise<ServicesServer
         body: JSON.stringify({ FailedEntryCount: 0, Entries: Entries.map(() => ({ EventId: randomUUID() })) }),
         headers: { 'content-type': 'application/x-amz-json-1.1' },
       };
+    }
+    if (target.startsWith('Transcribe.') && hooks.transcribe) {
+      const answer = await hooks.transcribe(target.slice('Transcribe.'.length), JSON.parse(body));
+      return { status: 200, body: JSON.stringify(answer), headers: { 'content-type': 'application/x-amz-json-1.1' } };
     }
     if (req.method === 'POST' && url.pathname === '/2017-08-29/probe') {
       return { status: 200, body: JSON.stringify(await hooks.probe(JSON.parse(body))) };

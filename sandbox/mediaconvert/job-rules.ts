@@ -32,6 +32,8 @@ export interface ModelShape {
   key?: ModelShape;
   value?: ModelShape;
   enum?: string[];
+  /** A regular expression a string matches. */
+  pattern?: string;
   /** The smallest value of a number, or the shortest length of a string, list or map. */
   min?: number;
   /** The largest value of a number, or the longest length of a string, list or map. */
@@ -73,11 +75,11 @@ const OPERATION = 'CreateJob';
  * Another file in the same format can be given, gzipped or not, e.g. a
  * complete model (`.normal.json` of aws-sdk-js, or botocore's `service-2.json.gz`).
  */
-export function loadServiceModel(file = require.resolve('aws-sdk/apis/mediaconvert-2017-08-29.min.json')): ServiceModel {
+export function loadServiceModel(file = require.resolve('aws-sdk/apis/mediaconvert-2017-08-29.min.json'), operation = OPERATION): ServiceModel {
   const bytes = readFileSync(file);
   const model = JSON.parse((file.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8')) as ServiceModel;
-  if (!model.operations?.[OPERATION]?.input || typeof model.shapes !== 'object') {
-    throw new Error(`${file} is not a service model with a ${OPERATION} operation`);
+  if (!model.operations?.[operation]?.input || typeof model.shapes !== 'object') {
+    throw new Error(`${file} is not a service model with a ${operation} operation`);
   }
   return model;
 }
@@ -116,9 +118,9 @@ export function validateCreateJob(request: unknown, options: JobRuleOptions = {}
  * numbers or lengths outside its `min` and `max`, and missing required members.
  * Members set to `undefined` or `null` are absent, as the SDK leaves them out.
  */
-export function validateAgainstServiceModel(request: unknown, model: ServiceModel = defaultServiceModel()): string[] {
+export function validateAgainstServiceModel(request: unknown, model: ServiceModel = defaultServiceModel(), operation = OPERATION): string[] {
   const errors: string[] = [];
-  checkShape(model, model.operations[OPERATION].input!, request, '', errors);
+  checkShape(model, model.operations[operation].input!, request, '', errors);
   return errors;
 }
 
@@ -198,6 +200,7 @@ function checkShape(model: ServiceModel, ref: ModelShape, value: unknown, path: 
         return;
       }
       checkLength(shape, value.length, 'characters', fail);
+      checkPattern(shape, value, fail);
       return;
     }
     case 'integer':
@@ -723,4 +726,21 @@ function describe(value: unknown): string {
     return `${typeof value} ${value}`;
   }
   return value === null ? 'null' : typeof value;
+}
+
+/** A string against the model's pattern, where the pattern is one JavaScript reads the same way. */
+function checkPattern(shape: ModelShape, value: string, fail: (message: string) => void): void {
+  const pattern = shape.pattern;
+  if (!pattern) {
+    return;
+  }
+  let expression: RegExp;
+  try {
+    expression = new RegExp(pattern, 'u');
+  } catch {
+    return;
+  }
+  if (!expression.test(value)) {
+    fail(`${JSON.stringify(value)} does not match the pattern ${pattern}`);
+  }
 }

@@ -208,7 +208,7 @@ export class MediaConvertStandIn {
       event('PROGRESSING', { jobProgress: { jobPercentComplete: 0, currentPhase: 'TRANSCODING' } });
 
       const plan = planEncode(settings, source, work);
-      const { renditions, withAudio, hlsDestination, hlsDir, captures, download, downloadFile, trickPlay } = plan;
+      const { renditions, withAudio, hlsDestination, hlsDir, captures, download, downloadFile, trickPlay, speech, speechFile } = plan;
       let reported = 0;
       await run('ffmpeg', plan.args, (line) => {
         const match = /^out_time_ms=(\d+)/.exec(line);
@@ -249,6 +249,9 @@ export class MediaConvertStandIn {
       const downloadPath = downloadFile
         ? (await this.uploadFiles([downloadFile], folderOf(download.outputGroupSettings.fileGroupSettings.destination)))[0]
         : undefined;
+      const speechPath = speechFile
+        ? (await this.uploadFiles([speechFile], folderOf(speech.outputGroupSettings.fileGroupSettings.destination)))[0]
+        : undefined;
       const durationInMs = Math.round(duration * 1000);
       job.outputGroupDetails = settings.outputGroups.map((group: any) => ({
         outputDetails: (group.outputs ?? []).map((output: any) => ({
@@ -266,6 +269,7 @@ export class MediaConvertStandIn {
           },
           ...captureLasts.map((last) => ({ type: 'FILE_GROUP', outputDetails: [{ outputFilePaths: [last], durationInMs }] })),
           ...(downloadPath ? [{ type: 'FILE_GROUP', outputDetails: [{ outputFilePaths: [downloadPath], durationInMs }] }] : []),
+          ...(speechPath ? [{ type: 'FILE_GROUP', outputDetails: [{ outputFilePaths: [speechPath], durationInMs }] }] : []),
         ],
       });
     } catch (error) {
@@ -332,6 +336,9 @@ export function planEncode(settings: any, source: string, work: string) {
   }));
   const captureGroups = files.filter((g) => g.outputs?.[0]?.videoDescription?.codecSettings?.codec === 'FRAME_CAPTURE');
   const download = files.find((g) => g.outputs?.[0]?.containerSettings?.container === 'MP4');
+  // An audio-only output in no container (RAW), as automatic captions ask for: MP3 is the codec they use.
+  const speech = files.find((g) => g.outputs?.[0]?.containerSettings?.container === 'RAW' && !g.outputs[0].videoDescription
+    && g.outputs[0].audioDescriptions?.[0]?.codecSettings?.codec === 'MP3');
   const trickPlay = trickPlayOf(hls.outputGroupSettings.hlsGroupSettings);
 
   const hlsDir = join(work, 'hls');
@@ -379,8 +386,15 @@ export function planEncode(settings: any, source: string, work: string) {
     outputs.push('-map', '[d]', ...(withAudio ? ['-map', '0:a:0?', '-c:a', 'aac', '-b:a', '128k'] : []),
       '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', downloadFile);
   }
+  let speechFile: string | undefined;
+  if (speech && withAudio) {
+    const mp3 = speech.outputs[0].audioDescriptions[0].codecSettings.mp3Settings ?? {};
+    speechFile = join(work, `${baseName(speech.outputGroupSettings.fileGroupSettings.destination)}.${speech.outputs[0].extension ?? 'mp3'}`);
+    outputs.push('-map', '0:a:0', '-vn', '-c:a', 'libmp3lame', '-b:a', String(mp3.bitrate ?? 64_000), '-ac', String(mp3.channels ?? 1),
+      '-ar', String(mp3.sampleRate ?? 44_100), speechFile);
+  }
   args.push('-filter_complex', filters.join(';'), ...outputs);
-  return { args, renditions, withAudio, hlsDestination, hlsDir, captures, download, downloadFile, trickPlay };
+  return { args, renditions, withAudio, hlsDestination, hlsDir, captures, download, downloadFile, trickPlay, speech, speechFile };
 }
 
 /**
@@ -495,6 +509,7 @@ export function contentType(name: string): string {
   if (name.endsWith('.ts')) return 'video/mp2t';
   if (name.endsWith('.jpg')) return 'image/jpeg';
   if (name.endsWith('.mp4')) return 'video/mp4';
+  if (name.endsWith('.mp3')) return 'audio/mpeg';
   return 'application/octet-stream';
 }
 

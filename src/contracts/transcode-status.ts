@@ -42,6 +42,33 @@ export interface FilesRemovedDetail {
   readonly at: string;
 }
 
+/**
+ * `detail-type` of the events the pipeline publishes about a video's
+ * automatic captions (speech to text with Amazon Transcribe, when the
+ * pipeline has `automaticCaptions`): started, complete with a WebVTT file,
+ * or failed. The video stays READY whatever happens to them.
+ */
+export const CAPTIONS_TRANSCRIBED_DETAIL_TYPE = 'Video Captions Transcribed';
+
+/** The detail of a {@link CAPTIONS_TRANSCRIBED_DETAIL_TYPE} event. */
+export interface CaptionsTranscribedDetail {
+  readonly version: typeof TRANSCODE_STATUS_VERSION;
+  readonly pipelineId: string;
+  readonly videoId: string;
+  /** The upload whose encode was transcribed: consumers ignore the event once the video has another. */
+  readonly uploadId: string;
+  readonly state: 'STARTED' | 'COMPLETE' | 'FAILED';
+  /** The transcription job, named after the pipeline, the video and the upload. */
+  readonly transcriptionJobName: string;
+  /** The spoken language as Amazon Transcribe names it (`en-US`, a BCP 47 tag); set when COMPLETE. */
+  readonly language?: string;
+  /** The WebVTT file Amazon Transcribe wrote, relative to the output bucket; set when COMPLETE. */
+  readonly captionsKey?: string;
+  /** Why it failed; set when FAILED. */
+  readonly reason?: string;
+  readonly at: string;
+}
+
 /** One rendition of the HLS ladder, as encoded. */
 export interface Rendition {
   readonly width: number;
@@ -98,6 +125,8 @@ export interface TranscodeOutputs {
   readonly posterKeys: string[];
   /** The MP4 download, when the pipeline makes one. */
   readonly downloadKey?: string;
+  /** The audio-only file speech is transcribed from, when the pipeline makes automatic captions and the source has sound. */
+  readonly speechKey?: string;
 }
 
 const RANK: Record<TranscodeState, number> = { SUBMITTED: 1, PROGRESSING: 2, COMPLETE: 3, ERROR: 3 };
@@ -136,5 +165,17 @@ export const OUTPUT_LAYOUT = {
   posterBaseName: 'poster',
   /** Further frame captures: `posters/<id>/frame.<n>.jpg`. */
   frameBaseName: 'frame',
+  /**
+   * A poster its creator picked from the scrub thumbnails:
+   * `posters/<id>/picked-<milliseconds>.jpg`, a new name for every pick, so
+   * no cache holds an older picture under it.
+   */
+  pickedPoster: (videoId: string, millis: number) => `posters/${videoId}/picked-${millis}.jpg`,
+  /** How the name of a picked poster, and only of one, starts. */
+  pickedPosterBaseName: 'picked-',
   download: (videoId: string) => `videos/${videoId}/download.mp4`,
+  /** Audio only, for speech to text: `videos/<id>/speech.mp3`. */
+  speech: (videoId: string) => `videos/${videoId}/speech.mp3`,
+  /** Where Amazon Transcribe writes a video's transcript and WebVTT captions, each named after the job. */
+  transcriptFolder: (videoId: string) => `videos/${videoId}/transcript/`,
 } as const;

@@ -21,6 +21,8 @@ export const API_ROUTES = [
   'POST /api/videos/{videoId}/checkout',
   'PUT /api/videos/{videoId}/captions/{language}',
   'DELETE /api/videos/{videoId}/captions/{language}',
+  'PUT /api/videos/{videoId}/poster',
+  'DELETE /api/videos/{videoId}/poster',
   'GET /api/offers',
   'GET /api/me',
   'GET /api/me/videos',

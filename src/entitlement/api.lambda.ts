@@ -3,15 +3,15 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { API_ENV, API_METRICS, requiredEnv } from './api-environment';
 import { Authenticator } from './auth.lambda-shared';
 import { Catalog } from './catalog.lambda-shared';
 import { EntitlementStore } from './entitlements.lambda-shared';
 import { HttpEvent, HttpResult } from './http.lambda-shared';
+import { s3MediaFiles } from './media-files.lambda-shared';
 import { parsePremiumOffer } from './prices.lambda-shared';
-import { ApiDependencies, handleApiRequest, MediaFiles } from './routes.lambda-shared';
+import { ApiDependencies, handleApiRequest } from './routes.lambda-shared';
 import { secretString } from './secrets.lambda-shared';
 import { parseBaseUrl, StripeCheckout } from './stripe-checkout.lambda-shared';
 import { UploadRequest, UploadResponse } from '../contracts/upload-messages';
@@ -53,33 +53,9 @@ function baseUrl(name: string): string | undefined {
   return value ? parseBaseUrl(value, name) : undefined;
 }
 
-/** The pipeline's output bucket, where caption tracks are written beside the renditions. */
-function s3MediaFiles(bucket: string): MediaFiles {
-  const s3 = new S3Client({});
-  return {
-    read: async (key, maxBytes) => {
-      try {
-        const answer = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: maxBytes ? `bytes=0-${maxBytes - 1}` : undefined }));
-        return answer.Body ? await answer.Body.transformToByteArray() : undefined;
-      } catch (error) {
-        if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') {
-          return undefined;
-        }
-        throw error;
-      }
-    },
-    write: async (key, body, contentType) => {
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }));
-    },
-    remove: async (key) => {
-      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
-    },
-  };
-}
-
 const outputBucket = env[API_ENV.outputBucket] || undefined;
 const distributionId = env[API_ENV.distributionId] || undefined;
-/** Caption changes are rare: the CloudFront client loads on the first one. */
+/** Caption and poster changes are rare: the CloudFront client loads on the first one. */
 const cloudfront = onceUntilFailure(async () => {
   const { CloudFrontClient, CreateInvalidationCommand } = await import('@aws-sdk/client-cloudfront');
   return { client: new CloudFrontClient({}), CreateInvalidationCommand };
@@ -111,7 +87,7 @@ const deps: ApiDependencies = {
     const { client, CreateInvalidationCommand } = await cloudfront();
     await client.send(new CreateInvalidationCommand({
       DistributionId: distributionId,
-      InvalidationBatch: { CallerReference: `captions-${randomUUID()}`, Paths: { Quantity: paths.length, Items: paths } },
+      InvalidationBatch: { CallerReference: `api-${randomUUID()}`, Paths: { Quantity: paths.length, Items: paths } },
     }));
   } : undefined,
   settings: {

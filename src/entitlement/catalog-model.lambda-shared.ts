@@ -53,6 +53,12 @@ export interface VideoRecord {
   readonly deletedAt?: string;
   /** Caption tracks added to the transcoded video, in the order they were first added. */
   readonly captions?: readonly CaptionTrack[];
+  /** The poster its creator picked from the scrub thumbnails, shown instead of the pipeline's; a new encode drops it. */
+  readonly pickedPoster?: PickedPoster;
+  /** Automatic captions of the current upload, when the pipeline makes them. */
+  readonly automaticCaptions?: AutomaticCaptionsRecord;
+  /** `<transcription job>#<rank>` of `automaticCaptions`, which their writes are conditional on. */
+  readonly automaticCaptionsStep?: string;
   /** `published` while listed; the published index's partition. */
   readonly listing?: string;
 }
@@ -62,6 +68,32 @@ export interface CaptionTrack {
   readonly language: string;
   readonly label: string;
   readonly addedAt: string;
+  /** Made by speech to text (Amazon Transcribe), not by a person. */
+  readonly automatic?: boolean;
+}
+
+/** What became of a video's automatic captions, for its current upload. */
+export interface AutomaticCaptionsRecord {
+  /** IN_PROGRESS; ADDED as a track; SKIPPED (a track of that language is the creator's, or no room); FAILED. */
+  readonly state: 'IN_PROGRESS' | 'ADDED' | 'SKIPPED' | 'FAILED';
+  readonly uploadId: string;
+  readonly transcriptionJobName: string;
+  readonly language?: string;
+  /** Why it was skipped or failed. */
+  readonly reason?: string;
+  readonly at: string;
+}
+
+/** A poster picked from the scrub thumbnails: its file (`posters/<id>/picked-<ms>.jpg`), and the time of the video it shows. */
+export interface PickedPoster {
+  readonly key: string;
+  readonly timeSeconds: number;
+  readonly pickedAt: string;
+}
+
+/** The key of the video's poster: the one its creator picked, else the pipeline's capture of the first frame. */
+export function posterKey(video: VideoRecord): string | undefined {
+  return video.pickedPoster?.key ?? video.outputs?.posterKey;
 }
 
 /** A file name in a video's own folder: no slash, so no other folder, and no leading dot. */
@@ -89,8 +121,10 @@ export function publicView(video: VideoRecord, mediaBaseUrl: string) {
     // The stored value also sorts the published index (`<time>#<id>`); callers see the time.
     publishedAt: video.publishedAt?.split('#')[0],
     durationSeconds: video.outputs?.durationSeconds,
-    posterUrl: video.outputs?.posterKey ? `${mediaBaseUrl}/${video.outputs.posterKey}` : undefined,
-    captions: (video.captions ?? []).map((track) => ({ language: track.language, label: track.label })),
+    posterUrl: posterKey(video) ? `${mediaBaseUrl}/${posterKey(video)}` : undefined,
+    captions: (video.captions ?? []).map((track) => ({
+      language: track.language, label: track.label, ...(track.automatic ? { automatic: true } : {}),
+    })),
   };
 }
 
@@ -103,7 +137,16 @@ export function ownerView(video: VideoRecord, mediaBaseUrl: string) {
     progressPercent: video.progressPercent ?? 0,
     failure: video.failure,
     renditions: video.outputs?.renditions,
+    automaticCaptions: automaticCaptionsView(video.automaticCaptions),
+    pickedPoster: video.pickedPoster
+      ? { timeSeconds: video.pickedPoster.timeSeconds, pickedAt: video.pickedPoster.pickedAt }
+      : undefined,
     createdAt: video.createdAt,
     updatedAt: video.updatedAt,
   };
+}
+
+/** What the owner sees of the automatic captions: how they went, not the job behind them. */
+function automaticCaptionsView(record: AutomaticCaptionsRecord | undefined) {
+  return record ? { state: record.state, language: record.language, reason: record.reason, at: record.at } : undefined;
 }

@@ -91,8 +91,8 @@ export class Catalog {
       from: ['DRAFT', 'UPLOADING', 'PROCESSING', 'READY', 'FAILED'],
       expected: { currentUploadId: video.currentUploadId },
       set: { state: 'UPLOADING', currentUploadId: upload.uploadId, upload, progressPercent: 0, updatedAt: now.toISOString() },
-      // A new upload makes new renditions and a new master playlist, without the old one's caption tracks.
-      remove: ['transcodeOrder', 'failure', 'outputs', 'captions'],
+      // A new upload makes new renditions and a new master playlist, without the old one's caption tracks, and its own poster.
+      remove: ['transcodeOrder', 'failure', 'outputs', 'captions', 'pickedPoster', 'automaticCaptions', 'automaticCaptionsStep'],
     });
   }
 
@@ -121,6 +121,8 @@ export class Catalog {
     if (status.failure) {
       set.failure = status.failure;
     }
+    // A completed encode brings its own poster: one picked from an earlier encode's thumbnails no longer shows this video.
+    const removed = [...(status.failure ? [] : ['failure']), ...(status.state === 'COMPLETE' ? ['pickedPoster'] : [])];
     const names: Record<string, string> = { '#state': 'state' };
     const values: Record<string, unknown> = { ':upload': status.uploadId, ':order': statusOrder(status), ':u': 'UPLOADING', ':p': 'PROCESSING', ':f': 'FAILED' };
     const sets = Object.entries(set).map(([field, value], i) => {
@@ -131,7 +133,7 @@ export class Catalog {
     const applied = await this.documents.updateIf({
       TableName: this.tableName,
       Key: { videoId: status.videoId },
-      UpdateExpression: `SET ${sets.join(', ')}${status.failure ? '' : ' REMOVE failure'}`,
+      UpdateExpression: `SET ${sets.join(', ')}${removed.length > 0 ? ` REMOVE ${removed.join(', ')}` : ''}`,
       ConditionExpression: 'currentUploadId = :upload AND #state IN (:u, :p, :f) AND (attribute_not_exists(transcodeOrder) OR transcodeOrder < :order)',
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,

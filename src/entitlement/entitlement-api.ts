@@ -502,6 +502,8 @@ export class EntitlementApi extends Construct {
     this.pipeline.grantDeleteVideos(fn);
     // Caption tracks: their files beside the renditions, and the master playlist invalidated at the CDN once it lists them.
     this.pipeline.grantCaptionWrites(fn);
+    // Posters picked from the scrub thumbnails: written beside the pipeline's posters, the replaced one invalidated at the CDN.
+    this.pipeline.grantPosterPicks(fn);
     this.delivery.grantInvalidate(fn);
     this.delivery.bindSigner(fn);
     acknowledge(fn, {
@@ -532,14 +534,24 @@ export class EntitlementApi extends Construct {
 
   private createStatusFunction(logRetention: logs.RetentionDays) {
     const basics = handlerBasics(this, 'Status', { description: 'Applies transcode status to the video catalog', logRetention, removalPolicy: this.removalPolicy });
+    // With automatic captions, the pipeline's transcriptions become caption tracks here.
+    const automaticCaptions = this.pipeline.transcriptionStateRule !== undefined;
     const fn = new StatusConsumerFunction(this, 'StatusFunction', {
       ...basics.functionOptions,
       timeout: Duration.seconds(30),
-      environment: { [API_ENV.catalogTable]: this.catalogTable.tableName, [API_ENV.distributionId]: this.delivery.distribution.distributionId },
+      environment: {
+        [API_ENV.catalogTable]: this.catalogTable.tableName,
+        [API_ENV.distributionId]: this.delivery.distribution.distributionId,
+        ...(automaticCaptions ? { [API_ENV.outputBucket]: this.pipeline.outputBucket.bucketName } : {}),
+      },
       onFailure: new destinations.SqsDestination(this.deadLetterQueue),
       retryAttempts: 2,
     });
-    grantTable(fn, this.catalogTable, ['UpdateItem'], []);
+    grantTable(fn, this.catalogTable, automaticCaptions ? ['GetItem', 'UpdateItem'] : ['UpdateItem'], []);
+    if (automaticCaptions) {
+      // Automatic captions are added as caption tracks are: their files beside the renditions, the master playlist rewritten.
+      this.pipeline.grantCaptionWrites(fn);
+    }
     // A deleted video's renditions and posters are invalidated once the pipeline has removed them.
     this.delivery.grantInvalidate(fn);
     acknowledge(fn, {

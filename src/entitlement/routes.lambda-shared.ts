@@ -1,20 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { ApiRouteKey } from './api-routes';
 import { Caller, isAdmin, requireAdmin, requireCaller, requireCreator } from './auth.lambda-shared';
-import { CaptionError, MAX_CAPTION_BYTES, parseCaptions, parseLabel, parseLanguage, withTimestampMap } from './captions.lambda-shared';
-import { ACCESS_MODES, CaptionTrack, downloadKey, ownerView, publicView, UploadRecord, VideoRecord, VideoState } from './catalog-model.lambda-shared';
+import { CaptionStore, MAX_CAPTION_TRACKS, putCaptionTrack, removeCaptionTrack } from './caption-tracks.lambda-shared';
+import { CaptionError, MAX_CAPTION_BYTES, parseCaptions, parseLabel, parseLanguage } from './captions.lambda-shared';
+import { ACCESS_MODES, downloadKey, ownerView, PickedPoster, publicView, UploadRecord, VideoRecord, VideoState } from './catalog-model.lambda-shared';
 import { Catalog } from './catalog.lambda-shared';
 import { EntitlementId, EntitlementStore, PREMIUM, videoEntitlement } from './entitlements.lambda-shared';
 import { ApiError, describe, errorResult, HttpEvent, HttpResult, jsonBody, jsonResult, oneOf, onlyFields, text, wholeNumber } from './http.lambda-shared';
+import { cropJpeg, isPickedPosterKey, parseThumbnailCues, PosterError, thumbnailCueAt, tileImageKey } from './posters.lambda-shared';
 import { parsePrice, PremiumOffer } from './prices.lambda-shared';
 import { PUBLISHED_LISTING } from './schema';
 import { Checkout, CheckoutRequest, CheckoutSession, CheckoutUnavailableError, PaymentProviderError } from './stripe-checkout.lambda-shared';
-import { CAPTION_FILES, firstPresentationTime, firstSegmentUri, firstVariantUri, subtitlePlaylist, withSubtitleTracks } from './subtitles-hls.lambda-shared';
 import { isValidId } from '../contracts/source-keys';
 import { OUTPUT_LAYOUT } from '../contracts/transcode-status';
 import { IssuedUpload, ListedParts, UploadRequest, UploadResponse } from '../contracts/upload-messages';
 import { isUserId } from '../contracts/user-ids';
 import type { MediaSigner } from '../delivery/media-signer';
+import { thumbnailsTrackKey } from '../transcode/trick-play.lambda-shared';
 
 /** Fixed at deploy time. */
 export interface ApiSettings {
@@ -30,11 +32,11 @@ export interface ApiSettings {
   readonly premium?: PremiumOffer;
 }
 
-/** Files of the pipeline's output bucket, by key; caption tracks are written beside a video's renditions. */
+/** Files of the pipeline's output bucket, by key; caption tracks are written beside a video's renditions, picked posters beside its posters. */
 export interface MediaFiles {
   /** The object's bytes (at most the first `maxBytes`), or undefined when there is none. */
   read(key: string, maxBytes?: number): Promise<Uint8Array | undefined>;
-  write(key: string, body: string, contentType: string): Promise<void>;
+  write(key: string, body: string | Uint8Array, contentType: string): Promise<void>;
   /** Removes the object; one that is not there is no error. */
   remove(key: string): Promise<void>;
 }
@@ -54,7 +56,7 @@ export interface ApiDependencies {
   readonly signer: () => Promise<MediaSigner>;
   /** Stripe Checkout, when the platform has a Stripe API key; the checkout routes answer 503 without it. */
   readonly checkout?: Checkout;
-  /** The pipeline's output bucket; the caption routes answer 503 without it. */
+  /** The pipeline's output bucket; the caption and poster routes answer 503 without it. */
   readonly mediaFiles?: MediaFiles;
   /** Invalidates paths of the media's distribution; without it, cached playlists lapse on their own (30 seconds). */
   readonly invalidate?: (paths: string[]) => Promise<void>;
@@ -317,6 +319,10 @@ const ROUTES: Record<ApiRouteKey, Route> = {
       }
       throw error;
     }
+    // The new upload left the picked poster behind with the old encode; posters are public, so its file goes too.
+    if (video.pickedPoster && context.deps.mediaFiles) {
+      await removePickedPoster(context, context.deps.mediaFiles, video.videoId, video.pickedPoster);
+    }
     return jsonResult(201, issued);
   },
 
@@ -525,28 +531,70 @@ const ROUTES: Record<ApiRouteKey, Route> = {
       // Players list tracks by name, and RFC 8216 wants the names of one group distinct.
       throw new ApiError(409, 'duplicate-label', `another caption track is labelled ${JSON.stringify(label)}; give this one another label`);
     }
-    const folder = OUTPUT_LAYOUT.videoFolder(video.videoId);
-    const master = await readMaster(files, video);
-    const start = await streamStart(files, folder, master);
-    await files.write(`${folder}${CAPTION_FILES.vtt(language)}`, start === undefined ? parsed.vtt : withTimestampMap(parsed.vtt, start), 'text/vtt; charset=utf-8');
-    await files.write(`${folder}${CAPTION_FILES.playlist(language)}`, subtitlePlaylist(language, video.outputs?.durationSeconds ?? 0), HLS_PLAYLIST_TYPE);
-    const existing = video.captions?.find((track) => track.language === language);
-    const track: CaptionTrack = { language, label, addedAt: existing?.addedAt ?? context.now.toISOString() };
-    const captions = existing ? (video.captions ?? []).map((t) => (t.language === language ? track : t)) : [...others, track];
-    const updated = await saveCaptions(context, video, captions, master, [language]);
+    const updated = await putCaptionTrack(captionStore(context, files), video, { language, label }, parsed.vtt);
     return jsonResult(200, { language, label, cues: parsed.cues.length, captions: ownerView(updated, mediaBase(context)).captions });
   },
 
   /** Removes a caption track; removing one that is not there answers the same. */
   'DELETE /api/videos/{videoId}/captions/{language}': async (context) => {
     const { video, language, files } = await captionTarget(context);
-    const master = await readMaster(files, video);
-    await saveCaptions(context, video, (video.captions ?? []).filter((track) => track.language !== language), master, [language]);
-    // Once the master no longer names them.
-    const folder = OUTPUT_LAYOUT.videoFolder(video.videoId);
-    await files.remove(`${folder}${CAPTION_FILES.playlist(language)}`);
-    await files.remove(`${folder}${CAPTION_FILES.vtt(language)}`);
+    await removeCaptionTrack(captionStore(context, files), video, language);
     return { statusCode: 204, headers: { 'cache-control': 'no-store' }, body: '' };
+  },
+
+  /**
+   * Makes the scrub thumbnail showing at `{ time }` seconds the video's
+   * poster: the thumbnail is cut out of its tile image and stored under a
+   * new name (`posters/<id>/picked-<ms>.jpg`), so no cache holds an older
+   * picture under the URL given out. The poster picked before is removed and
+   * dropped from the CDN; the pipeline's own capture is kept, for DELETE to
+   * go back to. A bad time is a 400, a video without thumbnails a 409.
+   */
+  'PUT /api/videos/{videoId}/poster': async (context) => {
+    const { video, files } = await posterTarget(context);
+    const body = jsonBody(context.event);
+    onlyFields(body, ['time']);
+    const time = posterTime(body.time, video.outputs?.durationSeconds ?? 0);
+    const frame = await thumbnailFrame(files, video.videoId, time);
+    // Later than the last pick even within one millisecond, so a pick never takes over the name of the one it replaces.
+    const millis = Math.max(context.now.getTime(), pickedMillis(video.pickedPoster) + 1);
+    const picked: PickedPoster = { key: OUTPUT_LAYOUT.pickedPoster(video.videoId, millis), timeSeconds: time, pickedAt: context.now.toISOString() };
+    await files.write(picked.key, frame, 'image/jpeg');
+    let updated: VideoRecord;
+    try {
+      updated = await context.deps.catalog.transition(video.videoId, {
+        from: ['READY', 'PUBLISHED'],
+        expected: { updatedAt: video.updatedAt },
+        set: { pickedPoster: picked, updatedAt: context.now.toISOString() },
+      });
+    } catch (error) {
+      // Another change came first: this frame is no one's poster, unless a pick racing this one wrote the same file.
+      if ((await context.deps.catalog.get(video.videoId))?.pickedPoster?.key !== picked.key) {
+        await files.remove(picked.key);
+      }
+      throw error;
+    }
+    if (video.pickedPoster) {
+      await removePickedPoster(context, files, video.videoId, video.pickedPoster);
+    }
+    const view = ownerView(updated, mediaBase(context));
+    return jsonResult(200, { posterUrl: view.posterUrl, pickedPoster: view.pickedPoster });
+  },
+
+  /** Goes back to the pipeline's own poster, removing the picked one; a video without a picked poster answers the same. */
+  'DELETE /api/videos/{videoId}/poster': async (context) => {
+    const { video, files } = await posterTarget(context);
+    let updated = video;
+    if (video.pickedPoster) {
+      updated = await context.deps.catalog.transition(video.videoId, {
+        from: ['READY', 'PUBLISHED'],
+        expected: { updatedAt: video.updatedAt },
+        set: { updatedAt: context.now.toISOString() },
+        remove: ['pickedPoster'],
+      });
+      await removePickedPoster(context, files, video.videoId, video.pickedPoster);
+    }
+    return jsonResult(200, { posterUrl: ownerView(updated, mediaBase(context)).posterUrl });
   },
 
   /** What is for sale: the premium membership's price, and whether checkout works at all. No sign-in needed. */
@@ -684,19 +732,14 @@ const ROUTES: Record<ApiRouteKey, Route> = {
       set: video.currentUploadId
         ? { state: 'FAILED', failure: RESTORED, progressPercent: 0, updatedAt: context.now.toISOString() }
         : { state: 'DRAFT', updatedAt: context.now.toISOString() },
-      remove: ['deletedAt', 'outputs', 'transcodeOrder'],
+      remove: ['deletedAt', 'outputs', 'transcodeOrder', 'pickedPoster'],
     });
     return jsonResult(200, ownerView((await context.deps.catalog.get(video.videoId))!, mediaBase(context)));
   },
 };
 
-/** At most this many caption tracks per video. */
-const MAX_CAPTION_TRACKS = 20;
 /** A caption file's JSON body: the file (at most 1 MiB) with room for JSON's escapes. */
 const CAPTION_BODY_BYTES = 2 * MAX_CAPTION_BYTES + 16 * 1024;
-const HLS_PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
-/** The most read of a segment to find where the stream starts: its first PES packets are at its start. */
-const SEGMENT_PROBE_BYTES = 256 * 1024;
 
 /** The owner's video whose caption tracks change, READY or PUBLISHED, and the language in the path. */
 async function captionTarget(context: RouteContext) {
@@ -708,6 +751,11 @@ async function captionTarget(context: RouteContext) {
   expectState(video, ['READY', 'PUBLISHED'], 'change the captions of');
   const language = captionInput(() => parseLanguage(context.event.pathParameters?.language));
   return { video, language, files };
+}
+
+/** Where the caption routes keep tracks: the output bucket, the catalog and the CDN. */
+function captionStore(context: RouteContext, files: MediaFiles): CaptionStore {
+  return { catalog: context.deps.catalog, files, invalidate: context.deps.invalidate, now: context.now };
 }
 
 /** Runs a caption check; its refusal is a 400 with its message. */
@@ -722,57 +770,84 @@ function captionInput<T>(check: () => T): T {
   }
 }
 
-async function readMaster(files: MediaFiles, video: VideoRecord): Promise<string> {
-  const bytes = await files.read(video.outputs?.masterPlaylistKey ?? OUTPUT_LAYOUT.masterPlaylist(video.videoId));
-  if (!bytes) {
-    throw new ApiError(409, 'no-renditions', 'the video\'s renditions are not there; it cannot take captions');
+/** The largest thumbnails tile image read: the pipeline's are about 100 KB (25 thumbnails of 320 pixels). */
+const MAX_TILE_BYTES = 8 * 1024 * 1024;
+
+/** The owner's (or an admin's) video whose poster changes, READY or PUBLISHED. */
+async function posterTarget(context: RouteContext) {
+  const video = await ownedVideo(context, true);
+  const files = context.deps.mediaFiles;
+  if (!files) {
+    throw new ApiError(503, 'posters-unavailable', 'picking posters is not set up on this platform');
   }
-  return Buffer.from(bytes).toString('utf8');
+  expectState(video, ['READY', 'PUBLISHED'], 'change the poster of');
+  return { video, files };
+}
+
+/** A time of the video, in seconds: a finite number from 0 to its duration. */
+function posterTime(value: unknown, durationSeconds: number): number {
+  if (value === undefined || value === null) {
+    throw new ApiError(400, 'missing-field', 'time is required: the second of the video whose thumbnail becomes the poster');
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > durationSeconds) {
+    // JSON reads a number too large for a double (1e400) as Infinity, which JSON itself would write as null.
+    const got = typeof value === 'number' ? String(value) : describe(value);
+    throw new ApiError(400, 'invalid-field', `time must be a number of seconds from 0 to ${durationSeconds} (the video's duration), got ${got}`);
+  }
+  return value;
+}
+
+/** The scrub thumbnail showing at `time`, as a JPEG of its own; 409 when the video has none or it cannot be used. */
+async function thumbnailFrame(files: MediaFiles, videoId: string, time: number): Promise<Uint8Array> {
+  const trackKey = thumbnailsTrackKey(videoId);
+  const track = await files.read(trackKey);
+  const cues = track ? parseThumbnailCues(Buffer.from(track).toString('utf8')) : [];
+  if (cues.length === 0) {
+    throw new ApiError(409, 'no-thumbnails', 'the video has no scrub thumbnails to pick a poster from');
+  }
+  const cue = thumbnailCueAt(cues, time);
+  if (!cue) {
+    throw new ApiError(409, 'no-thumbnails', `no scrub thumbnail shows at ${time} seconds`);
+  }
+  const unusable = (reason: string) => new ApiError(409, 'unusable-thumbnail', `the thumbnail at ${time} seconds cannot be a poster: ${reason}`);
+  const tileKey = tileImageKey(cue.image, trackKey);
+  if (!tileKey) {
+    throw unusable(`its tile image ${JSON.stringify(cue.image)} is not a JPEG image of the video`);
+  }
+  const tile = await files.read(tileKey, MAX_TILE_BYTES + 1);
+  if (!tile) {
+    throw unusable('its tile image is missing');
+  }
+  if (tile.byteLength > MAX_TILE_BYTES) {
+    throw unusable(`its tile image is larger than ${MAX_TILE_BYTES} bytes`);
+  }
+  try {
+    return cropJpeg(tile, cue).jpeg;
+  } catch (error) {
+    if (error instanceof PosterError) {
+      throw unusable(error.message);
+    }
+    throw error;
+  }
+}
+
+/** The milliseconds in a picked poster's name; 0 without one. */
+function pickedMillis(picked: PickedPoster | undefined): number {
+  const match = picked ? /-(\d+)\.jpg$/.exec(picked.key) : null;
+  return match ? Number(match[1]) : 0;
 }
 
 /**
- * Where the video's MPEG-TS segments start (90 kHz), from the first segment
- * of the first variant. MediaConvert chooses the initial PTS of each output
- * (at least two seconds with its default, automatic offset), so it is read,
- * not assumed; undefined when the segments are not a transport stream.
+ * Removes a poster that is no longer picked, and has the CDN drop its copy
+ * (posters are cached like segments). Only a picked poster's file, never the
+ * pipeline's capture, whatever the record says.
  */
-async function streamStart(files: MediaFiles, folder: string, master: string): Promise<number | undefined> {
-  const variant = firstVariantUri(master);
-  if (!variant || /^[a-z]+:|^\/|\.\./i.test(variant)) {
-    return undefined;
+async function removePickedPoster(context: RouteContext, files: MediaFiles, videoId: string, picked: PickedPoster): Promise<void> {
+  if (!isPickedPosterKey(videoId, picked.key)) {
+    return;
   }
-  const variantKey = `${folder}${variant}`;
-  const playlist = await files.read(variantKey);
-  const segment = playlist ? firstSegmentUri(Buffer.from(playlist).toString('utf8')) : undefined;
-  if (!segment || /^[a-z]+:|^\/|\.\./i.test(segment)) {
-    return undefined;
-  }
-  const bytes = await files.read(`${variantKey.slice(0, variantKey.lastIndexOf('/') + 1)}${segment}`, SEGMENT_PROBE_BYTES);
-  return bytes ? firstPresentationTime(bytes) : undefined;
-}
-
-/**
- * Records the video's caption tracks, if it did not change meanwhile (a 409
- * otherwise), then rewrites its master playlist to list exactly those tracks
- * and has the CDN drop its cached copy. Without an invalidation the CDN's
- * copy lapses within its 30-second cache time for playlists.
- */
-async function saveCaptions(
-  context: RouteContext, video: VideoRecord, captions: readonly CaptionTrack[], master: string, changedLanguages: readonly string[],
-): Promise<VideoRecord> {
-  const updated = await context.deps.catalog.transition(video.videoId, {
-    from: ['READY', 'PUBLISHED'],
-    expected: { updatedAt: video.updatedAt },
-    set: { captions, updatedAt: context.now.toISOString() },
-  });
-  const key = video.outputs?.masterPlaylistKey ?? OUTPUT_LAYOUT.masterPlaylist(video.videoId);
-  await context.deps.mediaFiles!.write(key, withSubtitleTracks(master, captions), HLS_PLAYLIST_TYPE);
-  // The track's own files are cached like segments (a day): a replaced or removed track goes too.
-  const folder = OUTPUT_LAYOUT.videoFolder(video.videoId);
-  await context.deps.invalidate?.([`/${key}`, ...changedLanguages.flatMap((language) => [
-    `/${folder}${CAPTION_FILES.vtt(language)}`, `/${folder}${CAPTION_FILES.playlist(language)}`,
-  ])]);
-  return updated;
+  await files.remove(picked.key);
+  await context.deps.invalidate?.([`/${picked.key}`]);
 }
 
 /** Why a restored video is failed: its renditions were removed with the deletion. */

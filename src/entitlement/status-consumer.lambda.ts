@@ -1,9 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { API_ENV, API_METRICS, requiredEnv } from './api-environment';
+import type { CaptionStore } from './caption-tracks.lambda-shared';
 import { Catalog } from './catalog.lambda-shared';
-import { consumeFilesRemoved, consumeTranscodeStatus } from './status-consumer.lambda-shared';
-import { FILES_REMOVED_DETAIL_TYPE, FilesRemovedDetail, TranscodeStatusDetail } from '../contracts/transcode-status';
+import { s3MediaFiles } from './media-files.lambda-shared';
+import { consumeCaptionsTranscribed, consumeFilesRemoved, consumeTranscodeStatus } from './status-consumer.lambda-shared';
+import {
+  CAPTIONS_TRANSCRIBED_DETAIL_TYPE, CaptionsTranscribedDetail, FILES_REMOVED_DETAIL_TYPE, FilesRemovedDetail, TranscodeStatusDetail,
+} from '../contracts/transcode-status';
 import { Documents } from '../internal/documents.lambda-shared';
 import { onceUntilFailure } from '../internal/once.lambda-shared';
 
@@ -11,6 +15,9 @@ const documents = new Documents(new DynamoDBClient({}));
 const catalog = new Catalog(documents, requiredEnv(process.env, API_ENV.catalogTable));
 const logger = new Logger({ serviceName: API_METRICS.service });
 const distributionId = process.env[API_ENV.distributionId] || undefined;
+/** Set when the pipeline makes automatic captions: they are written beside the renditions like a creator's tracks. */
+const outputBucket = process.env[API_ENV.outputBucket] || undefined;
+const mediaFiles = outputBucket ? s3MediaFiles(outputBucket) : undefined;
 /** Deletions are rare beside status events: the CloudFront client loads on the first one. */
 const cloudfront = onceUntilFailure(async () => {
   const { CloudFrontClient, CreateInvalidationCommand } = await import('@aws-sdk/client-cloudfront');
@@ -32,10 +39,25 @@ async function invalidate(reference: string, paths: string[]): Promise<void> {
 
 type PipelineEvent =
   | { readonly 'id'?: string; readonly 'detail-type': typeof FILES_REMOVED_DETAIL_TYPE; readonly 'detail'?: FilesRemovedDetail }
+  | { readonly 'id'?: string; readonly 'detail-type': typeof CAPTIONS_TRANSCRIBED_DETAIL_TYPE; readonly 'detail'?: CaptionsTranscribedDetail }
   | { readonly 'id'?: string; readonly 'detail-type'?: string; readonly 'detail'?: TranscodeStatusDetail };
 
-/** Invoked by the rule for the pipeline's events: transcode statuses, and deleted videos' files gone. */
-export async function handler(event: PipelineEvent): Promise<{ applied: boolean } | { invalidated: string[] }> {
+/** Invoked by the rule for the pipeline's events: transcode statuses, deleted videos' files gone, automatic captions. */
+export async function handler(event: PipelineEvent): Promise<{ applied: boolean } | { invalidated: string[] } | { automaticCaptions: string }> {
+  if (event['detail-type'] === CAPTIONS_TRANSCRIBED_DETAIL_TYPE) {
+    const detail = event.detail as CaptionsTranscribedDetail | undefined;
+    const now = new Date();
+    const store: CaptionStore | undefined = mediaFiles ? {
+      catalog,
+      files: mediaFiles,
+      // One invalidation per event and state: Lambda's retry of the event is the same invalidation.
+      invalidate: distributionId ? (paths) => invalidate(`${detail?.transcriptionJobName}@${detail?.state}`, paths) : undefined,
+      now,
+    } : undefined;
+    const automaticCaptions = await consumeCaptionsTranscribed(catalog, store, { detail }, now);
+    logger.info('automatic captions handled', { videoId: detail?.videoId, state: detail?.state, recorded: automaticCaptions });
+    return { automaticCaptions };
+  }
   if (event['detail-type'] === FILES_REMOVED_DETAIL_TYPE) {
     const detail = event.detail as FilesRemovedDetail | undefined;
     const reference = `${detail?.videoId}@${detail?.at}`;

@@ -52,6 +52,22 @@ export interface PlatformPrices {
 
   /** DynamoDB on-demand read request units, dollars per million. */
   readonly dynamoDbPerMillionReadUnits: number;
+
+  /**
+   * Amazon Transcribe's batch transcription, dollars per minute of audio:
+   * what automatic captions cost.
+   *
+   * @default - none: an estimate with automatic captions throws
+   */
+  readonly transcribePerMinute?: number;
+
+  /**
+   * MediaConvert's audio-only output, dollars per output minute: the MP3
+   * automatic captions are transcribed from.
+   *
+   * @default - none: an estimate with automatic captions throws
+   */
+  readonly mediaConvertAudioOnlyPerMinute?: number;
 }
 
 /**
@@ -72,6 +88,16 @@ export interface SourceMinuteCostOptions extends LadderCostOptions {
    * @default - the ladder decides (an automatic ladder needs the Professional tier)
    */
   readonly professionalTier?: boolean;
+
+  /**
+   * Price automatic captions too (the pipeline's `automaticCaptions`): one
+   * audio-only MediaConvert output and one minute of Amazon Transcribe per
+   * minute of source. Needs `transcribePerMinute` and
+   * `mediaConvertAudioOnlyPerMinute` among the prices.
+   *
+   * @default false
+   */
+  readonly automaticCaptions?: boolean;
 }
 
 /**
@@ -86,6 +112,9 @@ export interface SourceMinuteCost {
 
   /** Transcoding, once per upload: output minutes by class times their price. */
   readonly transcoding: number;
+
+  /** Automatic captions, once per upload: the audio-only output and the transcription; 0 without them. */
+  readonly captions: number;
 
   /**
    * Gigabytes (2^30 bytes) the renditions of one source minute take, each at
@@ -271,6 +300,12 @@ export class PlatformCostModel {
     check('lambdaPerMillionRequests', prices.lambdaPerMillionRequests);
     check('lambdaArmPerGbSecond', prices.lambdaArmPerGbSecond);
     check('dynamoDbPerMillionReadUnits', prices.dynamoDbPerMillionReadUnits);
+    if (prices.transcribePerMinute !== undefined) {
+      check('transcribePerMinute', prices.transcribePerMinute);
+    }
+    if (prices.mediaConvertAudioOnlyPerMinute !== undefined) {
+      check('mediaConvertAudioOnlyPerMinute', prices.mediaConvertAudioOnlyPerMinute);
+    }
     throwIfAny('prices', errors);
     this.prices = prices;
   }
@@ -296,12 +331,21 @@ export class PlatformCostModel {
     const unclassified = outputMinutes.totalMinutes - outputMinutes.sdMinutes - outputMinutes.hdMinutes - outputMinutes.uhdMinutes;
     const transcoding = outputMinutes.sdMinutes * tier.sd + outputMinutes.hdMinutes * tier.hd + outputMinutes.uhdMinutes * tier.uhd
       + unclassified * rateOfClass(tier, sourceShortSide);
+    let captions = 0;
+    if (options.automaticCaptions) {
+      const { transcribePerMinute, mediaConvertAudioOnlyPerMinute } = this.prices;
+      if (transcribePerMinute === undefined || mediaConvertAudioOnlyPerMinute === undefined) {
+        throw new Error('this estimate prices automatic captions, but the prices have no transcribePerMinute or mediaConvertAudioOnlyPerMinute: give them with PlatformCostModel.fromPrices');
+      }
+      captions = transcribePerMinute + mediaConvertAudioOnlyPerMinute;
+    }
     const bitrate = storedBitrate(ladder, sourceShortSide, download);
     const storedGigabytes = bitrate * 60 / 8 / BYTES_PER_GB;
     return {
       outputMinutes,
       professionalTier,
       transcoding,
+      captions,
       storedGigabytes,
       storagePerMonth: storedGigabytes * this.prices.s3StandardPerGbMonth,
     };

@@ -13,11 +13,12 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { HlsLadder, LadderCostEstimate } from './hls-ladder';
-import type { EncodingPlan } from './job-settings.lambda-shared';
+import type { EncodingPlan, SpeechPlan } from './job-settings.lambda-shared';
 import { JobStatusFunction } from './job-status-function';
 import { ReconcileJobsFunction } from './reconcile-jobs-function';
 import { SubmitJobFunction } from './submit-job-function';
 import { TRANSCODE_ENV, TRANSCODE_METRICS, WORK_INDEX } from './transcode-metrics';
+import { transcriptionPrefix } from './transcription-names';
 import { DEFAULT_TRICK_PLAY } from './trick-play.lambda-shared';
 import { SOURCE_PREFIX } from '../contracts/source-keys';
 import { JOB_METADATA_KEYS, OUTPUT_LAYOUT, TRANSCODE_DETAIL_TYPES, TRANSCODE_EVENT_SOURCE } from '../contracts/transcode-status';
@@ -51,6 +52,34 @@ export enum Acceleration {
   ENABLED = 'ENABLED',
   /** Accelerate the jobs that allow it. */
   PREFERRED = 'PREFERRED',
+}
+
+/**
+ * How automatic captions are made with Amazon Transcribe.
+ */
+export interface AutomaticCaptionsOptions {
+  /**
+   * The language spoken in the videos, as an Amazon Transcribe language code
+   * such as `en-US` or `fr-FR`. Ignored when `identifyLanguage` is set.
+   *
+   * @default 'en-US'
+   */
+  readonly languageCode?: string;
+
+  /**
+   * Have Amazon Transcribe identify each video's language instead.
+   *
+   * @default false
+   */
+  readonly identifyLanguage?: boolean;
+
+  /**
+   * With `identifyLanguage`, the language codes it chooses among: two or
+   * more, which makes identification more accurate.
+   *
+   * @default - every language Amazon Transcribe identifies
+   */
+  readonly languageOptions?: string[];
 }
 
 /**
@@ -127,6 +156,18 @@ export interface HlsTranscodePipelineProps {
    * @default true
    */
   readonly trickPlay?: boolean;
+
+  /**
+   * Automatic captions: each encode of a source with sound also gets an
+   * audio-only MP3 (`videos/<id>/speech.mp3`), and once the video is READY
+   * an Amazon Transcribe job turns its speech into WebVTT subtitles, which
+   * the pipeline announces (`Video Captions Transcribed`) for the catalog to
+   * add as a caption track marked automatic. A failure is recorded and never
+   * holds the video back. Transcribe is billed per second of audio.
+   *
+   * @default - no automatic captions
+   */
+  readonly automaticCaptions?: AutomaticCaptionsOptions;
 
   /**
    * Accelerated transcoding.
@@ -279,6 +320,12 @@ export class HlsTranscodePipeline extends Construct {
   /** Failed jobs, dead letters and errors of the scheduled check; each notifies `alarmAction` when one was given. */
   public readonly alarms: cloudwatch.Alarm[];
 
+  /** The rule sending this pipeline's finished Amazon Transcribe jobs to the status handler; set with `automaticCaptions`. */
+  public readonly transcriptionStateRule?: events.Rule;
+
+  /** The role Amazon Transcribe assumes for a queued job (reads `videos/<id>/speech.mp3`, writes `videos/<id>/transcript/`); set with `automaticCaptions`. */
+  public readonly transcriptionRole?: iam.IRole;
+
   /** Unique to this pipeline: jobs carry it in their user metadata, status events in their detail. */
   public readonly pipelineId: string;
 
@@ -329,6 +376,9 @@ export class HlsTranscodePipeline extends Construct {
       acknowledgeWildcardResource(status.role!, tracks,
         'The status handler writes the thumbnails track of whichever video completes, named after its id: only videos/<id>/thumbnails.vtt.');
     }
+    if (props.automaticCaptions) {
+      this.transcriptionRole = this.grantTranscription(status);
+    }
     this.statusLogGroup = status.logGroup;
     const reconcile = this.createReconcileFunction(props, settings.removalPolicy, environment, queueArn);
     this.reconcileFunction = reconcile;
@@ -342,6 +392,20 @@ export class HlsTranscodePipeline extends Construct {
     }
     this.sourceCreatedRule = this.createSourceCreatedRule(submit);
     this.jobStateRule = this.createJobStateRule(status);
+    if (props.automaticCaptions) {
+      this.transcriptionStateRule = new events.Rule(this, 'TranscriptionStateChanged', {
+        description: 'This pipeline\'s Amazon Transcribe jobs, finished, become automatic captions',
+        eventPattern: {
+          source: ['aws.transcribe'],
+          detailType: ['Transcribe Job State Change'],
+          detail: {
+            TranscriptionJobStatus: ['COMPLETED', 'FAILED'],
+            TranscriptionJobName: [{ prefix: transcriptionPrefix(this.pipelineId) }],
+          },
+        },
+        targets: [this.retriedTarget(status)],
+      });
+    }
     this.alarms = this.createAlarms(reconcile, props.alarmAction);
     this.node.addValidation({ validate: () => this.validateEnvironmentSize() });
   }
@@ -420,6 +484,7 @@ export class HlsTranscodePipeline extends Construct {
 
   /** What every handler of the pipeline reads at start-up. */
   private handlerEnvironment(props: HlsTranscodePipelineProps, settings: ReturnType<HlsTranscodePipeline['validate']>, queueArn: string) {
+    const speech = speechPlan(this.node.path, props.automaticCaptions);
     const plan = (): EncodingPlan => ({
       ladder: this.ladder._toSpec(),
       segmentSeconds: settings.segmentSeconds,
@@ -427,6 +492,7 @@ export class HlsTranscodePipeline extends Construct {
       posters: settings.posterCount > 0 ? { intervalSeconds: settings.posterSeconds, maxCaptures: settings.posterCount } : undefined,
       download: this.downloadRendition,
       trickPlay: props.trickPlay === false ? undefined : DEFAULT_TRICK_PLAY,
+      speech: speech && this.transcriptionRole ? { ...speech, dataAccessRoleArn: this.transcriptionRole.roleArn } : speech,
       overrides: this.overrides,
     });
     return {
@@ -568,6 +634,37 @@ export class HlsTranscodePipeline extends Construct {
     });
   }
 
+  /**
+   * What starting and reading transcription jobs takes: Amazon Transcribe
+   * reads the media and writes its output with the caller's permissions
+   * ("the identity must have permission to access the S3 bucket", Amazon
+   * Transcribe Developer Guide), so the handler may read the audio-only files
+   * and write the transcript folders, and act on this pipeline's jobs only.
+   */
+  private grantTranscription(fn: lambda.Function): iam.Role {
+    const jobs = Stack.of(this).formatArn({ service: 'transcribe', resource: 'transcription-job', resourceName: `${transcriptionPrefix(this.pipelineId)}*` });
+    const speech = this.outputBucket.arnForObjects(`${OUTPUT_LAYOUT.videosPrefix}*/speech.mp3`);
+    const transcripts = this.outputBucket.arnForObjects(`${OUTPUT_LAYOUT.videosPrefix}*/transcript/*`);
+    // A job Transcribe queues (past the concurrent job quota) reads and writes with a role of its own.
+    const role = new iam.Role(this, 'TranscribeRole', {
+      assumedBy: new iam.ServicePrincipal('transcribe.amazonaws.com'),
+      description: 'Amazon Transcribe reads the audio-only files and writes transcripts of queued transcription jobs',
+    });
+    for (const principal of [fn.role!, role]) {
+      principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [speech] }));
+      principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [transcripts] }));
+      this.outputBucket.encryptionKey?.grantEncryptDecrypt(principal);
+      acknowledgeWildcardResource(principal, speech, 'Amazon Transcribe reads the audio-only file of whichever video completes, with the caller\'s permissions or, for a queued job, its role\'s: only videos/<id>/speech.mp3.');
+      acknowledgeWildcardResource(principal, transcripts, 'Amazon Transcribe writes the transcript of whichever video completes, with the caller\'s permissions or, for a queued job, its role\'s: only into videos/<id>/transcript/.');
+    }
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['transcribe:StartTranscriptionJob', 'transcribe:GetTranscriptionJob'], resources: [jobs] }));
+    fn.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['iam:PassRole'], resources: [role.roleArn], conditions: { StringEquals: { 'iam:PassedToService': 'transcribe.amazonaws.com' } },
+    }));
+    acknowledgeWildcardResource(fn.role!, jobs, 'Transcription jobs are named after this pipeline and each video: only jobs whose names start with the pipeline\'s prefix.');
+    return role;
+  }
+
   private createJobStateRule(status: lambda.IFunction): events.Rule {
     return new events.Rule(this, 'JobStateChanged', {
       description: 'This pipeline\'s MediaConvert job events become transcode status',
@@ -679,6 +776,35 @@ export class HlsTranscodePipeline extends Construct {
   }
 
   /**
+   * Lets `grantee` make a video's poster from its scrub thumbnails: read the
+   * WebVTT thumbnails track and the JPEG tile images under `videos/`, and
+   * write and delete picked posters, `posters/<id>/picked-<ms>.jpg`, and
+   * nothing else under `posters/` (the pipeline's own captures stay as
+   * MediaConvert wrote them).
+   */
+  public grantPosterPicks(grantee: iam.IGrantable): iam.Grant {
+    const tracks = this.outputBucket.arnForObjects(`${OUTPUT_LAYOUT.videosPrefix}*/thumbnails.vtt`);
+    const tiles = this.outputBucket.arnForObjects(`${OUTPUT_LAYOUT.videosPrefix}*.jpg`);
+    const picked = this.outputBucket.arnForObjects(`${OUTPUT_LAYOUT.postersPrefix}*/${OUTPUT_LAYOUT.pickedPosterBaseName}*`);
+    const grant = iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [tracks, tiles] });
+    grant.combine(iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject', 's3:DeleteObject'], resourceArns: [picked] }));
+    // Without ListBucket, S3 answers a missing thumbnails track with AccessDenied instead of NoSuchKey.
+    grant.combine(iam.Grant.addToPrincipal({
+      grantee, actions: ['s3:ListBucket'], resourceArns: [this.outputBucket.bucketArn], conditions: { StringLike: { 's3:prefix': `${OUTPUT_LAYOUT.videosPrefix}*` } },
+    }));
+    this.outputBucket.encryptionKey?.grantEncryptDecrypt(grantee);
+    if (Construct.isConstruct(grantee.grantPrincipal)) {
+      acknowledgeWildcardResource(grantee.grantPrincipal, tracks,
+        'A poster is picked from the thumbnails track of whichever video its owner chooses, named after its id: only videos/<id>/thumbnails.vtt.');
+      acknowledgeWildcardResource(grantee.grantPrincipal, tiles,
+        'The thumbnail is cut out of a tile image the video\'s thumbnails track names; MediaConvert names the tiles after the master playlist, so only the .jpg extension is known.');
+      acknowledgeWildcardResource(grantee.grantPrincipal, picked,
+        'A picked poster is written under a new name each time, posters/<id>/picked-<ms>.jpg, and the one it replaces deleted; the pipeline\'s own posters are out of reach.');
+    }
+    return grant;
+  }
+
+  /**
    * A rule on the status bus matching this pipeline's events of the given states
    * (all four when none are given).
    */
@@ -762,4 +888,32 @@ function wholeSeconds(name: string, duration: Duration, min: number, max: number
     throw new Error(`${name} must be a whole number of seconds from ${min} to ${max}, got ${Token.isUnresolved(millis) ? 'a token' : duration.toHumanString()}`);
   }
   return seconds;
+}
+
+/** Amazon Transcribe language codes: a language and a region, such as `en-US`. */
+const TRANSCRIBE_LANGUAGE = /^[a-z]{2,3}-[A-Z]{2}$/;
+
+function speechPlan(path: string, options: AutomaticCaptionsOptions | undefined): SpeechPlan | undefined {
+  if (!options) {
+    return undefined;
+  }
+  const fail = (message: string): never => {
+    throw new Error(`HlsTranscodePipeline at ${path}: automaticCaptions.${message}`);
+  };
+  const codes = options.identifyLanguage ? options.languageOptions : [options.languageCode ?? 'en-US'];
+  for (const code of codes ?? []) {
+    if (!Token.isUnresolved(code) && !TRANSCRIBE_LANGUAGE.test(code)) {
+      fail(`language codes are Amazon Transcribe's, such as "en-US", got ${JSON.stringify(code)}`);
+    }
+  }
+  if (!options.identifyLanguage) {
+    if (options.languageOptions) {
+      fail('languageOptions go with identifyLanguage');
+    }
+    return { languageCode: options.languageCode ?? 'en-US' };
+  }
+  if (options.languageOptions && options.languageOptions.length < 2) {
+    fail(`languageOptions needs two or more languages to choose among, got ${options.languageOptions.length}`);
+  }
+  return { ...(options.languageOptions ? { languageOptions: options.languageOptions } : {}) };
 }

@@ -14,8 +14,20 @@ export interface EncodingPlan {
   readonly download: boolean;
   /** Tiled scrub thumbnails on the HLS group (image-based trick play); none when undefined. */
   readonly trickPlay?: TrickPlayPlan;
+  /** Automatic captions: an audio-only MP3 of each source with sound, for Amazon Transcribe; none when undefined. */
+  readonly speech?: SpeechPlan;
   /** Raw overrides applied last, in order: `path` is dotted, numbers index arrays. */
   readonly overrides: ReadonlyArray<{ readonly path: string; readonly value: unknown }>;
+}
+
+/** How automatic captions are made: the language spoken, or Amazon Transcribe identifies it. */
+export interface SpeechPlan {
+  /** An Amazon Transcribe language code such as `en-US`; undefined to have Transcribe identify the language. */
+  readonly languageCode?: string;
+  /** With language identification, the languages it chooses among (at least two); all it knows when undefined. */
+  readonly languageOptions?: readonly string[];
+  /** The role Amazon Transcribe assumes to read and write a job it queued; without it, jobs are not queued. */
+  readonly dataAccessRoleArn?: string;
 }
 
 /** One encoded rendition as planned. */
@@ -190,6 +202,10 @@ export function buildJobSettings(
     });
   }
 
+  if (plan.speech && source.hasAudio) {
+    groups.push(speechGroup(videoFolder));
+  }
+
   const settings: JobSettings = {
     TimecodeConfig: { Source: 'ZEROBASED' },
     Inputs: [{
@@ -279,6 +295,27 @@ function imageBasedTrickPlay(plan: TrickPlayPlan, source: SourceInfo): Pick<HlsG
       TileWidth: plan.tileColumns,
       TileHeight: plan.tileRows,
     },
+  };
+}
+
+/**
+ * The audio alone, for speech to text: an MP3 in no container (RAW), a
+ * format Amazon Transcribe reads, mono at 44.1 kHz (Transcribe recommends
+ * 16 kHz or more). Audio costs far less to encode than video and the file is
+ * small: 64 kbit/s is 0.5 MB a minute.
+ */
+function speechGroup(videoFolder: string): OutputGroup {
+  return {
+    Name: 'Speech',
+    OutputGroupSettings: { Type: 'FILE_GROUP_SETTINGS', FileGroupSettings: { Destination: `${videoFolder}speech` } },
+    Outputs: [{
+      ContainerSettings: { Container: 'RAW' },
+      Extension: 'mp3',
+      AudioDescriptions: [{
+        AudioSourceName: 'Audio Selector 1',
+        CodecSettings: { Codec: 'MP3', Mp3Settings: { Bitrate: 64_000, Channels: 1, SampleRate: 44_100, RateControlMode: 'CBR' } },
+      }],
+    }],
   };
 }
 

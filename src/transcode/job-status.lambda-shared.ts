@@ -125,7 +125,10 @@ function outputPath(destination: string, output: Output): string {
     case 'M3U8':
       return `${base}.m3u8`;
     case 'RAW':
-      return `${base}.${'0'.repeat(7)}.${output.Extension ?? 'jpg'}`;
+      // Frame captures are numbered; an audio-only file in no container is not.
+      return output.VideoDescription?.CodecSettings?.Codec === 'FRAME_CAPTURE'
+        ? `${base}.${'0'.repeat(7)}.${output.Extension ?? 'jpg'}`
+        : `${base}.${output.Extension ?? 'mp3'}`;
     default:
       return `${base}.${output.Extension ?? output.ContainerSettings?.Container?.toLowerCase() ?? 'mp4'}`;
   }
@@ -155,6 +158,7 @@ function outputsOf(detail: JobStateChangeDetail, bucket: string, videoId: string
   })).sort((a, b) => a.width * a.height - b.width * b.height);
   const durations = groups.flatMap((group) => group.outputDetails ?? []).map((output) => output.durationInMs ?? 0);
   const download = files.find((file) => file.endsWith('.mp4'));
+  const speech = files.find((file) => file === OUTPUT_LAYOUT.speech(videoId));
   const posterKeys = files.filter((file) => file.startsWith(OUTPUT_LAYOUT.posterFolder(videoId))).sort();
   // The poster output captures one image, so the path MediaConvert reports for it (its last) is its only one.
   const posterKey = posterKeys.find((file) => file.startsWith(`${OUTPUT_LAYOUT.posterFolder(videoId)}${OUTPUT_LAYOUT.posterBaseName}.`));
@@ -165,6 +169,7 @@ function outputsOf(detail: JobStateChangeDetail, bucket: string, videoId: string
     ...(posterKey ? { posterKey } : {}),
     posterKeys,
     ...(download ? { downloadKey: download } : {}),
+    ...(speech ? { speechKey: speech } : {}),
   };
 }
 

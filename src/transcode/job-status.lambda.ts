@@ -3,7 +3,9 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { handleJobEvent, JobStateChangeEvent, StatusDependencies, statusFromJobEvent } from './job-status.lambda-shared';
 import { TRANSCODE_METRICS } from './transcode-metrics';
 import { transcodeRuntime } from './transcode-runtime.lambda-shared';
+import type { TranscribeJobStateChangeDetail, TranscriptionDependencies } from './transcription.lambda-shared';
 import { TrackStorage, writeThumbnailsTrack } from './trick-play.lambda-shared';
+import { onceUntilFailure } from '../internal/once.lambda-shared';
 
 const runtime = transcodeRuntime(process.env);
 const deps: StatusDependencies = {
@@ -29,8 +31,34 @@ const storage: TrackStorage = {
   },
 };
 
-/** Invoked by the EventBridge rule for this pipeline's MediaConvert job state changes. */
-export async function handler(event: JobStateChangeEvent): Promise<string> {
+/** Automatic captions are opt-in: Amazon Transcribe's client loads with the first transcription. */
+const transcription = onceUntilFailure(async () => {
+  const [{ TranscribeClient }, module] = await Promise.all([import('@aws-sdk/client-transcribe'), import('./transcription.lambda-shared.js')]);
+  const dependencies: TranscriptionDependencies = {
+    transcribe: new TranscribeClient({}),
+    events: runtime.store.events,
+    eventBusName: runtime.store.eventBusName,
+    pipelineId: deps.pipelineId,
+    outputBucket: deps.outputBucket,
+    plan: runtime.settings.plan.speech!,
+  };
+  return { module, dependencies };
+});
+
+type StatusEvent = JobStateChangeEvent | { readonly source: 'aws.transcribe'; readonly time?: string; readonly detail?: TranscribeJobStateChangeDetail };
+
+/** Invoked by the EventBridge rules for this pipeline's MediaConvert job state changes, and its transcription jobs' when it makes automatic captions. */
+export async function handler(event: StatusEvent): Promise<string> {
+  if ('source' in event && event.source === 'aws.transcribe') {
+    const { module, dependencies } = await transcription();
+    const told = await module.finishTranscription(dependencies, event);
+    runtime.logger.info('transcription event handled', { job: event.detail?.TranscriptionJobName, state: told?.state, reason: told?.reason });
+    return told?.state ?? 'ignored';
+  }
+  return handleTranscodeEvent(event as JobStateChangeEvent);
+}
+
+async function handleTranscodeEvent(event: JobStateChangeEvent): Promise<string> {
   const result = await handleJobEvent(deps, event);
   const status = event.detail?.status;
   if (result === 'applied' && status === 'COMPLETE') {
@@ -43,7 +71,25 @@ export async function handler(event: JobStateChangeEvent): Promise<string> {
   if (runtime.metrics.hasStoredMetrics()) {
     runtime.metrics.publishStoredMetrics();
   }
+  // Last, so that nothing above waits on it: a transcription that cannot start now (throttled) throws for
+  // the event to be tried again, and the retry (a duplicate by then) starts it; one already started is the same job.
+  if (status === 'COMPLETE' && result !== 'ignored') {
+    await transcribeSpeech(event);
+  }
   return result;
+}
+
+/** Starts the automatic captions of a completed video with sound, when the pipeline makes them. */
+async function transcribeSpeech(event: JobStateChangeEvent): Promise<void> {
+  if (!runtime.settings.plan.speech) {
+    return;
+  }
+  const status = statusFromJobEvent(event, deps.pipelineId, deps.outputBucket);
+  if (status?.state === 'COMPLETE' && status.outputs?.speechKey) {
+    const { module, dependencies } = await transcription();
+    const told = await module.startTranscription(dependencies, status);
+    runtime.logger.info('transcription', { videoId: status.videoId, job: told?.transcriptionJobName, state: told?.state, reason: told?.reason });
+  }
 }
 
 /** The WebVTT thumbnails track of a completed video; a failure leaves the video playable, without scrub thumbnails. */

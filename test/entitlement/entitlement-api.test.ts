@@ -1,17 +1,17 @@
 import { App, Duration, Stack, aws_cognito as cognito, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { EntitlementApi, EntitlementApiProps, HlsTranscodePipeline, PremiumInterval, SecureUploadBucket, SignedCookieDistribution } from '../../src';
+import { EntitlementApi, EntitlementApiProps, HlsTranscodePipeline, HlsTranscodePipelineProps, PremiumInterval, SecureUploadBucket, SignedCookieDistribution } from '../../src';
 import { API_ROUTES, STRIPE_WEBHOOK_ROUTE } from '../../src/entitlement/api-routes';
 import { acknowledgements, maskedTemplate, nag2Findings, nagFindings } from '../helpers';
 
 type ApiOptions = Omit<EntitlementApiProps, 'uploads' | 'pipeline' | 'delivery'>;
 
 /** The API over its collaborators, served through their distribution unless a media domain is given. */
-function build(configure?: (stack: Stack) => ApiOptions, synth = true) {
+function build(configure?: (stack: Stack) => ApiOptions, synth = true, pipelineProps: Omit<HlsTranscodePipelineProps, 'sourceBucket'> = {}) {
   const app = new App({ context: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true } });
   const stack = new Stack(app, 'Stack', { env: { account: '111111111111', region: 'eu-west-1' } });
   const uploads = new SecureUploadBucket(stack, 'Uploads');
-  const pipeline = new HlsTranscodePipeline(stack, 'Transcode', { sourceBucket: uploads.bucket });
+  const pipeline = new HlsTranscodePipeline(stack, 'Transcode', { ...pipelineProps, sourceBucket: uploads.bucket });
   const delivery = new SignedCookieDistribution(stack, 'Delivery', { bucket: pipeline.outputBucket });
   const options = configure?.(stack) ?? {};
   const api = new EntitlementApi(stack, 'Api', { uploads, pipeline, delivery, ...options });
@@ -148,11 +148,27 @@ describe('EntitlementApi defaults', () => {
       { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: { Ref: logicalId(stack, api.delivery.signingKeySecret) } },
     ]));
     expect(JSON.stringify(api_)).not.toContain(logicalId(stack, api.stripeWebhookSecret));
+    // Under posters/ the API writes and deletes the posters creators pick, never the pipeline's own captures.
+    const writes = JSON.stringify(api_.filter((statement: any) => /s3:(PutObject|DeleteObject)/.test(JSON.stringify(statement.Action))).map((statement: any) => statement.Resource));
+    expect(writes.match(/\/posters\/[^"]*/g)).toEqual(['/posters/*/picked-*']);
     const webhook = JSON.stringify(statementsOfRole(template, logicalId(stack, api.webhookFunction.role!)));
     expect(webhook).toContain(logicalId(stack, api.stripeWebhookSecret));
     expect(webhook).not.toContain(logicalId(stack, api.catalogTable));
     expect(statementsOfRole(template, logicalId(stack, api.statusFunction.role!)))
       .toEqual(expect.arrayContaining([{ Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: catalogArn }]));
+  });
+
+  test('the status function touches no media without automatic captions; with them, it writes caption tracks as the caption routes do', () => {
+    const status = (of: ReturnType<typeof build>) => JSON.stringify(statementsOfRole(of.template, logicalId(of.stack, of.api.statusFunction.role!)));
+    const env = (of: ReturnType<typeof build>) => of.template.findResources('AWS::Lambda::Function')[logicalId(of.stack, of.api.statusFunction)].Properties.Environment.Variables;
+    expect(status({ stack, api, template })).not.toMatch(/s3:/);
+    expect(env({ stack, api, template }).MEDIA_OUTPUT_BUCKET).toBeUndefined();
+    const captioned = build(undefined, true, { automaticCaptions: {} });
+    expect(status(captioned)).toContain('"s3:PutObject","s3:DeleteObject"');
+    expect(status(captioned)).toContain('/videos/*/captions/*');
+    expect(status(captioned)).toContain('dynamodb:GetItem');
+    expect(env(captioned).MEDIA_OUTPUT_BUCKET).toEqual({ Ref: logicalId(captioned.stack, captioned.api.pipeline.outputBucket) });
+    expect(nagFindings(captioned.stack)).toEqual([]);
   });
 
   test('the status function hears this pipeline\'s transcode events, with a dead-letter queue', () => {

@@ -1,11 +1,12 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, ListPartsCommand } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
+import { averageColour, BLUE, GREEN, quadrantsJpeg, RED, sameColour, WHITE } from './jpeg-images';
 import { startLocalDynamoDB, LocalDynamoDB } from '../../sandbox/aws/local-dynamodb';
 import { parseCookieHeader, verifySignedRequest } from '../../sandbox/cloudfront/signed-requests';
 import { startIdentity, Identity } from '../../sandbox/identity/identity-server';
 import { StripeStandIn } from '../../sandbox/stripe/stripe-stand-in';
-import { OUTPUT_LAYOUT, TranscodeStatusDetail } from '../../src/contracts/transcode-status';
+import { CaptionsTranscribedDetail, OUTPUT_LAYOUT, TranscodeStatusDetail } from '../../src/contracts/transcode-status';
 import { MediaSigner } from '../../src/delivery/media-signer';
 import { API_ROUTES } from '../../src/entitlement/api-routes';
 import { Authenticator } from '../../src/entitlement/auth.lambda-shared';
@@ -14,9 +15,10 @@ import { EntitlementStore } from '../../src/entitlement/entitlements.lambda-shar
 import { HttpResult } from '../../src/entitlement/http.lambda-shared';
 import { ApiDependencies, handleApiRequest, HANDLED_ROUTES } from '../../src/entitlement/routes.lambda-shared';
 import { CATALOG_INDEXES, ENTITLEMENT_INDEXES } from '../../src/entitlement/schema';
-import { consumeTranscodeStatus } from '../../src/entitlement/status-consumer.lambda-shared';
+import { consumeCaptionsTranscribed, consumeTranscodeStatus } from '../../src/entitlement/status-consumer.lambda-shared';
 import { StripeCheckout, StripeFailure } from '../../src/entitlement/stripe-checkout.lambda-shared';
 import { handleStripeWebhook } from '../../src/entitlement/stripe-webhook.lambda-shared';
+import { thumbnailsTrackKey, thumbnailsVtt } from '../../src/transcode/trick-play.lambda-shared';
 import { createUploadS3Client, handleUploadRequest } from '../../src/upload/issue-upload.lambda-shared';
 import { MEBIBYTE } from '../../src/upload/upload-settings';
 
@@ -1194,5 +1196,307 @@ describe('caption tracks', () => {
     deps = { ...deps, mediaFiles: undefined };
     const answer = await put(videoId, 'en', { label: 'English', format: 'vtt', content: VTT });
     expect(answer.statusCode).toBe(503);
+  });
+
+  describe('automatic captions from the pipeline', () => {
+    const JOB = 'vod-0123456789ab-';
+    /** What the pipeline tells, for the video's current upload unless another is named. */
+    async function told(videoId: string, state: CaptionsTranscribedDetail['state'], more: Partial<CaptionsTranscribedDetail> = {}) {
+      const uploadId = more.uploadId ?? (await catalog.get(videoId))!.currentUploadId!;
+      const transcriptionJobName = `${JOB}${videoId}.${uploadId}.1`;
+      const detail: CaptionsTranscribedDetail = {
+        version: 1,
+        pipelineId: 'Pipeline',
+        videoId,
+        uploadId,
+        state,
+        transcriptionJobName,
+        at: new Date().toISOString(),
+        ...(state === 'COMPLETE' ? { language: 'en-US', captionsKey: `videos/${videoId}/transcript/${transcriptionJobName}.vtt` } : {}),
+        ...more,
+      };
+      const store = { catalog, files: deps.mediaFiles!, invalidate: deps.invalidate, now: new Date() };
+      return consumeCaptionsTranscribed(catalog, store, { detail }, new Date());
+    }
+    /** Amazon Transcribe's WebVTT file for the video's current upload. */
+    const transcript = async (videoId: string, body: string) => {
+      const { currentUploadId } = (await catalog.get(videoId))!;
+      mediaObjects.set(`videos/${videoId}/transcript/${JOB}${videoId}.${currentUploadId}.1.vtt`, { body: Buffer.from(body) });
+    };
+    const owner = async (videoId: string) => (await call('GET /api/videos/{videoId}', { token: token.creatorA(), path: { videoId } })).json;
+
+    test('started, then complete: a track marked automatic, listed in the master playlist, its cues timed like a creator\'s', async () => {
+      const videoId = await transcoded();
+      expect(await told(videoId, 'STARTED')).toBe('IN_PROGRESS');
+      expect((await owner(videoId)).automaticCaptions).toMatchObject({ state: 'IN_PROGRESS' });
+      await transcript(videoId, 'WEBVTT\n\n1\n00:00:00.500 --> 00:00:02.000\nHello there.\n');
+      expect(await told(videoId, 'COMPLETE')).toBe('ADDED');
+      const view = await owner(videoId);
+      expect(view.automaticCaptions).toMatchObject({ state: 'ADDED', language: 'en-US' });
+      expect(view.captions).toEqual([{ language: 'en-US', label: 'English (United States) (automatic)', automatic: true }]);
+      expect(view.state).toBe('PUBLISHED');
+      expect(file(`videos/${videoId}/captions/en-US.vtt`)).toContain('X-TIMESTAMP-MAP=MPEGTS:183000,LOCAL:00:00:00.000');
+      expect(file(`videos/${videoId}/captions/en-US.vtt`)).toContain('00:00:00.500 --> 00:00:02.000\nHello there.');
+      expect(file(`videos/${videoId}/master.m3u8`)).toContain('NAME="English (United States) (automatic)",LANGUAGE="en-US"');
+      expect(invalidations).toContain(`/videos/${videoId}/master.m3u8`);
+
+      // A duplicate, and a late STARTED, change nothing.
+      const before = (await catalog.get(videoId))!.updatedAt;
+      invalidations.length = 0;
+      expect(await told(videoId, 'COMPLETE')).toBe('ignored');
+      expect(await told(videoId, 'STARTED')).toBe('ignored');
+      expect((await catalog.get(videoId))!.updatedAt).toBe(before);
+      expect(invalidations).toEqual([]);
+
+      // The creator's own file replaces it, and is no longer automatic.
+      expect((await put(videoId, 'en-US', { label: 'English', format: 'vtt', content: VTT })).statusCode).toBe(200);
+      expect((await owner(videoId)).captions).toEqual([{ language: 'en-US', label: 'English' }]);
+    });
+
+    test('a failed transcription is recorded and the video stays as it was', async () => {
+      const videoId = await transcoded({ publish: false });
+      const before = (await catalog.get(videoId))!.updatedAt;
+      expect(await told(videoId, 'FAILED', { reason: 'The media format provided does not match the detected media format.' })).toBe('FAILED');
+      // A state alone is not a change of the video: a creator's edit begun before it still goes through.
+      expect((await catalog.get(videoId))!.updatedAt).toBe(before);
+      const view = await owner(videoId);
+      expect(view).toMatchObject({ state: 'READY', automaticCaptions: { state: 'FAILED', reason: 'The media format provided does not match the detected media format.' } });
+      expect(view.captions).toEqual([]);
+    });
+
+    test('a creator\'s own track of that language stays; a transcript without cues adds nothing', async () => {
+      const videoId = await transcoded();
+      expect((await put(videoId, 'en-US', { label: 'English', format: 'vtt', content: VTT })).statusCode).toBe(200);
+      await transcript(videoId, 'WEBVTT\n\n1\n00:00:00.500 --> 00:00:02.000\nHello there.\n');
+      expect(await told(videoId, 'COMPLETE')).toBe('SKIPPED');
+      expect((await owner(videoId)).captions).toEqual([{ language: 'en-US', label: 'English' }]);
+      expect(file(`videos/${videoId}/captions/en-US.vtt`)).toContain('Hello\n');
+
+      const silent = await transcoded();
+      await transcript(silent, 'WEBVTT\n\n');
+      expect(await told(silent, 'COMPLETE')).toBe('SKIPPED');
+      expect((await owner(silent)).automaticCaptions.reason).toMatch(/no captions from the transcription: the file holds no cues/);
+      expect((await owner(silent)).captions).toEqual([]);
+    });
+
+    test('an event of an earlier upload, a file outside the transcript folder or a missing file adds nothing', async () => {
+      const videoId = await transcoded();
+      expect(await told(videoId, 'COMPLETE', { uploadId: 'an-earlier-upload' })).toBe('ignored');
+      expect(await told(videoId, 'COMPLETE', { captionsKey: `videos/${videoId}/captions/en.vtt` })).toBe('FAILED');
+      expect((await owner(videoId)).automaticCaptions.reason).toMatch(/not in the video's transcript folder/);
+      const other = await transcoded();
+      expect(await told(other, 'COMPLETE')).toBe('FAILED');
+      expect((await owner(other)).automaticCaptions.reason).toMatch(/is missing/);
+      await expect(told(other, 'COMPLETE', { version: 2 as 1 })).rejects.toThrow('not a version 1 captions-transcribed event');
+      expect((await owner(other)).captions).toEqual([]);
+    });
+
+    test('a new upload forgets the automatic captions of the last one', async () => {
+      const videoId = await transcoded({ publish: false });
+      await told(videoId, 'STARTED');
+      const again = await call('POST /api/videos/{videoId}/upload', { token: token.creatorA(), path: { videoId }, body: { size: 1000, contentType: 'video/mp4' } });
+      expect(again.statusCode).toBe(201);
+      expect((await catalog.get(videoId))!.automaticCaptions).toBeUndefined();
+    });
+  });
+});
+
+describe('picked posters', () => {
+  /** The pipeline's tile image: 2x2 thumbnails of 320x180, red and green above, blue and white below. */
+  const TILE = 'master_thumbnails_00001.jpg';
+  /** Four thumbnails of 10.5 seconds in one tile: the 42 seconds of the video. */
+  const IMAGES_PLAYLIST = [
+    '#EXTM3U', '#EXT-X-IMAGES-ONLY',
+    '#EXTINF:42.000,', '#EXT-X-TILES:RESOLUTION=320x180,LAYOUT=2x2,DURATION=10.500', TILE,
+    '#EXT-X-ENDLIST', '',
+  ].join('\n');
+
+  /** A video whose encode wrote its poster, its thumbnails track and its tile image. */
+  async function withThumbnails(options: ReadyVideoOptions = {}): Promise<string> {
+    const videoId = await readyVideo(options);
+    mediaObjects.set(`posters/${videoId}/poster.0000000.jpg`, { body: quadrantsJpeg(64, 36), contentType: 'image/jpeg' });
+    mediaObjects.set(thumbnailsTrackKey(videoId), { body: Buffer.from(thumbnailsVtt(IMAGES_PLAYLIST)), contentType: 'text/vtt' });
+    mediaObjects.set(`videos/${videoId}/${TILE}`, { body: quadrantsJpeg(640, 360), contentType: 'image/jpeg' });
+    return videoId;
+  }
+
+  const pick = (videoId: string, body: unknown, callerToken = token.creatorA()) =>
+    call('PUT /api/videos/{videoId}/poster', { token: callerToken, path: { videoId }, body });
+  const unpick = (videoId: string, callerToken = token.creatorA()) =>
+    call('DELETE /api/videos/{videoId}/poster', { token: callerToken, path: { videoId } });
+  const pickedKeys = () => [...mediaObjects.keys()].filter((key) => key.includes('/picked-'));
+  const publicPoster = async (videoId: string) => (await call('GET /api/videos/{videoId}', { path: { videoId } })).json.posterUrl;
+
+  test('the thumbnail at a time becomes the poster, under a new name; the one picked before goes, and leaves the CDN', async () => {
+    const videoId = await withThumbnails();
+    const first = await pick(videoId, { time: 25 });
+    expect(first.statusCode).toBe(200);
+    const [firstKey] = pickedKeys();
+    expect(firstKey).toMatch(new RegExp(`^posters/${videoId}/picked-\\d+\\.jpg$`));
+    expect(first.json).toEqual({ posterUrl: `https://media.example.com/${firstKey}`, pickedPoster: { timeSeconds: 25, pickedAt: expect.any(String) } });
+    // 25 s is the third thumbnail: the tile's bottom left, blue, at its size.
+    expect(mediaObjects.get(firstKey)?.contentType).toBe('image/jpeg');
+    const frame = averageColour(mediaObjects.get(firstKey)!.body);
+    expect([frame.width, frame.height]).toEqual([320, 180]);
+    expect(sameColour(frame.colour, BLUE)).toBe(true);
+    expect((await catalog.get(videoId))!.pickedPoster).toEqual({ key: firstKey, timeSeconds: 25, pickedAt: first.json.pickedPoster.pickedAt });
+    expect(await publicPoster(videoId)).toBe(`https://media.example.com/${firstKey}`);
+    // Nothing was cached under a name never used before.
+    expect(invalidations).toEqual([]);
+
+    // The last second shows the last thumbnail; the first pick is removed and invalidated, the pipeline's capture kept.
+    const second = await pick(videoId, { time: 42 });
+    expect(second.statusCode).toBe(200);
+    const [secondKey] = pickedKeys();
+    expect(secondKey).not.toBe(firstKey);
+    expect(second.json.posterUrl).toBe(`https://media.example.com/${secondKey}`);
+    expect(sameColour(averageColour(mediaObjects.get(secondKey)!.body).colour, WHITE)).toBe(true);
+    expect(mediaObjects.has(firstKey)).toBe(false);
+    expect(invalidations).toEqual([`/${firstKey}`]);
+    expect(mediaObjects.has(`posters/${videoId}/poster.0000000.jpg`)).toBe(true);
+
+    // Back to the first frame: the pipeline's poster, the picked file gone from the bucket and the CDN.
+    const back = await unpick(videoId);
+    expect(back.statusCode).toBe(200);
+    expect(back.json).toEqual({ posterUrl: `https://media.example.com/posters/${videoId}/poster.0000000.jpg` });
+    expect(pickedKeys()).toEqual([]);
+    expect(invalidations).toEqual([`/${firstKey}`, `/${secondKey}`]);
+    expect((await catalog.get(videoId))!.pickedPoster).toBeUndefined();
+    expect(await publicPoster(videoId)).toBe(`https://media.example.com/posters/${videoId}/poster.0000000.jpg`);
+    // Again, it answers the same and changes nothing.
+    expect((await unpick(videoId)).json).toEqual(back.json);
+    expect(invalidations).toHaveLength(2);
+    expect(mediaObjects.has(`posters/${videoId}/poster.0000000.jpg`)).toBe(true);
+  });
+
+  test('each thumbnail of the tile is cut where its cue says', async () => {
+    const videoId = await withThumbnails({ publish: false });
+    // Cues of 10.5 seconds, row by row: red, green, then blue, white.
+    for (const [time, colour] of [[0, RED], [10.5, GREEN], [21, BLUE], [31.5, WHITE]] as const) {
+      expect((await pick(videoId, { time })).statusCode).toBe(200);
+      const [key] = pickedKeys();
+      const seen = averageColour(mediaObjects.get(key)!.body).colour;
+      expect({ time, seen, same: sameColour(seen, colour) }).toEqual({ time, seen, same: true });
+    }
+  });
+
+  test.each([
+    ['no time', {}, 'missing-field', /time is required/],
+    ['a negative time', { time: -1 }, 'invalid-field', /from 0 to 42 \(the video's duration\), got -1/],
+    ['a time past the end', { time: 42.5 }, 'invalid-field', /from 0 to 42/],
+    ['a time as text', { time: '5' }, 'invalid-field', /got "5"/],
+    ['an unknown field', { time: 5, frame: 2 }, 'unknown-field', /unknown field "frame"/],
+  ])('refuses %s with a 400, changing nothing', async (_name, body, code, message) => {
+    const videoId = await withThumbnails();
+    const before = new Map(mediaObjects);
+    const record = await catalog.get(videoId);
+    const answer = await pick(videoId, body);
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json.error.code).toBe(code);
+    expect(answer.json.error.message).toMatch(message);
+    expect(mediaObjects).toEqual(before);
+    expect(await catalog.get(videoId)).toEqual(record);
+  });
+
+  test('a time that is not a finite number is a 400', async () => {
+    const videoId = await withThumbnails();
+    const answer = await call('PUT /api/videos/{videoId}/poster', { token: token.creatorA(), path: { videoId }, rawBody: '{"time": 1e400}' });
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json.error.message).toMatch(/from 0 to 42 \(the video's duration\), got Infinity$/);
+    expect(pickedKeys()).toEqual([]);
+  });
+
+  test('a video without thumbnails has none to pick: 409 no-thumbnails', async () => {
+    const videoId = await readyVideo();
+    const answer = await pick(videoId, { time: 5 });
+    expect(answer.statusCode).toBe(409);
+    expect(answer.json.error.code).toBe('no-thumbnails');
+    expect(pickedKeys()).toEqual([]);
+    expect((await catalog.get(videoId))!.pickedPoster).toBeUndefined();
+  });
+
+  test.each([
+    ['a region outside its tile', (videoId: string) => mediaObjects.set(thumbnailsTrackKey(videoId), {
+      body: Buffer.from(`WEBVTT\n\n00:00:00.000 --> 00:00:42.000\n${TILE}#xywh=400,200,320,180\n`),
+    }), /region 320x180 at 400,200 is not inside its 640x360 tile image/],
+    ['a missing tile image', (videoId: string) => mediaObjects.delete(`videos/${videoId}/${TILE}`), /tile image is missing/],
+    ['a tile image that is no JPEG', (videoId: string) => mediaObjects.set(`videos/${videoId}/${TILE}`, { body: Buffer.from('<html>') }), /not a JPEG image/],
+    ['a tile image of another video', (videoId: string) => mediaObjects.set(thumbnailsTrackKey(videoId), {
+      body: Buffer.from(`WEBVTT\n\n00:00:00.000 --> 00:00:42.000\n../other/${TILE}#xywh=0,0,320,180\n`),
+    }), /is not a JPEG image of the video/],
+  ])('a thumbnail with %s is a 409, changing nothing', async (_name, spoil, message) => {
+    const videoId = await withThumbnails();
+    spoil(videoId);
+    const before = new Map(mediaObjects);
+    const answer = await pick(videoId, { time: 5 });
+    expect(answer.statusCode).toBe(409);
+    expect(answer.json.error).toEqual({ code: 'unusable-thumbnail', message: expect.stringMatching(message) });
+    expect(mediaObjects).toEqual(before);
+    expect((await catalog.get(videoId))!.pickedPoster).toBeUndefined();
+  });
+
+  test('only the owner or an admin picks, READY or PUBLISHED videos only', async () => {
+    const videoId = await withThumbnails();
+    expect((await pick(videoId, { time: 5 }, token.creatorB())).statusCode).toBe(404);
+    expect((await pick(videoId, { time: 5 }, token.viewer())).statusCode).toBe(403);
+    expect((await unpick(videoId, token.creatorB())).statusCode).toBe(404);
+    expect(pickedKeys()).toEqual([]);
+    expect((await pick(videoId, { time: 5 }, token.admin())).statusCode).toBe(200);
+    expect((await unpick(videoId, token.admin())).statusCode).toBe(200);
+
+    const draft = await createDraft();
+    const answer = await pick(draft, { time: 0 });
+    expect(answer.statusCode).toBe(409);
+    expect(answer.json.error.code).toBe('wrong-state');
+    expect((await unpick(draft)).json.error.code).toBe('wrong-state');
+  });
+
+  test('a change of the video meanwhile is a 409, and the frame written for it is removed', async () => {
+    const videoId = await withThumbnails();
+    expect((await pick(videoId, { time: 0 })).statusCode).toBe(200);
+    const [kept] = pickedKeys();
+    const transition = catalog.transition.bind(catalog);
+    const spy = jest.spyOn(catalog, 'transition').mockImplementationOnce(async (id, change) => {
+      // Another request changes the video between this one's read and its write.
+      await transition(id, { from: ['READY', 'PUBLISHED'], set: { title: 'Renamed', updatedAt: new Date(Date.now() + 60_000).toISOString() } });
+      return transition(id, change);
+    });
+    try {
+      const answer = await pick(videoId, { time: 20 });
+      expect(answer.statusCode).toBe(409);
+      expect(answer.json.error.code).toBe('conflict');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(pickedKeys()).toEqual([kept]);
+    expect((await catalog.get(videoId))!.pickedPoster?.key).toBe(kept);
+    expect(invalidations).toEqual([]);
+  });
+
+  test('a new upload drops the pick, its file and its cached copy; its encode brings its own poster', async () => {
+    const videoId = await withThumbnails({ publish: false });
+    expect((await pick(videoId, { time: 12 })).statusCode).toBe(200);
+    const [picked] = pickedKeys();
+    const again = await call('POST /api/videos/{videoId}/upload', { token: token.creatorA(), path: { videoId }, body: { size: 1000, contentType: 'video/mp4' } });
+    expect(again.statusCode).toBe(201);
+    expect((await catalog.get(videoId))!.pickedPoster).toBeUndefined();
+    expect(mediaObjects.has(picked)).toBe(false);
+    expect(invalidations).toEqual([`/${picked}`]);
+
+    // Whatever recorded a pick meanwhile, the new encode's COMPLETE status drops it.
+    await catalog.transition(videoId, { from: ['UPLOADING'], set: { pickedPoster: { key: picked, timeSeconds: 12, pickedAt: new Date().toISOString() } } });
+    expect(await consumeTranscodeStatus(catalog, { detail: status(videoId, again.json.uploadId, 'PROGRESSING', { progressPercent: 50 }) }, new Date())).toBe(true);
+    expect((await catalog.get(videoId))!.pickedPoster?.key).toBe(picked);
+    expect(await consumeTranscodeStatus(catalog, { detail: status(videoId, again.json.uploadId, 'COMPLETE') }, new Date())).toBe(true);
+    const video = (await call('GET /api/videos/{videoId}', { token: token.creatorA(), path: { videoId } })).json;
+    expect(video).toMatchObject({ state: 'READY', posterUrl: `https://media.example.com/posters/${videoId}/poster.0000000.jpg` });
+    expect(video.pickedPoster).toBeUndefined();
+  });
+
+  test('without the output bucket the routes say so', async () => {
+    const videoId = await withThumbnails();
+    deps = { ...deps, mediaFiles: undefined };
+    expect((await pick(videoId, { time: 5 })).statusCode).toBe(503);
+    expect((await unpick(videoId)).statusCode).toBe(503);
   });
 });

@@ -95,6 +95,17 @@ describe('PlatformCostModel', () => {
       expect(model.perSourceMinute({ sourceShortSide: 1080 }).transcoding).toBeCloseTo(0.0525, 10);
     });
 
+    test('automatic captions add one audio-only output and one Transcribe minute per source minute, at the prices given', () => {
+      const model = PlatformCostModel.fromPrices({ ...LIST, transcribePerMinute: 0.02, mediaConvertAudioOnlyPerMinute: 0.003 });
+      const cost = model.perSourceMinute({ sourceShortSide: 1080, automaticCaptions: true });
+      expect(cost.captions).toBeCloseTo(0.023, 10);
+      expect(cost.transcoding).toBeCloseTo(0.0525, 10);
+      expect(model.perSourceMinute({ sourceShortSide: 1080 }).captions).toBe(0);
+      expect(() => PlatformCostModel.listPricesUsEast1().perSourceMinute({ automaticCaptions: true }))
+        .toThrow('this estimate prices automatic captions, but the prices have no transcribePerMinute or mediaConvertAudioOnlyPerMinute');
+      expect(() => PlatformCostModel.fromPrices({ ...LIST, transcribePerMinute: -1 })).toThrow('transcribePerMinute');
+    });
+
     test('an automatic ladder needs the Professional tier and is priced as an upper bound', () => {
       const model = PlatformCostModel.fromPrices({ ...LIST, mediaConvertProfessional: PROFESSIONAL });
       const cost = model.perSourceMinute({ ladder: HlsLadder.automatic(), sourceShortSide: 1080 });

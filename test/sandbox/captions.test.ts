@@ -1,16 +1,20 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decode } from 'jpeg-js';
 import { Browser, Page } from 'playwright-core';
-import { inspect, launchChromium, person, signIn } from './browser';
+import { accessibilityViolations, inspect, launchChromium, person, SCREENSHOTS, signIn } from './browser';
 import { Sandbox, startSandbox } from '../../sandbox/platform';
+import { DEFAULT_TRICK_PLAY, thumbnailSize } from '../../src/transcode/trick-play.lambda-shared';
 
 /**
  * Caption tracks through the web app on the sandbox, in headless Chromium: a
  * creator adds English captions with the studio's form and French ones through
  * the API; a viewer turns them on in the player, and the cues the browser holds
  * start where the files say (the WebVTT timestamp map lines them up with the
- * video's segments). Adding captions encodes nothing again.
+ * video's segments). Adding captions encodes nothing again. On the same video:
+ * the creator picks its poster from the scrub thumbnails in the studio, and the
+ * viewer works the scrub preview from the keyboard.
  */
 
 let sandbox: Sandbox;
@@ -39,6 +43,12 @@ async function showingCues(page: Page, count: number): Promise<Array<{ start: nu
     return [...showing[0].cues].map((cue: any) => ({ start: cue.startTime, end: cue.endTime, text: cue.text }));
   }, count, { timeout: 15_000 });
   return handle.jsonValue() as Promise<Array<{ start: number; end: number; text: string }>>;
+}
+
+/** The poster URL the catalog lists for the video. */
+async function catalogPoster(videoId: string): Promise<string> {
+  const video = await fetch(`${sandbox.url}/api/videos/${videoId}`).then((response) => response.json()) as any;
+  return video.posterUrl;
 }
 
 const ENGLISH_VTT = 'WEBVTT\n\n00:00:00.500 --> 00:00:02.000\nHello\n\n00:00:02.500 --> 00:00:04.000\nWorld\n';
@@ -74,6 +84,47 @@ test('a creator adds captions in the studio and through the API; a viewer turns 
     await panel.getByRole('button', { name: 'Add', exact: true }).click();
     await expect(panel.getByRole('alert').textContent()).resolves.toMatch(/^Line 1: expected an SRT cue/);
     await inspect(creator.page, 'captions-studio');
+
+    // The poster: the creator moves the slider to 0:03 with the keyboard, sees that thumbnail, and uses it.
+    const posterBefore = await catalogPoster(videoId);
+    expect(posterBefore).toMatch(new RegExp(`/posters/${videoId}/poster\\.\\d+\\.jpg$`));
+    const posterPanel = creator.page.getByTestId('poster-panel');
+    const slider = posterPanel.getByLabel('Frame at');
+    await slider.waitFor({ timeout: 15_000 });
+    await slider.focus();
+    for (let i = 0; i < 3; i++) await creator.page.keyboard.press('ArrowRight');
+    await expect(slider.inputValue()).resolves.toBe('3');
+    await expect(posterPanel.getByTestId('poster-preview').getAttribute('data-time')).resolves.toBe('3');
+    await expect(slider.getAttribute('aria-valuetext')).resolves.toMatch(/^0:03 of 0:0\d$/);
+    await posterPanel.getByRole('button', { name: 'Use this frame' }).click();
+    await posterPanel.getByRole('status').filter({ hasText: 'The poster is now the frame at 0:03.' }).waitFor();
+    const posterAfter = await catalogPoster(videoId);
+    expect(posterAfter).toMatch(new RegExp(`/posters/${videoId}/picked-\\d+\\.jpg$`));
+    await expect(posterPanel.getByTestId('poster-current').getAttribute('src')).resolves.toBe(`${sandbox.url}${new URL(posterAfter).pathname}`);
+    // Served to anyone, without cookies: a JPEG of one thumbnail's size.
+    const served = await fetch(`${sandbox.url}${new URL(posterAfter).pathname}`);
+    expect(served.status).toBe(200);
+    expect(served.headers.get('content-type')).toBe('image/jpeg');
+    const image = decode(new Uint8Array(await served.arrayBuffer()), { useTArray: true });
+    expect({ width: image.width, height: image.height }).toEqual(thumbnailSize(DEFAULT_TRICK_PLAY, { width: 640, height: 360 }));
+    // The test pattern's colour bars, not the black of a tile's empty places: the mean of red, green and blue (RGBA pixels).
+    const colour = image.data.reduce((sum, value, i) => (i % 4 === 3 ? sum : sum + value), 0) / (image.width * image.height * 3);
+    expect(colour).toBeGreaterThan(60);
+    await creator.page.waitForFunction(() => {
+      const img = (globalThis as any).document.querySelector('[data-testid="poster-current"]');
+      return img.complete && img.naturalWidth > 0;
+    });
+    await inspect(creator.page, 'poster-studio');
+    await posterPanel.screenshot({ path: join(SCREENSHOTS, 'poster-panel.png') });
+    await creator.page.setViewportSize({ width: 390, height: 844 });
+    await posterPanel.screenshot({ path: join(SCREENSHOTS, 'poster-panel-phone.png') });
+    await creator.page.setViewportSize({ width: 1280, height: 800 });
+    // And back: the pipeline's first frame again, the picked file gone from the media.
+    await posterPanel.getByRole('button', { name: 'Back to the first frame' }).click();
+    await posterPanel.getByRole('status').filter({ hasText: 'The poster is the first frame again.' }).waitFor();
+    await expect(catalogPoster(videoId)).resolves.toBe(posterBefore);
+    await expect(slider.evaluate((element) => element === (globalThis as any).document.activeElement)).resolves.toBe(true);
+    expect((await fetch(`${sandbox.url}${new URL(posterAfter).pathname}`)).status).not.toBe(200);
   } catch (error) {
     await creator.context.close();
     throw error;
@@ -126,6 +177,29 @@ test('a creator adds captions in the studio and through the API; a viewer turns 
     });
     await inspect(page, 'captions');
 
+    // The scrub preview from the keyboard: focus shows the thumbnail of the time playing, ArrowRight the next
+    // thumbnail (one every 5 seconds), Enter plays from there.
+    const scrub = page.getByTestId('scrub');
+    const preview = page.getByTestId('scrub-preview');
+    await scrub.focus();
+    await preview.waitFor();
+    await expect(preview.getAttribute('data-time')).resolves.toBe('3');
+    await page.keyboard.press('ArrowRight');
+    await expect(preview.getAttribute('data-time')).resolves.toBe('5');
+    await expect(scrub.getAttribute('aria-valuenow')).resolves.toBe('5');
+    await expect(scrub.getAttribute('aria-valuetext')).resolves.toMatch(/^0:05 of 0:0\d$/);
+    expect(await accessibilityViolations(page)).toEqual([]);
+    await page.screenshot({ path: join(SCREENSHOTS, 'scrub-keyboard.png') });
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => {
+      const video = (globalThis as any).document.querySelector('[data-testid="video"]');
+      return Math.abs(video.currentTime - 5) < 0.1 && !video.seeking;
+    });
+    await page.keyboard.press('ArrowLeft');
+    await expect(preview.getAttribute('data-time')).resolves.toBe('0');
+    await page.keyboard.press('Tab');
+    await expect(preview.isHidden()).resolves.toBe(true);
+
     await page.getByTestId('captions').selectOption({ label: 'Off' });
     await page.waitForFunction(() => {
       const video = (globalThis as any).document.querySelector('[data-testid="video"]');
@@ -147,4 +221,4 @@ test('a creator adds captions in the studio and through the API; a viewer turns 
   } finally {
     await creator.context.close();
   }
-}, 60_000);
+}, 90_000);

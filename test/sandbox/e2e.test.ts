@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { Browser, Page, Request } from 'playwright-core';
 import { inspect, launchChromium, person, signIn } from './browser';
 import { run } from '../../sandbox/mediaconvert/mediaconvert';
-import { DEMO_USERS, generateClip, Sandbox, startSandbox } from '../../sandbox/platform';
+import { DEMO_USERS, generateClip, Sandbox, startSandbox, uploadAndWait } from '../../sandbox/platform';
 import { MediaSigner } from '../../src/delivery/media-signer';
+import { parseCaptions } from '../../src/entitlement/captions.lambda-shared';
 
 /**
  * The platform's web app on the sandbox, in headless Chromium, through the
@@ -282,3 +283,30 @@ test('a sign-in begun outside the app (its code has no verifier here) is restart
     await context.close();
   }
 });
+
+test('automatic captions: a clip with speech gets a track from the offline recognizer; the seeded tone has nothing to say', async () => {
+  expect(sandbox.transcribe).toBeDefined();
+  const clip = join(work, 'spoken.mp4');
+  await generateClip(clip, 5, '320x180', 'Hello and welcome. This is a test of automatic captions.');
+  const { videoId } = await uploadAndWait(sandbox, clip, 'A spoken clip');
+  const token = sandbox.minter.token('creator', ['creators']);
+  const owner = async (id: string) => (await fetch(`${sandbox.url}/api/videos/${id}`, { headers: { authorization: `Bearer ${token}` } })).json() as Promise<any>;
+  let video: any;
+  for (let i = 0; i < 300 && !['ADDED', 'SKIPPED', 'FAILED'].includes((video = await owner(videoId)).automaticCaptions?.state); i++) {
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  expect(video.automaticCaptions).toMatchObject({ state: 'ADDED', language: 'en-US' });
+  expect(video.captions).toEqual([{ language: 'en-US', label: 'English (United States) (automatic)', automatic: true }]);
+  // The track is served like a creator's: listed in the master, its cues what the recognizer heard, timed within the clip.
+  const signer = new MediaSigner(sandbox.signing.privateKeyPem, sandbox.signing.keyPairId);
+  const cookies = signer.signedCookies({ host: new URL(sandbox.url).host, videoId, expiresAt: new Date(Date.now() + 60_000) })
+    .setCookies.map((c) => c.split(';')[0]).join('; ');
+  const media = (path: string) => fetch(`${sandbox.url}/videos/${videoId}/${path}`, { headers: { cookie: cookies } }).then((response) => response.text());
+  expect(await media('master.m3u8')).toContain('#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="English (United States) (automatic)",LANGUAGE="en-US"');
+  const cues = parseCaptions((await media('captions/en-US.vtt')).replace(/^X-TIMESTAMP-MAP=.*\n/m, ''), 'vtt').cues;
+  expect(cues.length).toBeGreaterThan(0);
+  expect(cues.every((cue) => cue.endMs <= 5000 && /\w/.test(cue.text))).toBe(true);
+  const seeded = await owner(sandbox.seeded.publicVideoId!);
+  expect(seeded.automaticCaptions).toMatchObject({ state: 'SKIPPED', reason: expect.stringContaining('no cues') });
+  expect(seeded.captions).toEqual([]);
+}, 120_000);

@@ -134,6 +134,8 @@ const VARIANTS: Array<{ name: string; plan: Partial<EncodingPlan>; acceleration?
   { name: 'trick play', plan: { trickPlay: DEFAULT_TRICK_PLAY } },
   { name: 'trick play + download + posters', plan: { trickPlay: DEFAULT_TRICK_PLAY, download: true, posters: { intervalSeconds: 5, maxCaptures: 3 } } },
   { name: 'trick play, 2-second 4x8 tiles', plan: { trickPlay: { intervalSeconds: 2, thumbnailLongSide: 240, tileColumns: 4, tileRows: 8 } } },
+  { name: 'automatic captions (an audio-only MP3)', plan: { speech: { languageCode: 'en-US' } } },
+  { name: 'everything', plan: { trickPlay: DEFAULT_TRICK_PLAY, download: true, posters: { intervalSeconds: 5, maxCaptures: 3 }, speech: {} } },
 ];
 
 const PLANS: Plan[] = LADDERS.flatMap(({ name, ladder }) => VARIANTS.map((variant): Plan => {

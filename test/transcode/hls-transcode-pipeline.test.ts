@@ -4,6 +4,7 @@ import {
 } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Acceleration, HlsLadder, HlsTranscodePipeline, HlsTranscodePipelineProps, QualityTuning, SecureUploadBucket } from '../../src';
+import { transcriptionPrefix } from '../../src/transcode/transcription-names';
 import { acknowledgements, maskedTemplate, nag2Findings, nagFindings } from '../helpers';
 
 function build(props?: HlsTranscodePipelineProps, configure?: (stack: Stack) => HlsTranscodePipelineProps) {
@@ -189,6 +190,44 @@ describe('HlsTranscodePipeline defaults', () => {
     const offTemplate = Template.fromStack(off.stack);
     expect(pipelineSettings(offTemplate).plan.trickPlay).toBeUndefined();
     expect(JSON.stringify(statementsOf(offTemplate, logicalId(off.stack, off.pipeline.statusFunction.role!)))).not.toMatch(/s3:/);
+  });
+
+  test('no automatic captions unless asked for: no speech plan, no Transcribe rule or permission', () => {
+    expect(pipelineSettings(template).plan.speech).toBeUndefined();
+    expect(pipeline.transcriptionStateRule).toBeUndefined();
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/transcribe/i);
+  });
+
+  test('automatic captions: the plan asks for speech, the status handler starts and reads this pipeline\'s jobs only, and hears when they finish', () => {
+    const on = build({ automaticCaptions: { identifyLanguage: true, languageOptions: ['en-US', 'fr-FR'] } });
+    const onTemplate = Template.fromStack(on.stack);
+    expect(pipelineSettings(onTemplate).plan.speech).toEqual({ languageOptions: ['en-US', 'fr-FR'], dataAccessRoleArn: '<ref>' });
+    // Queued jobs read and write with Transcribe's own role, which the handler may pass to Transcribe only.
+    onTemplate.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'transcribe.amazonaws.com' } })] },
+    });
+    const transcribeRole = JSON.stringify(statementsOf(onTemplate, logicalId(on.stack, on.pipeline.transcriptionRole!)));
+    expect(transcribeRole).toContain('/videos/*/speech.mp3');
+    expect(transcribeRole).toContain('/videos/*/transcript/*');
+    expect(transcribeRole).not.toContain('transcribe:');
+    const prefix = transcriptionPrefix(on.pipeline.pipelineId);
+    onTemplate.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.transcribe'],
+        'detail-type': ['Transcribe Job State Change'],
+        'detail': { TranscriptionJobStatus: ['COMPLETED', 'FAILED'], TranscriptionJobName: [{ prefix }] },
+      },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(on.stack, on.pipeline.statusFunction), 'Arn'] } })],
+    });
+    const statements = JSON.stringify(statementsOf(onTemplate, logicalId(on.stack, on.pipeline.statusFunction.role!)));
+    expect(statements).toContain(`:transcription-job/${prefix}*`);
+    expect(statements).toContain('"Action":["transcribe:StartTranscriptionJob","transcribe:GetTranscriptionJob"]');
+    expect(statements).toContain('/videos/*/speech.mp3');
+    expect(statements).toContain('/videos/*/transcript/*');
+    expect(statements).toContain('"iam:PassedToService":"transcribe.amazonaws.com"');
+    expect(nagFindings(on.stack)).toEqual([]);
+    expect(nag2Findings(on.stack)).toEqual([]);
+    expect(pipelineSettings(Template.fromStack(build({ automaticCaptions: {} }).stack)).plan.speech).toEqual({ languageCode: 'en-US', dataAccessRoleArn: '<ref>' });
   });
 
   test('the handlers run on Node.js 24 arm64 with tracing and get the pipeline settings', () => {
@@ -405,6 +444,24 @@ describe('HlsTranscodePipeline options', () => {
     expect(nagFindings(stack)).toEqual([]);
   });
 
+  test('grantPosterPicks reads thumbnails tracks and tiles, and writes and deletes only picked posters', () => {
+    const { stack, pipeline } = build();
+    const api = new iam.Role(stack, 'Api', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    pipeline.grantPosterPicks(api);
+    const statements = statementsOf(Template.fromStack(stack), logicalId(stack, api));
+    const resources = (action: string) => JSON.stringify(statements
+      .filter((statement: any) => JSON.stringify(statement.Action).includes(action)).map((statement: any) => statement.Resource));
+    expect(resources('s3:PutObject')).toMatch(/"\/posters\/\*\/picked-\*"\]/);
+    expect(resources('s3:DeleteObject')).toBe(resources('s3:PutObject'));
+    // Not the pipeline's own posters, nor anything under videos/.
+    expect(resources('s3:PutObject')).not.toMatch(/\/posters\/\*"|\/videos\//);
+    expect(resources('s3:GetObject')).toContain('/videos/*/thumbnails.vtt');
+    expect(resources('s3:GetObject')).toContain('/videos/*.jpg');
+    expect(resources('s3:GetObject')).not.toMatch(/\/videos\/\*"|\/posters\//);
+    expect(JSON.stringify(statements)).toContain('"s3:prefix":"videos/*"');
+    expect(nagFindings(stack)).toEqual([]);
+  });
+
   test('the cost of the pipeline\'s ladder counts the download when there is one', () => {
     expect(build({ downloadRendition: true }).pipeline.outputMinutesPerSourceMinute(1080))
       .toEqual({ sdMinutes: 3, hdMinutes: 3, uhdMinutes: 0, totalMinutes: 6, professionalTier: false });
@@ -431,6 +488,9 @@ describe('HlsTranscodePipeline validation', () => {
     ['a stuck-job threshold under a minute', { stuckJobThreshold: Duration.seconds(30) }, 'stuckJobThreshold must be a whole number of seconds from 60 to 604800'],
     ['a check interval over a day', { stuckJobCheckInterval: Duration.days(2) }, 'stuckJobCheckInterval must be a whole number of seconds from 60 to 86400'],
     ['a source retention under an hour', { sourceRetention: Duration.minutes(5) }, 'sourceRetention must be a whole number of seconds from 3600'],
+    ['a language that is not Transcribe\'s', { automaticCaptions: { languageCode: 'english' } }, 'automaticCaptions.language codes are Amazon Transcribe\'s, such as "en-US", got "english"'],
+    ['language options without identification', { automaticCaptions: { languageOptions: ['en-US', 'fr-FR'] } }, 'automaticCaptions.languageOptions go with identifyLanguage'],
+    ['one language option', { automaticCaptions: { identifyLanguage: true, languageOptions: ['en-US'] } }, 'languageOptions needs two or more languages to choose among, got 1'],
   ])('throws on %s', (_name, props, message) => {
     expect(() => build(props)).toThrow(message);
   });

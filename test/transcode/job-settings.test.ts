@@ -175,6 +175,20 @@ describe('job settings', () => {
     expect(JSON.stringify(silent)).not.toContain('AudioDescriptions');
   });
 
+  test('automatic captions add an audio-only MP3 at videos/<id>/speech.mp3, for a source with sound only', () => {
+    const speech = buildJobSettings(plan({ speech: { languageCode: 'en-US' } }), source(1920, 1080), input).OutputGroups!.find((group) => group.Name === 'Speech')!;
+    expect(speech.OutputGroupSettings?.FileGroupSettings?.Destination).toBe('s3://outputs/videos/v1/speech');
+    expect(speech.Outputs).toEqual([{
+      ContainerSettings: { Container: 'RAW' },
+      Extension: 'mp3',
+      AudioDescriptions: [{
+        AudioSourceName: 'Audio Selector 1',
+        CodecSettings: { Codec: 'MP3', Mp3Settings: { Bitrate: 64_000, Channels: 1, SampleRate: 44_100, RateControlMode: 'CBR' } },
+      }],
+    }]);
+    expect(buildJobSettings(plan({ speech: {} }), source(1920, 1080, false), input).OutputGroups!.map((g) => g.Name)).not.toContain('Speech');
+  });
+
   test('an odd segment length gets one-second GOPs', () => {
     const odd = buildJobSettings(plan({ segmentSeconds: 5 }), source(1920, 1080), input);
     expect(odd.OutputGroups![0].Outputs![0].VideoDescription!.CodecSettings!.H264Settings!.GopSize).toBe(1);

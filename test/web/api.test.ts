@@ -69,6 +69,18 @@ describe('Api', () => {
       .rejects.toEqual(new ApiError(400, 'invalid-captions', 'Line 3: malformed cue timing "0:01 -> 0:02".'));
   });
 
+  test('posters: PUT the time in seconds as { time }, DELETE to go back to the first frame', async () => {
+    const fetchFn = jest.fn(async (_url: string, init: RequestInit) => json(200, init.method === 'PUT'
+      ? { posterUrl: 'https://vod.example/posters/v1/picked-1.jpg', pickedPoster: { timeSeconds: 12, pickedAt: '2030-01-01T00:00:00.000Z' } }
+      : { posterUrl: 'https://vod.example/posters/v1/poster.0000000.jpg' }));
+    const api = new Api('/api', { accessToken: async () => 'tok', afterUnauthorized: async () => false }, fetchFn);
+    await expect(api.pickPoster('v 1', 12)).resolves.toMatchObject({ pickedPoster: { timeSeconds: 12 } });
+    await expect(api.resetPoster('v 1')).resolves.toEqual({ posterUrl: 'https://vod.example/posters/v1/poster.0000000.jpg' });
+    expect(fetchFn.mock.calls.map(([url, init]) => [url, init.method, init.body])).toEqual([
+      ['/api/videos/v%201/poster', 'PUT', '{"time":12}'], ['/api/videos/v%201/poster', 'DELETE', undefined],
+    ]);
+  });
+
   test('a network failure becomes an ApiError with status 0', async () => {
     const api = new Api('/api', { accessToken: async () => undefined, afterUnauthorized: async () => false }, async () => {
       throw new TypeError('Failed to fetch');

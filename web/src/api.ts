@@ -33,6 +33,16 @@ export interface PublicVideo {
 export interface CaptionTrack {
   readonly language: string;
   readonly label: string;
+  /** Made by speech to text, not by a person. */
+  readonly automatic?: boolean;
+}
+
+/** What became of a video's automatic captions (when the platform makes them). */
+export interface AutomaticCaptions {
+  readonly state: 'IN_PROGRESS' | 'ADDED' | 'SKIPPED' | 'FAILED';
+  readonly language?: string;
+  readonly reason?: string;
+  readonly at: string;
 }
 
 export type CaptionFormat = 'vtt' | 'srt';
@@ -59,8 +69,24 @@ export interface OwnerVideo extends PublicVideo {
   readonly progressPercent: number;
   readonly failure?: { readonly code: string; readonly message: string };
   readonly renditions?: ReadonlyArray<{ readonly width: number; readonly height: number }>;
+  /** Set when the poster was picked from the scrub thumbnails; without it the poster is the first frame. */
+  readonly pickedPoster?: PickedPoster;
+  /** Automatic captions of the current upload, when the platform makes them. */
+  readonly automaticCaptions?: AutomaticCaptions;
   readonly createdAt: string;
   readonly updatedAt: string;
+}
+
+/** A poster picked from the scrub thumbnails: the second of the video it shows. */
+export interface PickedPoster {
+  readonly timeSeconds: number;
+  readonly pickedAt: string;
+}
+
+/** What the API answers to a poster picked or reset: the poster's address now. */
+export interface PosterAnswer {
+  readonly posterUrl?: string;
+  readonly pickedPoster?: PickedPoster;
 }
 
 export interface VideoPage<T> {
@@ -238,6 +264,16 @@ export class Api {
 
   public deleteCaptions(videoId: string, language: string) {
     return this.request<void>('DELETE', `/videos/${enc(videoId)}/captions/${enc(language)}`);
+  }
+
+  /** Makes the scrub thumbnail at `timeSeconds` the video's poster; READY or PUBLISHED videos only. */
+  public pickPoster(videoId: string, timeSeconds: number) {
+    return this.request<PosterAnswer>('PUT', `/videos/${enc(videoId)}/poster`, { body: { time: timeSeconds } });
+  }
+
+  /** Goes back to the first frame as the poster. */
+  public resetPoster(videoId: string) {
+    return this.request<PosterAnswer>('DELETE', `/videos/${enc(videoId)}/poster`);
   }
 
   public issueUpload(videoId: string, size: number, contentType: string) {

@@ -45,6 +45,18 @@ export function thumbnailAt(cues: readonly ThumbnailCue[], time: number): Thumbn
   return cues.find((cue) => time >= cue.start && time < cue.end) ?? (last && time >= last.end ? last : undefined);
 }
 
+/**
+ * The thumbnail `step` thumbnails after (or, negative, before) the one
+ * showing at `time`, stopping at the first and the last: what the arrow keys
+ * move the scrub preview to.
+ */
+export function neighbourThumbnail(cues: readonly ThumbnailCue[], time: number, step: number): ThumbnailCue | undefined {
+  if (cues.length === 0) return undefined;
+  const showing = thumbnailAt(cues, time);
+  const index = showing ? cues.indexOf(showing) : 0;
+  return cues[Math.min(cues.length - 1, Math.max(0, index + step))];
+}
+
 /** `hh:mm:ss.mmm` or `mm:ss.mmm` in seconds. */
 function seconds(timestamp: string): number {
   const parts = timestamp.split(':').map(Number);

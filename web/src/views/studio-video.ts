@@ -1,13 +1,15 @@
 /**
  * `#/studio/<id>`: one of the creator's videos. Its file (upload with
  * progress, pause and resume, also after a reload), its processing, its
- * publication, its caption tracks, its details, and deleting it.
+ * publication, its caption tracks, its poster, its details, and deleting it.
  */
-import { AccessMode, CaptionTrack, captionFormatOf, CurrentUpload, messageOf, OwnerVideo, VideoDraft } from '../api';
+import { AccessMode, AutomaticCaptions, CaptionTrack, captionFormatOf, CurrentUpload, messageOf, OwnerVideo, VideoDraft } from '../api';
 import type { AppContext, Scope, View } from '../context';
 import { busy, button, errorBox, field, h, loading, note } from '../dom';
-import { formatBytes, formatDuration } from '../format';
+import { formatBytes, formatDuration, mediaUrl } from '../format';
+import { PlaybackSession } from '../playback-session';
 import { hrefFor } from '../router';
+import { parseThumbnailsVtt, thumbnailAt, ThumbnailCue } from '../thumbnails';
 import { contentTypeOf, rememberedFile, UploadState } from '../upload';
 import { checkResume } from '../upload-plan';
 import { accessBadge, isApiError, notFound, pageTitle, retryableError, stateBadge } from './common';
@@ -44,9 +46,14 @@ class VideoPage {
   private readonly fileSection = h('section', { 'class': 'panel', 'aria-labelledby': 'file-title', 'data-testid': 'upload-panel' });
   private readonly publishSection = h('section', { 'class': 'panel', 'aria-labelledby': 'publish-title', 'data-testid': 'publish-panel' });
   private readonly captionsSection = h('section', { 'class': 'panel', 'aria-labelledby': 'captions-title', 'data-testid': 'captions-form' });
+  private readonly posterSection = h('section', { 'class': 'panel', 'aria-labelledby': 'poster-title', 'data-testid': 'poster-panel' });
   private readonly detailsSection = h('section', { 'class': 'panel', 'aria-labelledby': 'details-title' });
   private readonly dangerSection = h('section', { 'class': 'panel danger', 'aria-labelledby': 'danger-title' });
   private uploadView: { status: string; update(state: UploadState): void } | undefined;
+  /** The video's scrub thumbnails, read once with a playback session's cookies (tiles are media like the segments). */
+  private thumbnails: Promise<ThumbnailCue[]> | undefined;
+  private session: PlaybackSession | undefined;
+  private readonly tiles = new Map<string, Promise<HTMLImageElement>>();
 
   constructor(private readonly context: AppContext, private readonly main: HTMLElement, private readonly scope: Scope, private video: OwnerVideo) {}
 
@@ -56,13 +63,14 @@ class VideoPage {
       this.head,
       h('div', { class: 'studio-grid' },
         h('div', { class: 'stack' }, this.fileSection, this.publishSection, this.captionsSection),
-        h('div', { class: 'stack' }, this.detailsSection, this.dangerSection),
+        h('div', { class: 'stack' }, this.posterSection, this.detailsSection, this.dangerSection),
       ),
     );
     this.renderHead(true);
     this.renderFile();
     this.renderPublish();
     this.renderCaptions();
+    this.renderPoster();
     this.renderDetails();
     this.renderDanger();
     this.scope.onDispose(this.context.uploads.subscribe((videoId, state) => {
@@ -108,7 +116,10 @@ class VideoPage {
       }
       this.renderFile();
       this.renderPublish();
-      if (before.state !== fresh.state) this.renderCaptions();
+      if (before.state !== fresh.state) {
+        this.renderCaptions();
+        this.renderPoster();
+      }
     }
   }
 
@@ -336,8 +347,9 @@ class VideoPage {
           errors.replaceChildren(errorBox(messageOf(error)));
         }
       }, 'Removing…'), { 'class': 'danger small', 'aria-label': `Remove captions ${track.label}`, 'data-testid': 'remove-captions' });
+      const about = `Language: ${track.language}${track.automatic ? ' · made by speech recognition; replace it with your own file to correct it' : ''}`;
       return h('li', { 'class': 'entitlement', 'data-language': track.language },
-        h('div', {}, h('strong', { lang: track.language }, track.label), h('p', { class: 'muted small' }, `Language: ${track.language}`)),
+        h('div', {}, h('strong', { lang: track.language }, track.label), h('p', { class: 'muted small' }, about)),
         remove);
     });
 
@@ -384,6 +396,7 @@ class VideoPage {
 
     section.replaceChildren(
       h('h2', { id: 'captions-title' }, 'Captions'),
+      ...automaticCaptionsNote(video.automaticCaptions),
       items.length > 0
         ? h('ul', { 'class': 'entitlements', 'aria-label': 'Caption tracks', 'data-testid': 'caption-tracks' }, ...items)
         : h('p', { class: 'muted' }, 'No captions yet. Viewers can turn on the captions you add while they watch.'),
@@ -393,6 +406,184 @@ class VideoPage {
 
   private setCaptions(captions: readonly CaptionTrack[]): void {
     this.video = { ...this.video, captions };
+  }
+
+  // ---- poster ------------------------------------------------------------
+
+  /**
+   * The poster, and a slider over the video's seconds that previews the scrub
+   * thumbnail at each; "Use this frame" makes it the poster, "Back to the
+   * first frame" goes back to the pipeline's. READY and PUBLISHED videos only.
+   */
+  private renderPoster(): void {
+    const section = this.posterSection;
+    section.hidden = this.video.state !== 'READY' && this.video.state !== 'PUBLISHED';
+    if (section.hidden) {
+      section.replaceChildren();
+      // A new upload brings new thumbnails: read them again once it is processed.
+      this.session?.dispose();
+      this.session = undefined;
+      this.thumbnails = undefined;
+      this.tiles.clear();
+      return;
+    }
+    const videoId = this.video.id;
+    const duration = Math.max(0, Math.floor(this.video.durationSeconds ?? 0));
+    const current = h('img', { 'alt': '', 'width': '320', 'height': '180', 'data-testid': 'poster-current' });
+    const currentCaption = h('figcaption', { class: 'small' });
+    const currentFigure = h('figure', { class: 'poster-frame' }, current, currentCaption);
+    const preview = h('canvas', { 'role': 'img', 'width': '320', 'height': '180', 'data-testid': 'poster-preview' });
+    const previewCaption = h('figcaption', { 'class': 'small', 'aria-hidden': 'true' });
+    const previewFigure = h('figure', { class: 'poster-frame', hidden: true }, preview, previewCaption);
+    const slider = h('input', {
+      'type': 'range',
+      'min': '0',
+      'max': String(duration),
+      'step': '1',
+      'value': String(Math.min(duration, Math.round(this.video.pickedPoster?.timeSeconds ?? 0))),
+      'data-testid': 'poster-time',
+    });
+    const sliderField = field('Frame at', slider, 'Drag the slider, or use the arrow keys, to choose the second of the video.');
+    sliderField.hidden = true;
+    const status = h('p', { 'class': 'poster-status', 'role': 'status', 'aria-live': 'polite', 'data-testid': 'poster-status' });
+    const errors = h('div');
+    const pick = button('Use this frame', () => void busy(pick, async () => {
+      errors.replaceChildren();
+      const seconds = Number(slider.value);
+      try {
+        const answer = await this.context.api.pickPoster(videoId, seconds);
+        if (!this.scope.alive) return;
+        this.video = { ...this.video, posterUrl: answer.posterUrl, pickedPoster: answer.pickedPoster };
+        showCurrent();
+        status.textContent = `The poster is now the frame at ${formatDuration(seconds)}.`;
+      } catch (error) {
+        status.textContent = '';
+        errors.replaceChildren(errorBox(messageOf(error)));
+      }
+    }, 'Saving…'), { 'class': 'primary', 'data-testid': 'pick-poster' });
+    pick.hidden = true;
+    const reset = button('Back to the first frame', () => void busy(reset, async () => {
+      errors.replaceChildren();
+      try {
+        const answer = await this.context.api.resetPoster(videoId);
+        if (!this.scope.alive) return;
+        this.video = { ...this.video, posterUrl: answer.posterUrl, pickedPoster: undefined };
+        showCurrent();
+        status.textContent = 'The poster is the first frame again.';
+        // The button is gone now: focus goes on to what chooses another frame, or the heading.
+        (sliderField.hidden ? heading : slider).focus();
+      } catch (error) {
+        status.textContent = '';
+        errors.replaceChildren(errorBox(messageOf(error)));
+      }
+    }, 'Saving…'), { 'data-testid': 'reset-poster' });
+    const heading = h('h2', { id: 'poster-title', tabindex: '-1' }, 'Poster');
+
+    const showCurrent = () => {
+      const src = mediaUrl(this.video.posterUrl, location.origin);
+      current.hidden = !src;
+      if (src && current.getAttribute('src') !== src) current.src = src;
+      const picked = this.video.pickedPoster;
+      currentCaption.textContent = !src ? 'No poster yet.' : picked ? `Now: the frame at ${formatDuration(picked.timeSeconds)}.` : 'Now: the first frame.';
+      current.alt = src ? `Current poster, ${picked ? `the frame at ${formatDuration(picked.timeSeconds)}` : 'the first frame'}` : '';
+      reset.hidden = !picked;
+    };
+    let shown = 0;
+    const showPreview = async (cues: readonly ThumbnailCue[]) => {
+      const seconds = Number(slider.value);
+      const label = `${formatDuration(seconds)} of ${formatDuration(duration)}`;
+      slider.setAttribute('aria-valuetext', label);
+      previewCaption.textContent = `At ${label}`;
+      preview.setAttribute('aria-label', `Thumbnail at ${formatDuration(seconds)}`);
+      preview.dataset.time = String(seconds);
+      const cue = thumbnailAt(cues, seconds);
+      if (!cue) return;
+      const drawing = ++shown;
+      try {
+        const tile = await this.tile(cue.url);
+        // A later move of the slider has drawn (or will draw) its own thumbnail.
+        if (drawing !== shown) return;
+        preview.width = cue.width;
+        preview.height = cue.height;
+        preview.getContext('2d')?.drawImage(tile, cue.x, cue.y, cue.width, cue.height, 0, 0, cue.width, cue.height);
+      } catch {
+        if (drawing === shown) status.textContent = 'The thumbnail could not be loaded. Move the slider to try again.';
+      }
+    };
+
+    section.replaceChildren(
+      heading,
+      h('p', { class: 'hint' }, 'Viewers see the poster before they press play. Pick any frame of the video from its thumbnails.'),
+      h('div', { class: 'poster-frames' }, currentFigure, previewFigure),
+      sliderField,
+      h('div', { class: 'actions' }, pick, reset),
+      status,
+      errors,
+    );
+    showCurrent();
+    status.textContent = 'Loading the video\'s thumbnails…';
+    void this.loadThumbnails().then((cues) => {
+      if (!this.scope.alive || !section.contains(slider)) return;
+      if (cues.length === 0) {
+        status.textContent = 'This video has no thumbnails to pick a frame from, so its poster is the first frame.';
+        return;
+      }
+      status.textContent = '';
+      previewFigure.hidden = false;
+      sliderField.hidden = false;
+      pick.hidden = false;
+      slider.addEventListener('input', () => void showPreview(cues));
+      void showPreview(cues);
+    }, (error: unknown) => {
+      if (!this.scope.alive || !section.contains(slider)) return;
+      status.textContent = '';
+      errors.replaceChildren(errorBox(`The video's thumbnails could not be loaded: ${messageOf(error)}`,
+        button('Try again', () => this.renderPoster())));
+    });
+  }
+
+  /**
+   * The cues of the video's thumbnails track, read with the cookies of a
+   * playback session, which renews them while the page is open so tiles load
+   * later too. An empty list when the video has none; a failure is not kept.
+   */
+  private loadThumbnails(): Promise<ThumbnailCue[]> {
+    if (!this.thumbnails) {
+      const reading = (async () => {
+        this.session?.dispose();
+        const session = new PlaybackSession({ request: () => this.context.api.playback(this.video.id) });
+        this.session = session;
+        this.scope.onDispose(() => session.dispose());
+        const grant = await session.start();
+        const playlist = mediaUrl(grant.playlistUrl, location.origin);
+        if (!playlist) throw new Error('The server sent a media address this page cannot use.');
+        const trackUrl = new URL('thumbnails.vtt', playlist).href;
+        const response = await fetch(trackUrl, { credentials: 'same-origin' });
+        // Without a track the media answers 403 or 404 (the bucket's objects are private): no thumbnails.
+        return response.ok ? parseThumbnailsVtt(await response.text(), trackUrl) : [];
+      })();
+      this.thumbnails = reading;
+      reading.catch(() => {
+        if (this.thumbnails === reading) this.thumbnails = undefined;
+      });
+    }
+    return this.thumbnails;
+  }
+
+  /** A tile image, loaded once (same origin: the media cookies go with it). */
+  private tile(url: string): Promise<HTMLImageElement> {
+    let image = this.tiles.get(url);
+    if (!image) {
+      image = new Promise<HTMLImageElement>((resolve, reject) => {
+        const element = new Image();
+        element.onload = () => resolve(element);
+        element.onerror = () => reject(new Error(`could not load ${url}`));
+        element.src = url;
+      });
+      this.tiles.set(url, image);
+      image.catch(() => this.tiles.delete(url));
+    }
+    return image;
   }
 
   // ---- details -----------------------------------------------------------
@@ -497,3 +688,15 @@ const ACCESS_TEXT: Record<AccessMode, string> = {
   premium: 'Premium — members only',
   purchase: 'Purchase — viewers buy it',
 };
+
+/** A line on the automatic captions of the video's upload, when the platform makes them. */
+function automaticCaptionsNote(automatic: AutomaticCaptions | undefined): HTMLElement[] {
+  if (!automatic) return [];
+  const text = {
+    IN_PROGRESS: 'Automatic captions are being made from the video\'s speech; they appear here when done.',
+    ADDED: `Automatic captions were added (${automatic.language ?? 'the spoken language'}).`,
+    SKIPPED: `No automatic captions were added: ${automatic.reason ?? 'nothing to add'}.`,
+    FAILED: `Automatic captions could not be made: ${automatic.reason ?? 'no reason was given'}. The video plays as before.`,
+  }[automatic.state];
+  return [h('p', { 'class': 'muted small', 'data-testid': 'automatic-captions', 'data-state': automatic.state }, text)];
+}

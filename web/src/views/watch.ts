@@ -10,7 +10,7 @@ import { formatDuration, formatInterval, formatPrice, mediaUrl } from '../format
 import { PlaybackSession, waitUntilGranted } from '../playback-session';
 import { Player, PlayerState } from '../player';
 import { hrefFor } from '../router';
-import { parseThumbnailsVtt, thumbnailAt, ThumbnailCue } from '../thumbnails';
+import { neighbourThumbnail, parseThumbnailsVtt, thumbnailAt, ThumbnailCue } from '../thumbnails';
 import { accessBadge, goToCheckout, isApiError, notFound, pageTitle, retryableError, signInPrompt } from './common';
 
 const STATE_TEXT: Record<PlayerState | 'locked', string> = {
@@ -23,6 +23,11 @@ const STATE_TEXT: Record<PlayerState | 'locked', string> = {
   error: 'Playback error',
   unsupported: 'Not supported by this browser',
   locked: 'Locked',
+};
+
+/** Thumbnails the scrub preview moves by, per key: one, or to the first or the last. */
+const SCRUB_STEPS: Partial<Record<string, number>> = {
+  ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1, Home: -Infinity, End: Infinity,
 };
 
 export const watchView: View = async (context, main, scope, { route, query }) => {
@@ -70,9 +75,18 @@ function render(context: AppContext, main: HTMLElement, scope: Scope, video: Pub
   const stateMessage = h('div', { class: 'player-message' });
   const notices = h('div', { class: 'notices' });
 
-  // Scrub thumbnails: a strip under the video, shown once the thumbnails track has loaded.
+  // Scrub thumbnails: a strip under the video, shown once the thumbnails track has loaded. It is a slider
+  // for the keyboard too: the arrow keys move the preview a thumbnail at a time, Enter or Space plays from there.
   const preview = h('div', { 'class': 'scrub-preview', 'data-testid': 'scrub-preview', 'hidden': true });
-  const scrub = h('div', { 'class': 'scrub', 'data-testid': 'scrub', 'hidden': true, 'aria-hidden': 'true' }, preview);
+  const scrub = h('div', {
+    'class': 'scrub',
+    'data-testid': 'scrub',
+    'hidden': true,
+    'role': 'slider',
+    'tabindex': '0',
+    'aria-label': 'Preview a moment, then play from it',
+    'aria-valuemin': '0',
+  }, preview);
   main.replaceChildren(h('article', { class: 'watch' },
     stage,
     scrub,
@@ -131,16 +145,23 @@ function render(context: AppContext, main: HTMLElement, scope: Scope, video: Pub
     }
     if (!scope.alive || cues.length === 0 || thumbnailsShown) return;
     thumbnailsShown = true;
+    const total = () => (Number.isFinite(videoElement.duration) ? videoElement.duration : cues[cues.length - 1].end);
     const timeAt = (event: MouseEvent) => {
       const box = scrub.getBoundingClientRect();
-      const ratio = Math.min(1, Math.max(0, (event.clientX - box.left) / box.width));
-      return { ratio, time: ratio * (Number.isFinite(videoElement.duration) ? videoElement.duration : cues[cues.length - 1].end) };
+      return Math.min(1, Math.max(0, (event.clientX - box.left) / box.width)) * total();
     };
-    scrub.hidden = false;
-    scrub.addEventListener('mousemove', (event) => {
-      const { ratio, time } = timeAt(event);
+    /** The time the preview shows (or last showed): where Enter plays from. */
+    let previewTime = 0;
+    const setValue = (time: number) => {
+      scrub.setAttribute('aria-valuemax', String(Math.floor(total())));
+      scrub.setAttribute('aria-valuenow', String(Math.floor(time)));
+      scrub.setAttribute('aria-valuetext', `${formatDuration(time)} of ${formatDuration(total())}`);
+    };
+    const showAt = (time: number) => {
       const cue = thumbnailAt(cues, time);
       if (!cue) return;
+      previewTime = time;
+      const ratio = Math.min(1, Math.max(0, time / total()));
       preview.hidden = false;
       Object.assign(preview.style, {
         width: `${cue.width}px`,
@@ -150,10 +171,51 @@ function render(context: AppContext, main: HTMLElement, scope: Scope, video: Pub
         left: `clamp(0px, calc(${ratio * 100}% - ${cue.width / 2}px), calc(100% - ${cue.width}px))`,
       });
       preview.dataset.time = String(Math.floor(time));
+      setValue(time);
+    };
+    // Shown while the pointer is over the strip or the strip has the focus.
+    let hovering = false;
+    let focused = false;
+    const hideUnlessUsed = () => {
+      if (!hovering && !focused) preview.hidden = true;
+    };
+    setValue(videoElement.currentTime || 0);
+    scrub.hidden = false;
+    scrub.addEventListener('mousemove', (event) => {
+      hovering = true;
+      showAt(timeAt(event));
     });
-    scrub.addEventListener('mouseleave', () => (preview.hidden = true));
+    scrub.addEventListener('mouseleave', () => {
+      hovering = false;
+      hideUnlessUsed();
+    });
     scrub.addEventListener('click', (event) => {
-      videoElement.currentTime = timeAt(event).time;
+      videoElement.currentTime = timeAt(event);
+    });
+    scrub.addEventListener('focus', () => {
+      // A click focuses the strip too: then the pointer keeps the preview, and it goes when the pointer leaves.
+      if (hovering) return;
+      focused = true;
+      showAt(videoElement.currentTime || 0);
+    });
+    scrub.addEventListener('blur', () => {
+      focused = false;
+      hideUnlessUsed();
+    });
+    scrub.addEventListener('keydown', (event) => {
+      const step = SCRUB_STEPS[event.key];
+      const play = event.key === 'Enter' || event.key === ' ';
+      if (step === undefined && !play) return;
+      // The page does not scroll under a slider the keys move.
+      event.preventDefault();
+      // Keys after a click: the preview follows the keyboard from now on.
+      focused = true;
+      if (play) {
+        videoElement.currentTime = previewTime;
+      } else if (step !== undefined) {
+        const next = neighbourThumbnail(cues, previewTime, step);
+        if (next) showAt(next.start);
+      }
     });
   };
 
