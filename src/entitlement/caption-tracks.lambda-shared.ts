@@ -107,11 +107,40 @@ async function saveCaptions(
     set: { ...alsoSet, captions, updatedAt: store.now.toISOString() },
   });
   const key = video.outputs?.masterPlaylistKey ?? OUTPUT_LAYOUT.masterPlaylist(video.videoId);
-  await store.files.write(key, withSubtitleTracks(master, captions), HLS_PLAYLIST_TYPE);
+  await writeMaster(store, video.videoId, key, master, captions);
   // The track's own files are cached like segments (a day): a replaced or removed track goes too.
   const folder = OUTPUT_LAYOUT.videoFolder(video.videoId);
   await store.invalidate?.([`/${key}`, ...changedLanguages.flatMap((language) => [
     `/${folder}${CAPTION_FILES.vtt(language)}`, `/${folder}${CAPTION_FILES.playlist(language)}`,
   ])]);
   return updated;
+}
+
+/** How many times a master playlist is written again when the catalog moved on while it was written. */
+const MASTER_REWRITES = 5;
+
+/**
+ * Writes the master playlist listing `captions`, then reads the catalog back
+ * and writes it again while the catalog lists other tracks. Two changes can
+ * both pass the catalog's conditional write and then write the master in the
+ * other order, so the one with the older list lands last; S3 writes are not
+ * conditional here, but every writer checks the catalog after its own write,
+ * and the last write to land is followed by such a check, so the master ends
+ * up listing what the catalog lists.
+ */
+async function writeMaster(store: CaptionStore, videoId: string, key: string, master: string, captions: readonly CaptionTrack[]): Promise<void> {
+  let written = captions;
+  for (let attempt = 0; attempt <= MASTER_REWRITES; attempt++) {
+    await store.files.write(key, withSubtitleTracks(master, written), HLS_PLAYLIST_TYPE);
+    const now = (await store.catalog.get(videoId))?.captions ?? [];
+    if (sameTracks(now, written)) {
+      return;
+    }
+    written = now;
+  }
+}
+
+function sameTracks(a: readonly CaptionTrack[], b: readonly CaptionTrack[]): boolean {
+  const key = (tracks: readonly CaptionTrack[]) => JSON.stringify(tracks.map((track) => [track.language, track.label]));
+  return key(a) === key(b);
 }

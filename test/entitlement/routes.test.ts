@@ -1191,6 +1191,38 @@ describe('caption tracks', () => {
     expect((await put(videoId, 'en', { label: 'English', format: 'srt', content: SRT })).statusCode).toBe(200);
   });
 
+  test('two changes racing for the master playlist both end up in it: a master written from an older list is written again', async () => {
+    const videoId = await transcoded();
+    const files = deps.mediaFiles!;
+    const master = `videos/${videoId}/master.m3u8`;
+    // The first change's master write is held until the second change has finished, as a slow request would be.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding = true;
+    deps = {
+      ...deps,
+      mediaFiles: {
+        ...files,
+        write: async (key, body, contentType) => {
+          if (key === master && holding) {
+            holding = false;
+            await held;
+          }
+          await files.write(key, body, contentType);
+        },
+      },
+    };
+    const english = put(videoId, 'en', { label: 'English', format: 'vtt', content: VTT });
+    // The second starts once the first has recorded its track and waits to write the master.
+    while (!(await catalog.get(videoId))!.captions?.length) await new Promise((done) => setTimeout(done, 5));
+    expect((await put(videoId, 'fr', { label: 'Français', format: 'srt', content: SRT })).statusCode).toBe(200);
+    release();
+    expect((await english).statusCode).toBe(200);
+    const written = file(master);
+    expect(written).toContain('NAME="English"');
+    expect(written).toContain('NAME="Français"');
+  });
+
   test('without the output bucket the routes say so', async () => {
     const videoId = await transcoded();
     deps = { ...deps, mediaFiles: undefined };
