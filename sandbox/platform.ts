@@ -64,6 +64,12 @@ export interface SandboxOptions {
    * @default true
    */
   readonly automaticCaptions?: boolean;
+  /**
+   * How many playback sessions a signed-in user may hold at once.
+   *
+   * @default 3
+   */
+  readonly streamLimit?: number;
   readonly log?: (message: string) => void;
 }
 
@@ -136,14 +142,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     closers.push(() => new Promise<void>((done) => dynamo.close(() => done())));
     const dynamoEndpoint = `http://127.0.0.1:${(dynamo.address() as AddressInfo).port}`;
     const ddb = new DynamoDBClient({ endpoint: dynamoEndpoint, region, credentials });
-    const table = async (name: string, keys: string[], indexes: Record<string, string[]> = {}) => {
+    const table = async (name: string, keys: string[], indexes: Record<string, string[]> = {}, numbers: string[] = []) => {
       const schema = (k: string[]) => k.map((attribute, i) => ({ AttributeName: attribute, KeyType: (i === 0 ? 'HASH' : 'RANGE') as 'HASH' | 'RANGE' }));
       const attributes = [...new Set([...keys, ...Object.values(indexes).flat()])];
       await ddb.send(new CreateTableCommand({
         TableName: name,
         BillingMode: 'PAY_PER_REQUEST',
         KeySchema: schema(keys),
-        AttributeDefinitions: attributes.map((a) => ({ AttributeName: a, AttributeType: 'S' })),
+        AttributeDefinitions: attributes.map((a) => ({ AttributeName: a, AttributeType: numbers.includes(a) ? 'N' : 'S' })),
         GlobalSecondaryIndexes: Object.keys(indexes).length === 0 ? undefined
           : Object.entries(indexes).map(([IndexName, k]) => ({ IndexName, KeySchema: schema(k), Projection: { ProjectionType: 'ALL' } })),
       }));
@@ -153,6 +159,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       [CATALOG_INDEXES.byCreator]: ['creatorId', 'createdAt'], [CATALOG_INDEXES.published]: ['listing', 'publishedAt'], [CATALOG_INDEXES.byState]: ['state', 'updatedAt'],
     });
     await table('entitlements.lambda-shared', ['userId', 'entitlementId'], { byPaymentRef: ['paymentRef'] });
+    await table('sessions', ['userId', 'slot'], {}, ['slot']);
     ddb.destroy();
 
     // S3 with the source and output buckets; new sources go to the submit handler, as EventBridge would.
@@ -331,6 +338,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       [API_ENV.distributionId]: 'ESANDBOXEDGE',
       [API_ENV.outputBucket]: 'outputs',
       [API_ENV.sessionSeconds]: String(options.sessionSeconds ?? 120),
+      [API_ENV.sessionsTable]: 'sessions',
+      [API_ENV.streamLimit]: String(options.streamLimit ?? 3),
       [API_ENV.sameSite]: 'Strict',
       [API_ENV.metricsScope]: 'sandbox',
       [MEDIA_SIGNING_ENV.keyPairId]: keyPairId,

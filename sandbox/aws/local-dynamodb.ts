@@ -9,7 +9,8 @@ const dynalite = require('dynalite');
 export interface LocalDynamoDB {
   readonly client: DynamoDBClient;
   readonly documents: Documents;
-  createTable(name: string, partitionKey: string, sortKey?: string): Promise<void>;
+  /** A table whose keys are strings, or a number for the sort key when `sortKeyType` is `N`. */
+  createTable(name: string, partitionKey: string, sortKey?: string, sortKeyType?: 'S' | 'N'): Promise<void>;
   /** A table with indexes: every key attribute is a string. */
   createTableWithIndexes(name: string, keys: [string, string?], indexes: Record<string, [string, string?]>): Promise<void>;
   close(): Promise<void>;
@@ -26,11 +27,11 @@ export async function startLocalDynamoDB(): Promise<LocalDynamoDB> {
   return {
     client,
     documents: new Documents(client),
-    async createTable(name, partitionKey, sortKey) {
+    async createTable(name, partitionKey, sortKey, sortKeyType = 'S') {
       await client.send(new CreateTableCommand({
         TableName: name,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: partitionKey, AttributeType: 'S' }, ...(sortKey ? [{ AttributeName: sortKey, AttributeType: 'S' as const }] : [])],
+        AttributeDefinitions: [{ AttributeName: partitionKey, AttributeType: 'S' }, ...(sortKey ? [{ AttributeName: sortKey, AttributeType: sortKeyType }] : [])],
         KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }, ...(sortKey ? [{ AttributeName: sortKey, KeyType: 'RANGE' as const }] : [])],
       }));
     },

@@ -21,6 +21,10 @@ export const API_ENV = {
    */
   distributionId: 'MEDIA_DISTRIBUTION_ID',
   sessionSeconds: 'PLAYBACK_SESSION_SECONDS',
+  /** Optional: the table of playback sessions held as leases; with `streamLimit`, a user's concurrent sessions are limited. */
+  sessionsTable: 'PLAYBACK_SESSIONS_TABLE',
+  /** Optional: how many playback sessions a signed-in user may hold at once. */
+  streamLimit: 'STREAM_LIMIT',
   sameSite: 'COOKIE_SAMESITE',
   stripeSecret: 'STRIPE_WEBHOOK_SECRET_ARN',
   /**

@@ -26,10 +26,13 @@ export const API_ROUTES = [
   'GET /api/offers',
   'GET /api/me',
   'GET /api/me/videos',
+  'GET /api/me/sessions',
+  'DELETE /api/me/sessions/{sessionId}',
   'POST /api/me/premium/checkout',
   'GET /api/admin/users/{userId}',
   'PUT /api/admin/users/{userId}/entitlements/{entitlementId}',
   'DELETE /api/admin/users/{userId}/entitlements/{entitlementId}',
+  'DELETE /api/admin/users/{userId}/sessions',
   'GET /api/admin/videos',
   'POST /api/admin/videos/{videoId}/restore',
 ] as const;

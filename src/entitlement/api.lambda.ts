@@ -13,6 +13,7 @@ import { s3MediaFiles } from './media-files.lambda-shared';
 import { parsePremiumOffer } from './prices.lambda-shared';
 import { ApiDependencies, handleApiRequest } from './routes.lambda-shared';
 import { secretString } from './secrets.lambda-shared';
+import { StreamLeases } from './stream-leases.lambda-shared';
 import { parseBaseUrl, StripeCheckout } from './stripe-checkout.lambda-shared';
 import { UploadRequest, UploadResponse } from '../contracts/upload-messages';
 import { MediaSigner } from '../delivery/media-signer';
@@ -53,6 +54,18 @@ function baseUrl(name: string): string | undefined {
   return value ? parseBaseUrl(value, name) : undefined;
 }
 
+/** The stream limit, checked at start-up: a whole number from 1, or none. */
+function streamLimit(value: string | undefined): number | undefined {
+  if (!value) {
+    return undefined;
+  }
+  const limit = Number(value);
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new Error(`${API_ENV.streamLimit} must be a whole number from 1, got ${JSON.stringify(value)}`);
+  }
+  return limit;
+}
+
 const outputBucket = env[API_ENV.outputBucket] || undefined;
 const distributionId = env[API_ENV.distributionId] || undefined;
 /** Caption and poster changes are rare: the CloudFront client loads on the first one. */
@@ -82,6 +95,7 @@ const deps: ApiDependencies = {
     apiBase: baseUrl(API_ENV.stripeApiBase),
     onFailure: (failure) => logger.warn('checkout session not created', { ...failure }),
   }) : undefined,
+  leases: env[API_ENV.sessionsTable] ? new StreamLeases(documents, env[API_ENV.sessionsTable]!) : undefined,
   mediaFiles: outputBucket ? s3MediaFiles(outputBucket) : undefined,
   invalidate: distributionId ? async (paths) => {
     const { client, CreateInvalidationCommand } = await cloudfront();
@@ -96,6 +110,7 @@ const deps: ApiDependencies = {
     sameSite: env[API_ENV.sameSite] === 'None' ? 'None' : 'Strict',
     appUrl: baseUrl(API_ENV.appUrl),
     premium: parsePremiumOffer(env[API_ENV.premiumPrice], API_ENV.premiumPrice),
+    streamLimit: streamLimit(env[API_ENV.streamLimit]),
   },
   onPlayback: (outcome, reason) => {
     metrics.addMetric(outcome === 'issued' ? API_METRICS.sessionsIssued : API_METRICS.sessionsDenied, MetricUnit.Count, 1);

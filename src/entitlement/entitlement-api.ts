@@ -118,6 +118,20 @@ export interface EntitlementApiProps {
   readonly playbackSessionDuration?: Duration;
 
   /**
+   * How many playback sessions a signed-in user may hold at once. Each
+   * session is then a lease in a sessions table (taken with a conditional
+   * write, renewed by the player, freed when it ends or lapses); over the
+   * limit the playback route answers 429 with the user's live sessions, so the
+   * app can offer to stop one. Ending a session (`DELETE /api/me/sessions/{id}`)
+   * or all of a user's (`DELETE /api/admin/users/{id}/sessions`) refuses their
+   * renewals: playback stops within one cookie lifetime
+   * (`playbackSessionDuration`). Viewers who are not signed in are not counted.
+   *
+   * @default - no limit, and no sessions table
+   */
+  readonly streamLimit?: number;
+
+  /**
    * Issue cookies with `SameSite=None`, for a player on another site than the media.
    *
    * @default false (`SameSite=Strict`)
@@ -249,6 +263,12 @@ export class EntitlementApi extends Construct {
   /** Entitlements and handled Stripe events: keys `userId`, `entitlementId`; index `byPaymentRef`. */
   public readonly entitlementsTable: dynamodb.ITable;
 
+  /** Playback sessions as leases (`userId`, `slot`); set with `streamLimit`. */
+  public readonly sessionsTable?: dynamodb.ITable;
+
+  /** How many playback sessions a signed-in user may hold at once; undefined for no limit. */
+  public readonly streamLimit?: number;
+
   /** The function answering the routes. */
   public readonly apiFunction: lambda.IFunction;
 
@@ -318,6 +338,16 @@ export class EntitlementApi extends Construct {
     this.userPoolClient = props.userPoolClient ?? createWebClient(this.userPool, props.callbackUrls ?? ['http://localhost:3000/']);
     this.catalogTable = this.createCatalogTable(settings.removalPolicy);
     this.entitlementsTable = this.createEntitlementsTable(settings.removalPolicy);
+    this.streamLimit = streamLimitOf(this.node.path, props.streamLimit);
+    if (this.streamLimit !== undefined) {
+      // Items past their expiry are free slots already; TTL only keeps the table small.
+      this.sessionsTable = new dynamodb.Table(this, 'Sessions', {
+        ...tableDefaults(settings.removalPolicy),
+        partitionKey: stringKey('userId'),
+        sortKey: { name: 'slot', type: dynamodb.AttributeType.NUMBER },
+        timeToLiveAttribute: 'ttl',
+      });
+    }
     this.stripeWebhookSecret = props.stripeWebhookSecret ?? this.createStripeWebhookSecret();
     this.stripeApiKey = props.stripeApiKey;
     this.premiumPrice = props.premiumPrice;
@@ -492,8 +522,12 @@ export class EntitlementApi extends Construct {
         [API_ENV.appUrl]: Lazy.string({ produce: () => `https://${this.mediaDomain()}` }),
         ...(this.stripeApiKey ? { [API_ENV.stripeApiKey]: this.stripeApiKey.secretArn } : {}),
         ...(this.premiumPrice ? { [API_ENV.premiumPrice]: JSON.stringify(this.premiumPrice) } : {}),
+        ...(this.sessionsTable ? { [API_ENV.sessionsTable]: this.sessionsTable.tableName, [API_ENV.streamLimit]: String(this.streamLimit) } : {}),
       },
     });
+    if (this.sessionsTable) {
+      grantTable(fn, this.sessionsTable, ['PutItem', 'UpdateItem', 'Query'], []);
+    }
     this.stripeApiKey?.grantRead(fn);
     grantTable(fn, this.catalogTable, ['GetItem', 'PutItem', 'UpdateItem', 'Query'], Object.values(CATALOG_INDEXES));
     grantTable(fn, this.entitlementsTable, ['GetItem', 'PutItem', 'DeleteItem', 'Query'], []);
@@ -626,4 +660,11 @@ function grantTable(grantee: iam.IGrantable, table: dynamodb.ITable, actions: st
     actions: actions.map((action) => `dynamodb:${action}`),
     resources: [table.tableArn, ...indexes.map((index) => `${table.tableArn}/index/${index}`)],
   }));
+}
+
+function streamLimitOf(path: string, limit: number | undefined): number | undefined {
+  if (limit !== undefined && (Token.isUnresolved(limit) || !Number.isInteger(limit) || limit < 1 || limit > 100)) {
+    throw new Error(`invalid EntitlementApi props at ${path}: streamLimit must be a whole number from 1 to 100, got ${limit}`);
+  }
+  return limit;
 }

@@ -26,7 +26,8 @@ export interface HttpResult {
 
 /** A refusal of something the client sent: answered with its status and a JSON error, never a 5xx. */
 export class ApiError extends Error {
-  constructor(readonly statusCode: number, readonly code: string, message: string) {
+  /** `details`: more of the refusal for the client, answered beside the code and message. */
+  constructor(readonly statusCode: number, readonly code: string, message: string, readonly details?: Record<string, unknown>) {
     super(message);
     this.name = 'ApiError';
   }
@@ -42,7 +43,7 @@ export function jsonResult(statusCode: number, body: unknown, cookies?: string[]
 }
 
 export function errorResult(error: ApiError): HttpResult {
-  return jsonResult(error.statusCode, { error: { code: error.code, message: error.message } });
+  return jsonResult(error.statusCode, { error: { ...error.details, code: error.code, message: error.message } });
 }
 
 /** The raw body as text (API Gateway base64-encodes bodies it considers binary). */

@@ -6,10 +6,11 @@ import { CaptionError, MAX_CAPTION_BYTES, parseCaptions, parseLabel, parseLangua
 import { ACCESS_MODES, downloadKey, ownerView, PickedPoster, publicView, UploadRecord, VideoRecord, VideoState } from './catalog-model.lambda-shared';
 import { Catalog } from './catalog.lambda-shared';
 import { EntitlementId, EntitlementStore, PREMIUM, videoEntitlement } from './entitlements.lambda-shared';
-import { ApiError, describe, errorResult, HttpEvent, HttpResult, jsonBody, jsonResult, oneOf, onlyFields, text, wholeNumber } from './http.lambda-shared';
+import { ApiError, describe, errorResult, header, HttpEvent, HttpResult, jsonBody, jsonResult, oneOf, onlyFields, text, wholeNumber } from './http.lambda-shared';
 import { cropJpeg, isPickedPosterKey, parseThumbnailCues, PosterError, thumbnailCueAt, tileImageKey } from './posters.lambda-shared';
 import { parsePrice, PremiumOffer } from './prices.lambda-shared';
 import { PUBLISHED_LISTING } from './schema';
+import { StreamLease, StreamLeases } from './stream-leases.lambda-shared';
 import { Checkout, CheckoutRequest, CheckoutSession, CheckoutUnavailableError, PaymentProviderError } from './stripe-checkout.lambda-shared';
 import { isValidId } from '../contracts/source-keys';
 import { OUTPUT_LAYOUT } from '../contracts/transcode-status';
@@ -30,6 +31,8 @@ export interface ApiSettings {
   readonly appUrl?: string;
   /** The premium membership's price; premium is not sold without it. */
   readonly premium?: PremiumOffer;
+  /** How many playback sessions a signed-in user may hold at once; no limit when undefined. */
+  readonly streamLimit?: number;
 }
 
 /** Files of the pipeline's output bucket, by key; caption tracks are written beside a video's renditions, picked posters beside its posters. */
@@ -56,6 +59,8 @@ export interface ApiDependencies {
   readonly signer: () => Promise<MediaSigner>;
   /** Stripe Checkout, when the platform has a Stripe API key; the checkout routes answer 503 without it. */
   readonly checkout?: Checkout;
+  /** Playback sessions as leases, when the platform limits concurrent streams. */
+  readonly leases?: StreamLeases;
   /** The pipeline's output bucket; the caption and poster routes answer 503 without it. */
   readonly mediaFiles?: MediaFiles;
   /** Invalidates paths of the media's distribution; without it, cached playlists lapse on their own (30 seconds). */
@@ -411,6 +416,8 @@ const ROUTES: Record<ApiRouteKey, Route> = {
   'POST /api/videos/{videoId}/playback': async (context) => {
     const { deps, now } = context;
     const video = await watchableVideo(context, (reason) => deps.onPlayback?.('denied', reason));
+    // Checked after the entitlement, so a revoked entitlement stops a renewal whatever the lease says.
+    const lease = await playbackLease(context, video);
     const expiresAt = new Date(now.getTime() + deps.settings.sessionSeconds * 1000);
     const signer = await deps.signer();
     const signed = signer.signedCookies({
@@ -421,6 +428,7 @@ const ROUTES: Record<ApiRouteKey, Route> = {
       playlistUrl: `${mediaBase(context)}/${OUTPUT_LAYOUT.masterPlaylist(video.videoId)}`,
       expiresAt: expiresAt.toISOString(),
       refreshAfterSeconds: Math.floor(deps.settings.sessionSeconds * 0.8),
+      ...(lease ? { sessionId: lease.sessionId } : {}),
     }, signed.setCookies);
   },
 
@@ -669,6 +677,29 @@ const ROUTES: Record<ApiRouteKey, Route> = {
   },
 
   /** Who the caller is and what they are entitled to. */
+  /** The caller's live playback sessions, oldest first (empty without stream limits). */
+  'GET /api/me/sessions': async (context) => {
+    const caller = requireCaller(context.caller);
+    const leases = context.deps.leases;
+    const live = leases && context.deps.settings.streamLimit ? await leases.live(caller.userId, context.now) : [];
+    return jsonResult(200, { limit: context.deps.settings.streamLimit ?? null, sessions: await describeSessions(context, live) });
+  },
+
+  /**
+   * Ends one of the caller's playback sessions ("stop watching there"): its
+   * slot is free at once and its next renewal is refused, so the device it
+   * plays on stops within one cookie lifetime. Ending one that is over answers the same.
+   */
+  'DELETE /api/me/sessions/{sessionId}': async (context) => {
+    const caller = requireCaller(context.caller);
+    const sessionId = context.event.pathParameters?.sessionId;
+    if (!isSessionId(sessionId)) {
+      throw new ApiError(400, 'invalid-session', 'sessionId must be a playback session\'s id (a UUID)');
+    }
+    await context.deps.leases?.end(caller.userId, sessionId, context.now);
+    return { statusCode: 204, headers: { 'cache-control': 'no-store' }, body: '' };
+  },
+
   'GET /api/me': async (context) => {
     const caller = requireCaller(context.caller);
     const entitlements = await context.deps.entitlements.list(caller.userId);
@@ -677,6 +708,23 @@ const ROUTES: Record<ApiRouteKey, Route> = {
       groups: caller.groups,
       entitlements: entitlements.map((e) => ({ id: publicEntitlementId(e.entitlementId), expiresAt: e.expiresAt })),
     });
+  },
+
+  /**
+   * Ends every playback session of a user: none can be renewed, so the user's
+   * playback stops within one cookie lifetime (and a new session needs the
+   * entitlement again). Answers how many were live.
+   */
+  'DELETE /api/admin/users/{userId}/sessions': async (context) => {
+    requireAdmin(context.caller);
+    const userId = context.event.pathParameters?.userId;
+    if (!isUserId(userId)) {
+      throw new ApiError(400, 'invalid-user', 'userId must be a user\'s id');
+    }
+    if (!context.deps.leases || !context.deps.settings.streamLimit) {
+      throw new ApiError(409, 'no-stream-limits', 'playback sessions are not kept on this platform (it has no stream limit), so there are none to end');
+    }
+    return jsonResult(200, { ended: await context.deps.leases.endAll(userId, context.now) });
   },
 
   /** Grants premium until a date (`entitlementId` "premium", `expiresAt` required) or one video. */
@@ -848,6 +896,83 @@ async function removePickedPoster(context: RouteContext, files: MediaFiles, vide
   }
   await files.remove(picked.key);
   await context.deps.invalidate?.([`/${picked.key}`]);
+}
+
+/**
+ * The lease of a signed-in viewer's playback session, when the platform
+ * limits concurrent streams: a renewal (`sessionId` in the body) extends it,
+ * or is refused once it ended, lapsed or was revoked (409 `session-ended`);
+ * a start takes a free slot, or is refused with the user's live sessions
+ * (429 `too-many-streams`) for the app to offer stopping one. Viewers who are
+ * not signed in (public videos) hold no lease.
+ */
+async function playbackLease(context: RouteContext, video: VideoRecord): Promise<StreamLease | undefined> {
+  const { deps, caller, now } = context;
+  const limit = deps.settings.streamLimit;
+  if (!deps.leases || !limit || !caller) {
+    return undefined;
+  }
+  const body = jsonBody(context.event);
+  onlyFields(body, ['sessionId', 'device']);
+  const lifetimeSeconds = deps.settings.sessionSeconds;
+  if (body.sessionId !== undefined) {
+    if (!isSessionId(body.sessionId)) {
+      throw new ApiError(400, 'invalid-session', 'sessionId must be a playback session\'s id (a UUID)');
+    }
+    const renewed = await deps.leases.renew({ userId: caller.userId, sessionId: body.sessionId, videoId: video.videoId, lifetimeSeconds, now });
+    if (!renewed) {
+      throw new ApiError(409, 'session-ended', 'this playback session has ended: it was stopped from another device, ended by an administrator, or lapsed');
+    }
+    return renewed;
+  }
+  const device = deviceLabel(body.device, header(context.event, 'user-agent'));
+  const outcome = await deps.leases.start({ userId: caller.userId, videoId: video.videoId, device, limit, lifetimeSeconds, now });
+  if ('full' in outcome) {
+    const devices = `${limit} ${limit === 1 ? 'device' : 'devices'}`;
+    throw new ApiError(429, 'too-many-streams', `you are watching on ${devices} already, the most at once; stop one of them to watch here`, {
+      limit, sessions: await describeSessions(context, outcome.full),
+    });
+  }
+  return outcome.taken;
+}
+
+/** Playback sessions as their user sees them: the device, the video (with its title) and when it started. */
+async function describeSessions(context: RouteContext, leases: readonly StreamLease[]) {
+  const titles = new Map<string, string | undefined>();
+  for (const videoId of new Set(leases.map((lease) => lease.videoId))) {
+    titles.set(videoId, (await context.deps.catalog.get(videoId))?.title);
+  }
+  return leases.map((lease) => ({
+    sessionId: lease.sessionId,
+    device: lease.device,
+    videoId: lease.videoId,
+    videoTitle: titles.get(lease.videoId) ?? null,
+    startedAt: lease.startedAt,
+  }));
+}
+
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+function isSessionId(value: unknown): value is string {
+  return typeof value === 'string' && SESSION_ID.test(value);
+}
+
+/**
+ * What a session's device is called: the app's own label (at most 60
+ * printable characters), or the browser and system its User-Agent names, or
+ * "A device".
+ */
+function deviceLabel(given: unknown, userAgent: string | undefined): string {
+  if (given !== undefined) {
+    if (typeof given !== 'string' || given.trim() === '' || given.length > 60 || /[\u0000-\u001f\u007f]/.test(given)) {
+      throw new ApiError(400, 'invalid-device', 'device must be 1 to 60 printable characters, such as "Firefox on a phone"');
+    }
+    return given.trim();
+  }
+  const ua = userAgent ?? '';
+  const browser = /Edg\//.test(ua) ? 'Edge' : /Firefox\//.test(ua) ? 'Firefox' : /Chrom(e|ium)\//.test(ua) ? 'Chrome' : /Safari\//.test(ua) ? 'Safari' : undefined;
+  const system = /iPhone|iPad/.test(ua) ? 'iOS' : /Android/.test(ua) ? 'Android' : /Windows/.test(ua) ? 'Windows' : /Mac OS X/.test(ua) ? 'macOS'
+    : /Linux/.test(ua) ? 'Linux' : undefined;
+  return browser && system ? `${browser} on ${system}` : browser ?? system ?? 'A device';
 }
 
 /** Why a restored video is failed: its renditions were removed with the deletion. */

@@ -85,6 +85,7 @@ export class Documents {
     Limit?: number;
     ExclusiveStartKey?: Values;
     ScanIndexForward?: boolean;
+    ConsistentRead?: boolean;
     ExpressionAttributeNames?: Record<string, string>;
     ExpressionAttributeValues?: Values;
   }): Promise<{ Items: Item[]; LastEvaluatedKey?: Item }> {

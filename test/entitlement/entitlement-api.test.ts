@@ -158,6 +158,26 @@ describe('EntitlementApi defaults', () => {
       .toEqual(expect.arrayContaining([{ Effect: 'Allow', Action: 'dynamodb:UpdateItem', Resource: catalogArn }]));
   });
 
+  test('streamLimit: a sessions table of leases (user, slot) with TTL, the API told the limit and allowed only what leases need', () => {
+    expect(api.sessionsTable).toBeUndefined();
+    const limited = build((s) => { void s; return { streamLimit: 3 }; });
+    const table = limited.template.findResources('AWS::DynamoDB::Table')[logicalId(limited.stack, limited.api.sessionsTable!)].Properties;
+    expect(table).toMatchObject({
+      KeySchema: [{ AttributeName: 'userId', KeyType: 'HASH' }, { AttributeName: 'slot', KeyType: 'RANGE' }],
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+    const variables = limited.template.findResources('AWS::Lambda::Function')[logicalId(limited.stack, limited.api.apiFunction)].Properties.Environment.Variables;
+    expect(variables).toMatchObject({ STREAM_LIMIT: '3', PLAYBACK_SESSIONS_TABLE: { Ref: logicalId(limited.stack, limited.api.sessionsTable!) } });
+    const statements = statementsOfRole(limited.template, logicalId(limited.stack, limited.api.apiFunction.role!))
+      .filter((statement) => JSON.stringify(statement.Resource).includes(logicalId(limited.stack, limited.api.sessionsTable!)));
+    expect(statements.flatMap((statement) => [statement.Action].flat()).sort()).toEqual(['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect(nagFindings(limited.stack)).toEqual([]);
+    for (const bad of [0, 1.5, 101]) {
+      expect(() => build(() => ({ streamLimit: bad }), false)).toThrow('streamLimit must be a whole number from 1 to 100');
+    }
+  });
+
   test('the status function touches no media without automatic captions; with them, it writes caption tracks as the caption routes do', () => {
     const status = (of: ReturnType<typeof build>) => JSON.stringify(statementsOfRole(of.template, logicalId(of.stack, of.api.statusFunction.role!)));
     const env = (of: ReturnType<typeof build>) => of.template.findResources('AWS::Lambda::Function')[logicalId(of.stack, of.api.statusFunction)].Properties.Environment.Variables;

@@ -16,6 +16,7 @@ import { HttpResult } from '../../src/entitlement/http.lambda-shared';
 import { ApiDependencies, handleApiRequest, HANDLED_ROUTES } from '../../src/entitlement/routes.lambda-shared';
 import { CATALOG_INDEXES, ENTITLEMENT_INDEXES } from '../../src/entitlement/schema';
 import { consumeCaptionsTranscribed, consumeTranscodeStatus } from '../../src/entitlement/status-consumer.lambda-shared';
+import { StreamLeases } from '../../src/entitlement/stream-leases.lambda-shared';
 import { StripeCheckout, StripeFailure } from '../../src/entitlement/stripe-checkout.lambda-shared';
 import { handleStripeWebhook } from '../../src/entitlement/stripe-webhook.lambda-shared';
 import { thumbnailsTrackKey, thumbnailsVtt } from '../../src/transcode/trick-play.lambda-shared';
@@ -1530,5 +1531,106 @@ describe('picked posters', () => {
     deps = { ...deps, mediaFiles: undefined };
     expect((await pick(videoId, { time: 5 })).statusCode).toBe(503);
     expect((await unpick(videoId)).statusCode).toBe(503);
+  });
+});
+
+describe('stream limits: playback sessions as leases', () => {
+  let leases: StreamLeases;
+  beforeEach(async () => {
+    await db.createTable(`sessions-${tables}`, 'userId', 'slot', 'N');
+    leases = new StreamLeases(db.documents, `sessions-${tables}`);
+    deps = { ...deps, leases, settings: { ...deps.settings, streamLimit: 2 } };
+  });
+
+  const play = (videoId: string, callerToken?: string, body?: unknown) =>
+    call('POST /api/videos/{videoId}/playback', { token: callerToken, path: { videoId }, body });
+
+  test('a signed-in viewer holds at most the limit; past it, a 429 lists the sessions to stop, and stopping one lets this device in', async () => {
+    const [first, second, third] = [await readyVideo(), await readyVideo(), await readyVideo()];
+    const one = await play(first, token.viewer(), { device: 'Firefox on a laptop' });
+    const two = await play(second, token.viewer(), { device: 'Safari on a phone' });
+    expect([one.statusCode, two.statusCode]).toEqual([200, 200]);
+    expect(one.json.sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(one.cookies).toHaveLength(3);
+
+    const refused = await play(third, token.viewer(), { device: 'Chrome on a TV' });
+    expect(refused.statusCode).toBe(429);
+    expect(refused.cookies).toBeUndefined();
+    expect(refused.json.error).toMatchObject({
+      code: 'too-many-streams',
+      limit: 2,
+      sessions: [
+        { sessionId: one.json.sessionId, device: 'Firefox on a laptop', videoId: first, videoTitle: 'A film', startedAt: expect.any(String) },
+        { sessionId: two.json.sessionId, device: 'Safari on a phone', videoId: second, videoTitle: 'A film', startedAt: expect.any(String) },
+      ],
+    });
+    expect((await call('GET /api/me/sessions', { token: token.viewer() })).json.sessions.map((s: any) => s.sessionId).sort())
+      .toEqual([one.json.sessionId, two.json.sessionId].sort());
+
+    // "Stop watching there": the slot is free at once, and the stopped device's renewal is refused.
+    expect((await call('DELETE /api/me/sessions/{sessionId}', { token: token.viewer(), path: { sessionId: one.json.sessionId } })).statusCode).toBe(204);
+    expect((await play(third, token.viewer(), { device: 'Chrome on a TV' })).statusCode).toBe(200);
+    const stopped = await play(first, token.viewer(), { sessionId: one.json.sessionId });
+    expect(stopped.statusCode).toBe(409);
+    expect(stopped.json.error.code).toBe('session-ended');
+    expect(stopped.cookies).toBeUndefined();
+    // Another user's session cannot be stopped by this one (it is not theirs: nothing happens).
+    expect((await call('DELETE /api/me/sessions/{sessionId}', { token: token.buyer(), path: { sessionId: two.json.sessionId } })).statusCode).toBe(204);
+    expect((await play(second, token.viewer(), { sessionId: two.json.sessionId })).statusCode).toBe(200);
+  });
+
+  test('a renewal keeps the same session and renews its cookies; viewers who are not signed in hold none', async () => {
+    const videoId = await readyVideo();
+    const started = await play(videoId, token.viewer());
+    const renewed = await play(videoId, token.viewer(), { sessionId: started.json.sessionId });
+    expect(renewed.statusCode).toBe(200);
+    expect(renewed.json.sessionId).toBe(started.json.sessionId);
+    expect(renewed.cookies).toHaveLength(3);
+    // The device named from the User-Agent when the app gives none.
+    expect((await call('GET /api/me/sessions', { token: token.viewer() })).json.sessions[0].device).toBe('A device');
+    const anonymous = await play(videoId);
+    expect(anonymous.statusCode).toBe(200);
+    expect(anonymous.json.sessionId).toBeUndefined();
+    for (let i = 0; i < 3; i++) expect((await play(videoId)).statusCode).toBe(200);
+  });
+
+  test('an admin ends all of a user\'s sessions: none renews; revoking an entitlement stops renewals too', async () => {
+    const later = new Date(Date.now() + 86_400_000).toISOString();
+    await entitlements.grant({ userId: 'viewer-premium', entitlementId: 'premium', expiresAt: later, grantedAt: new Date().toISOString(), grantedBy: 'admin:a' });
+    const premium = await readyVideo({ access: 'premium' });
+    const session = (await play(premium, token.premiumViewer())).json.sessionId;
+    const other = (await play(await readyVideo(), token.premiumViewer())).json.sessionId;
+    expect((await call('DELETE /api/admin/users/{userId}/sessions', { token: token.viewer(), path: { userId: 'viewer-premium' } })).statusCode).toBe(403);
+    const ended = await call('DELETE /api/admin/users/{userId}/sessions', { token: token.admin(), path: { userId: 'viewer-premium' } });
+    expect(ended.json).toEqual({ ended: 2 });
+    expect((await play(premium, token.premiumViewer(), { sessionId: session })).statusCode).toBe(409);
+    expect(other).toBeDefined();
+
+    const again = (await play(premium, token.premiumViewer())).json.sessionId;
+    expect((await call('DELETE /api/admin/users/{userId}/entitlements/{entitlementId}', {
+      token: token.admin(), path: { userId: 'viewer-premium', entitlementId: 'premium' },
+    })).statusCode).toBeLessThan(300);
+    const revoked = await play(premium, token.premiumViewer(), { sessionId: again });
+    expect(revoked.statusCode).toBe(403);
+    expect(revoked.json.error.code).toBe('not-entitled');
+  });
+
+  test.each<[string, unknown]>([
+    ['a session id that is no UUID', { sessionId: 'session-1' }],
+    ['a device label of 61 characters', { device: 'x'.repeat(61) }],
+    ['a device label with a control character', { device: 'TV\u0007' }],
+    ['an unknown field', { slot: 1 }],
+  ])('a playback request with %s is a 400 and takes no slot', async (_name, body) => {
+    const videoId = await readyVideo();
+    expect((await play(videoId, token.viewer(), body)).statusCode).toBe(400);
+    expect((await call('GET /api/me/sessions', { token: token.viewer() })).json.sessions).toEqual([]);
+  });
+
+  test('without a stream limit there are no sessions to list or end', async () => {
+    deps = { ...deps, leases: undefined, settings: { ...deps.settings, streamLimit: undefined } };
+    const videoId = await readyVideo();
+    expect((await play(videoId, token.viewer())).json.sessionId).toBeUndefined();
+    expect((await call('GET /api/me/sessions', { token: token.viewer() })).json).toEqual({ limit: null, sessions: [] });
+    expect((await call('DELETE /api/admin/users/{userId}/sessions', { token: token.admin(), path: { userId: 'viewer-1' } })).statusCode).toBe(409);
   });
 });
