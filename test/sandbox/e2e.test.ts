@@ -310,3 +310,57 @@ test('automatic captions: a clip with speech gets a track from the offline recog
   expect(seeded.automaticCaptions).toMatchObject({ state: 'SKIPPED', reason: expect.stringContaining('no cues') });
   expect(seeded.captions).toEqual([]);
 }, 120_000);
+
+test('stream limits: a fourth device is offered to stop watching elsewhere; a stopped or revoked tab stops and says so', async () => {
+  const videoId = sandbox.seeded.publicVideoId!;
+  const api = (token: string) => async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${sandbox.url}/api${path}`, {
+      method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined,
+    });
+    return { status: response.status, json: response.status === 204 ? undefined : await response.json() as any };
+  };
+  const admin = api(sandbox.minter.token('admin', ['admins']));
+  const viewer = api(sandbox.minter.token('viewer'));
+  // A clean slate for the viewer, then three devices watching (the sandbox's limit is 3).
+  await admin('DELETE', '/admin/users/viewer/sessions');
+  const devices = ['Chrome on a TV', 'Safari on a phone', 'Firefox on a laptop'];
+  const held: string[] = [];
+  for (const device of devices) {
+    const started = await viewer('POST', `/videos/${videoId}/playback`, { device });
+    expect(started.status).toBe(200);
+    held.push(started.json.sessionId);
+  }
+
+  const { context, page } = await person(browser);
+  try {
+    // The page's clock is Playwright's, so the player's renewal can be brought forward below.
+    await page.clock.install();
+    await signIn(page, sandbox.url, 'viewer');
+    await page.goto(`${sandbox.url}/#/watch/${videoId}`);
+    const gate = page.getByTestId('stream-limit');
+    await gate.waitFor();
+    await expect(gate.textContent()).resolves.toContain('You are watching on 3 devices already');
+    await expect(gate.getByTestId('stop-session').count()).resolves.toBe(3);
+    await inspect(page, 'stream-limit');
+    await gate.getByRole('button', { name: 'Stop watching there: Test pattern on Chrome on a TV' }).click();
+    await page.getByTestId('play-state').and(page.locator('[data-state="ready"]')).waitFor({ timeout: 30_000 });
+    // The TV's next renewal is refused; this browser holds the slot it freed.
+    expect((await viewer('POST', `/videos/${videoId}/playback`, { sessionId: held[0] })).status).toBe(409);
+    const sessions = (await viewer('GET', '/me/sessions')).json.sessions as Array<{ device: string }>;
+    expect(sessions.map((session) => session.device).sort()).toEqual(['Chrome on Linux', 'Firefox on a laptop', 'Safari on a phone']);
+
+    // An admin ends all of the viewer's sessions: at its next renewal the tab stops and says why.
+    expect((await admin('DELETE', '/admin/users/viewer/sessions')).json).toEqual({ ended: 3 });
+    await page.clock.fastForward(50_000);
+    await page.getByTestId('session-ended').waitFor({ timeout: 15_000 });
+    await expect(page.getByTestId('session-ended').textContent()).resolves.toContain('Playback stopped on this device');
+    await inspect(page, 'session-ended');
+    // "Watch here" starts a new session.
+    await page.getByTestId('watch-here').click();
+    await page.getByTestId('play-state').and(page.locator('[data-state="ready"]')).waitFor({ timeout: 30_000 });
+    expect((await viewer('GET', '/me/sessions')).json.sessions).toHaveLength(1);
+  } finally {
+    await context.close();
+    await admin('DELETE', '/admin/users/viewer/sessions');
+  }
+}, 120_000);

@@ -97,6 +97,14 @@ describe('captionFormatOf', () => {
 });
 
 describe('readAnswer', () => {
+  test('the rest of an error object is kept: a 429 lists the sessions to stop', async () => {
+    const sessions = [{ sessionId: 's-1', device: 'Chrome on Linux', videoId: 'v1', videoTitle: 'A film', startedAt: '2030-01-01T00:00:00.000Z' }];
+    const answer = json(429, { error: { code: 'too-many-streams', message: 'stop one', limit: 3, sessions } });
+    const refused = await readAnswer<unknown>(answer).then(() => undefined, (error: unknown) => error as ApiError);
+    expect(refused).toBeInstanceOf(ApiError);
+    expect(refused?.details).toMatchObject({ limit: 3, sessions });
+  });
+
   test('204 is no body; errors without JSON say the status', async () => {
     await expect(readAnswer(new Response(null, { status: 204 }))).resolves.toBeUndefined();
     await expect(readAnswer(new Response('<html>', { status: 502 }))).rejects.toEqual(new ApiError(502, 'http-502', 'The server answered 502; try again in a moment.'));

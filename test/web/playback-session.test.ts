@@ -39,6 +39,36 @@ describe('PlaybackSession', () => {
     session.dispose();
   });
 
+  test('a renewal refused because the session was stopped elsewhere ends it: no more tries, onEnded told once', async () => {
+    const ended = new ApiError(409, 'session-ended', 'This playback session has ended.');
+    const request = jest.fn().mockResolvedValueOnce(grant(10)).mockRejectedValue(ended);
+    const onError = jest.fn();
+    const onEnded = jest.fn();
+    const session = new PlaybackSession({ request, onError, onEnded, isEnded: (error) => (error as ApiError).code === 'session-ended' });
+    await session.start();
+    jest.advanceTimersByTime(10_000);
+    await settle();
+    expect(onEnded).toHaveBeenCalledWith(ended);
+    expect(onError).not.toHaveBeenCalled();
+    expect(session.disposed).toBe(true);
+    jest.advanceTimersByTime(600_000);
+    expect(request).toHaveBeenCalledTimes(2);
+    // A 403 from the media asks once more; an ended session says no without asking.
+    expect(await session.renewAfterForbidden()).toBe(false);
+    expect(request).toHaveBeenCalledTimes(2);
+    expect(onEnded).toHaveBeenCalledTimes(1);
+  });
+
+  test('a renewal after a 403 from the media that finds the session stopped ends it too', async () => {
+    const request = jest.fn().mockResolvedValueOnce(grant(240)).mockRejectedValue(new ApiError(409, 'session-ended', 'ended'));
+    const onEnded = jest.fn();
+    const session = new PlaybackSession({ request, onEnded, isEnded: (error) => (error as ApiError).code === 'session-ended' });
+    await session.start();
+    expect(await session.renewAfterForbidden()).toBe(false);
+    expect(onEnded).toHaveBeenCalledTimes(1);
+    expect(session.disposed).toBe(true);
+  });
+
   test('never renews sooner than the minimum, whatever the answer says', async () => {
     const request = jest.fn().mockResolvedValue(grant(0));
     const session = new PlaybackSession({ request, minimumSeconds: 5 });

@@ -119,6 +119,17 @@ export interface PlaybackAnswer {
   readonly playlistUrl: string;
   readonly expiresAt: string;
   readonly refreshAfterSeconds: number;
+  /** The session's lease, when the platform limits concurrent streams: renewals name it. */
+  readonly sessionId?: string;
+}
+
+/** One of the user's live playback sessions (with stream limits). */
+export interface StreamSession {
+  readonly sessionId: string;
+  readonly device: string;
+  readonly videoId: string;
+  readonly videoTitle: string | null;
+  readonly startedAt: string;
 }
 
 /** The upload in progress, with what S3 holds of it (GET /api/videos/{id}/upload). */
@@ -151,7 +162,8 @@ export interface VideoDraft {
 
 /** A refusal of the API (status 4xx/5xx), or `status` 0 when it could not be reached. */
 export class ApiError extends Error {
-  constructor(public readonly status: number, public readonly code: string, message: string) {
+  /** `details`: the rest of the API's error object (such as the sessions a 429 lists). */
+  constructor(public readonly status: number, public readonly code: string, message: string, public readonly details: Record<string, unknown> = {}) {
     super(message);
     this.name = 'ApiError';
   }
@@ -172,6 +184,8 @@ export interface RequestOptions {
   readonly signal?: AbortSignal;
   /** Send the access token when signed in. @default true */
   readonly auth?: boolean;
+  /** Let the request outlive the page (a session ended as the tab closes). @default false */
+  readonly keepalive?: boolean;
 }
 
 export class Api {
@@ -195,6 +209,7 @@ export class Api {
           body: options.body === undefined ? undefined : JSON.stringify(options.body),
           credentials: 'same-origin',
           signal: options.signal,
+          ...(options.keepalive ? { keepalive: true } : {}),
         });
         return { response, sentToken: token !== undefined };
       } catch (error) {
@@ -225,8 +240,24 @@ export class Api {
     return this.request<Me>('GET', '/me');
   }
 
-  public playback(videoId: string) {
-    return this.request<PlaybackAnswer>('POST', `/videos/${enc(videoId)}/playback`);
+  /** Starts a playback session, or renews the one named. */
+  public playback(videoId: string, renew?: { readonly sessionId: string }) {
+    return this.request<PlaybackAnswer>('POST', `/videos/${enc(videoId)}/playback`, renew ? { body: renew } : {});
+  }
+
+  /** The user's live playback sessions (with stream limits). */
+  public mySessions() {
+    return this.request<{ limit: number | null; sessions: StreamSession[] }>('GET', '/me/sessions');
+  }
+
+  /** Ends one of the user's playback sessions: "stop watching there", or this tab leaving. */
+  public endSession(sessionId: string, options: { keepalive?: boolean } = {}) {
+    return this.request<void>('DELETE', `/me/sessions/${enc(sessionId)}`, options);
+  }
+
+  /** Ends every playback session of a user (admins). */
+  public endUserSessions(userId: string) {
+    return this.request<{ ended: number }>('DELETE', `/admin/users/${enc(userId)}/sessions`);
   }
 
   public videoCheckout(videoId: string) {
@@ -330,7 +361,7 @@ export async function readAnswer<T>(response: Pick<Response, 'status' | 'ok' | '
   const message = typeof error?.message === 'string' && error.message
     ? sentence(error.message)
     : `The server answered ${response.status}${response.status >= 500 ? '; try again in a moment' : ''}.`;
-  throw new ApiError(response.status, code, message);
+  throw new ApiError(response.status, code, message, error && typeof error === 'object' ? { ...error } : {});
 }
 
 /** The caption format of a file, by its name's extension; undefined when it is neither WebVTT nor SRT. */

@@ -13,6 +13,8 @@ export interface PlaybackGrant {
   readonly expiresAt: string;
   /** Ask for a new session after this many seconds. */
   readonly refreshAfterSeconds: number;
+  /** The session's lease, when the platform limits concurrent streams: renewals name it. */
+  readonly sessionId?: string;
 }
 
 export interface Timers {
@@ -32,6 +34,13 @@ export interface PlaybackSessionOptions {
   readonly onRenewed?: (grant: PlaybackGrant) => void;
   /** Told when a scheduled renewal failed; the session tries again after `retrySeconds`. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Whether a refused renewal means the session is over for good (stopped
+   * from another device, ended by an administrator): then the session stops
+   * and tells `onEnded` instead of trying again.
+   */
+  readonly isEnded?: (error: unknown) => boolean;
+  readonly onEnded?: (error: unknown) => void;
   readonly timers?: Timers;
   /** Wait before trying a failed scheduled renewal again. @default 10 */
   readonly retrySeconds?: number;
@@ -80,7 +89,8 @@ export class PlaybackSession {
     try {
       await this.ask(true);
       return !this.isDisposed;
-    } catch {
+    } catch (error) {
+      this.endIfOver(error);
       return false;
     }
   }
@@ -128,11 +138,19 @@ export class PlaybackSession {
       this.ask(true).then(() => {
         this.forbiddenRenewalUsed = false;
       }, (error: unknown) => {
-        if (this.isDisposed) return;
+        if (this.isDisposed || this.endIfOver(error)) return;
         this.options.onError?.(error);
         this.schedule(this.options.retrySeconds ?? 10);
       });
     }, seconds * 1000);
+  }
+
+  /** Stops for good when the refusal says the session is over; answers whether it did. */
+  private endIfOver(error: unknown): boolean {
+    if (this.isDisposed || !this.options.isEnded?.(error)) return false;
+    this.dispose();
+    this.options.onEnded?.(error);
+    return true;
   }
 
   private cancelTimer(): void {

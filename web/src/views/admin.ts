@@ -83,10 +83,23 @@ function userDetails(context: AppContext, user: AdminUser, reload: () => void): 
         ].join(''))),
       revoke);
   });
+  // Ends every playback session of the user (with stream limits): none renews, so playback stops within one cookie lifetime.
+  const sessionsStatus = h('p', { 'class': 'muted small', 'role': 'status', 'data-testid': 'sessions-ended' });
+  const endSessions = button('End all playback sessions', () => void busy(endSessions, async () => {
+    errors.replaceChildren();
+    sessionsStatus.textContent = '';
+    try {
+      const { ended } = await context.api.endUserSessions(user.userId);
+      sessionsStatus.textContent = `Ended ${ended} playback ${ended === 1 ? 'session' : 'sessions'}; their players stop within a few minutes.`;
+    } catch (error) {
+      errors.replaceChildren(errorBox(messageOf(error)));
+    }
+  }, 'Ending…'), { 'class': 'danger small', 'data-testid': 'end-sessions' });
   return h('div', { 'class': 'user', 'data-testid': 'admin-user' },
     h('h3', {}, `User ${user.userId}`),
     items.length > 0 ? h('ul', { 'class': 'entitlements', 'aria-label': 'Entitlements' }, ...items) : note('No entitlements.'),
     errors,
+    h('div', { class: 'actions' }, endSessions), sessionsStatus,
     grantForm(context, user.userId, reload),
   );
 }

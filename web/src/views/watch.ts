@@ -3,9 +3,9 @@
  * (cookies for this video's folder); a refusal becomes what the viewer can
  * do about it: sign in, go premium, or buy the video.
  */
-import { messageOf, PublicVideo } from '../api';
+import { ApiError, messageOf, PublicVideo, StreamSession } from '../api';
 import type { AppContext, Scope, View } from '../context';
-import { button, errorBox, field, h, loading, note } from '../dom';
+import { busy, button, errorBox, field, h, loading, note } from '../dom';
 import { formatDuration, formatInterval, formatPrice, mediaUrl } from '../format';
 import { PlaybackSession, waitUntilGranted } from '../playback-session';
 import { Player, PlayerState } from '../player';
@@ -122,15 +122,54 @@ function render(context: AppContext, main: HTMLElement, scope: Scope, video: Pub
     }
   };
 
-  const session = new PlaybackSession({
-    request: () => context.api.playback(video.id),
-    onError: (error) => context.announce(`The playback session could not be renewed: ${messageOf(error)}. Trying again.`),
-  });
+  /** A playback session: renewals name its lease; one stopped elsewhere ends playback here. */
+  const newSession = (): PlaybackSession => {
+    const created: PlaybackSession = new PlaybackSession({
+      request: () => {
+        const sessionId = created.grant?.sessionId;
+        return context.api.playback(video.id, sessionId ? { sessionId } : undefined);
+      },
+      onError: (error) => context.announce(`The playback session could not be renewed: ${messageOf(error)}. Trying again.`),
+      isEnded: (error) => isApiError(error, 409, 'session-ended'),
+      onEnded: () => stoppedHere(),
+    });
+    return created;
+  };
+  let session = newSession();
   let player: Player | undefined;
+  /** Frees this tab's slot (with stream limits) as it stops playing: the lease would lapse anyway, later. */
+  const endLease = (keepalive = false) => {
+    const sessionId = session.grant?.sessionId;
+    if (sessionId && !session.disposed) {
+      void context.api.endSession(sessionId, { keepalive }).catch(() => undefined);
+    }
+  };
+  const onPageHide = () => endLease(true);
+  window.addEventListener('pagehide', onPageHide);
   scope.onDispose(() => {
+    window.removeEventListener('pagehide', onPageHide);
+    endLease();
     session.dispose();
     player?.dispose();
   });
+  /** Stops the player and starts over with a new session (after stopping another device, or to watch here again). */
+  const restart = () => {
+    player?.dispose();
+    player = undefined;
+    session.dispose();
+    session = newSession();
+    void begin(false);
+  };
+  /** This tab's session was stopped from another device or by an administrator: say so, offer to watch here. */
+  const stoppedHere = () => {
+    if (!scope.alive) return;
+    videoElement.pause();
+    setState('locked');
+    // The gate is an alert: assistive technology reads it once, without a second notice.
+    const message = 'Playback stopped on this device: it was stopped from another device, or ended by an administrator.';
+    gate.replaceChildren(h('div', { 'class': 'gate', 'role': 'alert', 'data-testid': 'session-ended' },
+      h('p', {}, message), button('Watch here', restart, { 'class': 'primary', 'data-testid': 'watch-here' })));
+  };
 
   /** Fetches the thumbnails track with the media cookies; without one, the strip stays hidden. */
   let thumbnailsShown = false;
@@ -260,6 +299,11 @@ function render(context: AppContext, main: HTMLElement, scope: Scope, video: Pub
   };
 
   const refusal = async (error: unknown) => {
+    if (isApiError(error, 429, 'too-many-streams')) {
+      setState('locked');
+      gate.replaceChildren(streamLimitGate(context, error as ApiError, restart));
+      return;
+    }
     if (isApiError(error, 401)) {
       setState('locked');
       gate.replaceChildren(signInPrompt(context, `${lockReason(video)} Sign in to watch.`, 'Sign in to watch'));
@@ -315,4 +359,40 @@ function lockReason(video: PublicVideo): string {
     case 'purchase': return 'This video is for sale.';
     default: return 'This video needs a playback session.';
   }
+}
+
+/**
+ * Past the stream limit: the sessions the viewer holds elsewhere, each with
+ * "Stop watching there"; stopping one starts playback here.
+ */
+function streamLimitGate(context: AppContext, error: ApiError, restart: () => void): HTMLElement {
+  const sessions = Array.isArray(error.details.sessions) ? error.details.sessions as StreamSession[] : [];
+  const limit = typeof error.details.limit === 'number' ? error.details.limit : sessions.length;
+  const errors = h('div');
+  const items = sessions.map((session) => {
+    const what = session.videoTitle ?? 'a video';
+    const stop = button('Stop watching there', () => void busy(stop, async () => {
+      errors.replaceChildren();
+      try {
+        await context.api.endSession(session.sessionId);
+        context.announce(`Stopped watching on ${session.device}.`);
+        restart();
+      } catch (failure) {
+        errors.replaceChildren(errorBox(messageOf(failure)));
+      }
+    }, 'Stopping…'), { 'class': 'small', 'aria-label': `Stop watching there: ${what} on ${session.device}`, 'data-testid': 'stop-session' });
+    return h('li', { 'class': 'entitlement', 'data-session': session.sessionId },
+      h('div', {}, h('strong', {}, session.device), h('p', { class: 'muted small' }, `${what} · since ${formatTime(session.startedAt)}`)),
+      stop);
+  });
+  return h('div', { 'class': 'gate', 'data-testid': 'stream-limit' },
+    h('p', {}, `You are watching on ${limit} ${limit === 1 ? 'device' : 'devices'} already, the most at once. Stop watching on one of them to watch here.`),
+    h('ul', { 'class': 'entitlements', 'aria-label': 'Where you are watching' }, ...items),
+    errors);
+}
+
+/** A time of day in the viewer's locale. */
+function formatTime(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 }
