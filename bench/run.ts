@@ -5,6 +5,7 @@ import { bundleBenchmarks, submitClientBenchmark } from './bundles';
 import { firstFrameBenchmark } from './first-frame';
 import { pipelineBenchmark } from './pipeline';
 import { playbackBenchmark } from './playback';
+import { scaleBenchmarks } from './scale';
 import { signingBenchmark } from './signing';
 import { synthBenchmark } from './synth';
 
@@ -41,7 +42,7 @@ async function main() {
   console.log('');
 
   const figures: Figure[] = [
-    submitClientBenchmark(), signingBenchmark(), await playbackBenchmark(), await pipelineBenchmark(),
+    submitClientBenchmark(), signingBenchmark(), ...await playbackBenchmark(), ...await scaleBenchmarks(), await pipelineBenchmark(),
     await firstFrameBenchmark(20), synthBenchmark(),
   ];
   table(['benchmark', 'measured', 'baseline', 'ratio', 'target', ''], figures.map((f) => [
