@@ -30,8 +30,13 @@ export async function playbackBenchmark(): Promise<Array<{ name: string; subject
     answers.set(`${GetItemCommand.name} entitlements.lambda-shared`, { Item: marshall(entitlement) });
     // With a stream limit: the viewer's lease, read and extended.
     const lease = {
-      userId: 'viewer', slot: 0, sessionId: '00000000-0000-4000-8000-000000000000', videoId: 'video-1', device: 'Chrome on Linux',
-      startedAt: '2030-01-01T00:00:00.000Z', expiresAt: '2999-01-01T00:00:00.000Z',
+      userId: 'viewer',
+      slot: 0,
+      sessionId: '00000000-0000-4000-8000-000000000000',
+      videoId: 'video-1',
+      device: 'Chrome on Linux',
+      startedAt: '2030-01-01T00:00:00.000Z',
+      expiresAt: '2999-01-01T00:00:00.000Z',
     };
     answers.set(`${QueryCommand.name} sessions`, { Items: [marshall(lease)] });
     answers.set(`${UpdateItemCommand.name} sessions`, { Attributes: marshall(lease) });

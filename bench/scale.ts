@@ -35,8 +35,17 @@ async function platform(db: LocalDynamoDB, name: string, size: number, auth: Aut
   const videos = Array.from({ length: size }, (_, i) => {
     const at = new Date(start + i * 60_000).toISOString();
     return {
-      videoId: `video-${i}`, creatorId: `creator-${i % 50}`, title: `Video ${i}`, description: 'A video of the benchmark', access: 'purchase',
-      price: { amount: 199, currency: 'usd' }, state: 'PUBLISHED', createdAt: at, updatedAt: at, listing: 'published', publishedAt: `${at}#video-${i}`,
+      videoId: `video-${i}`,
+      creatorId: `creator-${i % 50}`,
+      title: `Video ${i}`,
+      description: 'A video of the benchmark',
+      access: 'purchase',
+      price: { amount: 199, currency: 'usd' },
+      state: 'PUBLISHED',
+      createdAt: at,
+      updatedAt: at,
+      listing: 'published',
+      publishedAt: `${at}#video-${i}`,
       outputs: { masterPlaylistKey: `videos/video-${i}/master.m3u8`, durationSeconds: 60, renditions: [{ width: 1280, height: 720 }], posterKey: `posters/video-${i}/poster.0000000.jpg` },
     };
   });
@@ -103,11 +112,17 @@ export async function scaleBenchmarks() {
     return [
       {
         name: `catalog page (24 of ${LARGE.toLocaleString('en')} published videos) vs (24 of ${SMALL}), dynalite`,
-        subject: `${pages.subjectMs.toFixed(2)} ms`, baseline: `${pages.baselineMs.toFixed(2)} ms`, ratio: pages.ratio, target: 1.2,
+        subject: `${pages.subjectMs.toFixed(2)} ms`,
+        baseline: `${pages.baselineMs.toFixed(2)} ms`,
+        ratio: pages.ratio,
+        target: 1.2,
       },
       {
         name: `playback renewal with a stream limit (entitlement, lease, cookies), ${LARGE.toLocaleString('en')} vs ${SMALL} videos and entitlements, dynalite`,
-        subject: `${sessions.subjectMs.toFixed(2)} ms`, baseline: `${sessions.baselineMs.toFixed(2)} ms`, ratio: sessions.ratio, target: 1.2,
+        subject: `${sessions.subjectMs.toFixed(2)} ms`,
+        baseline: `${sessions.baselineMs.toFixed(2)} ms`,
+        ratio: sessions.ratio,
+        target: 1.2,
       },
     ];
   } finally {

@@ -30,9 +30,10 @@ const SEGMENT_PROBE_BYTES = 256 * 1024;
 
 /**
  * Adds or replaces the track of `track.language` with a checked WebVTT file:
- * the files first, then the catalog record (conditional on the video being
- * unchanged, a 409 otherwise), then the master playlist. Answers the video
- * as recorded.
+ * the catalog record first (conditional on the video being unchanged, a 409
+ * otherwise), then the track's files, then the master playlist. A change that
+ * loses the race writes nothing, so it never overwrites the winner's file.
+ * Answers the video as recorded.
  */
 export async function putCaptionTrack(
   store: CaptionStore, video: VideoRecord, track: Omit<CaptionTrack, 'addedAt'>, vtt: string, alsoSet: Record<string, unknown> = {},
@@ -41,14 +42,16 @@ export async function putCaptionTrack(
   const folder = OUTPUT_LAYOUT.videoFolder(video.videoId);
   const master = await readMaster(files, video);
   const start = await streamStart(files, folder, master);
-  await files.write(`${folder}${CAPTION_FILES.vtt(track.language)}`, start === undefined ? vtt : withTimestampMap(vtt, start), 'text/vtt; charset=utf-8');
-  await files.write(`${folder}${CAPTION_FILES.playlist(track.language)}`, subtitlePlaylist(track.language, video.outputs?.durationSeconds ?? 0), HLS_PLAYLIST_TYPE);
+  const writeFiles = async () => {
+    await files.write(`${folder}${CAPTION_FILES.vtt(track.language)}`, start === undefined ? vtt : withTimestampMap(vtt, start), 'text/vtt; charset=utf-8');
+    await files.write(`${folder}${CAPTION_FILES.playlist(track.language)}`, subtitlePlaylist(track.language, video.outputs?.durationSeconds ?? 0), HLS_PLAYLIST_TYPE);
+  };
   const existing = video.captions?.find((each) => each.language === track.language);
   const stored: CaptionTrack = { ...track, addedAt: existing?.addedAt ?? store.now.toISOString() };
   const captions = existing
     ? (video.captions ?? []).map((each) => (each.language === track.language ? stored : each))
     : [...(video.captions ?? []), stored];
-  return saveCaptions(store, video, captions, master, [track.language], alsoSet);
+  return saveCaptions(store, video, captions, master, [track.language], alsoSet, writeFiles);
 }
 
 /** Removes the track of `language`; removing one that is not there changes nothing but the same writes. */
@@ -99,13 +102,14 @@ async function streamStart(files: MediaFiles, folder: string, master: string): P
  */
 async function saveCaptions(
   store: CaptionStore, video: VideoRecord, captions: readonly CaptionTrack[], master: string, changedLanguages: readonly string[],
-  alsoSet: Record<string, unknown> = {},
+  alsoSet: Record<string, unknown> = {}, afterRecorded: () => Promise<void> = async () => undefined,
 ): Promise<VideoRecord> {
   const updated = await store.catalog.transition(video.videoId, {
     from: ['READY', 'PUBLISHED'],
     expected: { updatedAt: video.updatedAt },
     set: { ...alsoSet, captions, updatedAt: store.now.toISOString() },
   });
+  await afterRecorded();
   const key = video.outputs?.masterPlaylistKey ?? OUTPUT_LAYOUT.masterPlaylist(video.videoId);
   await writeMaster(store, video.videoId, key, master, captions);
   // The track's own files are cached like segments (a day): a replaced or removed track goes too.

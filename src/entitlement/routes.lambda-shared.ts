@@ -416,10 +416,11 @@ const ROUTES: Record<ApiRouteKey, Route> = {
   'POST /api/videos/{videoId}/playback': async (context) => {
     const { deps, now } = context;
     const video = await watchableVideo(context, (reason) => deps.onPlayback?.('denied', reason));
+    // The signer first: a lease is taken only when cookies can be signed for it (else its slot would be held, unused).
+    const signer = await deps.signer();
     // Checked after the entitlement, so a revoked entitlement stops a renewal whatever the lease says.
     const lease = await playbackLease(context, video);
     const expiresAt = new Date(now.getTime() + deps.settings.sessionSeconds * 1000);
-    const signer = await deps.signer();
     const signed = signer.signedCookies({
       host: deps.settings.mediaDomain, videoId: video.videoId, expiresAt, sameSite: deps.settings.sameSite,
     }, now);
@@ -676,7 +677,6 @@ const ROUTES: Record<ApiRouteKey, Route> = {
     return jsonResult(200, { videos: page.items.map((video) => ownerView(video, mediaBase(context))), cursor: page.cursor });
   },
 
-  /** Who the caller is and what they are entitled to. */
   /** The caller's live playback sessions, oldest first (empty without stream limits). */
   'GET /api/me/sessions': async (context) => {
     const caller = requireCaller(context.caller);
@@ -700,6 +700,7 @@ const ROUTES: Record<ApiRouteKey, Route> = {
     return { statusCode: 204, headers: { 'cache-control': 'no-store' }, body: '' };
   },
 
+  /** Who the caller is and what they are entitled to. */
   'GET /api/me': async (context) => {
     const caller = requireCaller(context.caller);
     const entitlements = await context.deps.entitlements.list(caller.userId);

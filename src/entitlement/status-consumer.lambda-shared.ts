@@ -123,9 +123,17 @@ async function recordAutomaticCaptions(
     return save(record('skipped' in added ? 'SKIPPED' : 'FAILED', { language: added.language, reason: added.skipped ?? added.failed }));
   }
   const automaticCaptions = record('ADDED', { language: added.language });
-  await putCaptionTrack({ ...store!, now }, video, { language: added.language, label: added.label, automatic: true }, added.vtt, {
-    automaticCaptions, [AUTOMATIC_CAPTIONS_STEP]: step(automaticCaptions),
-  });
+  try {
+    await putCaptionTrack({ ...store!, now }, video, { language: added.language, label: added.label, automatic: true }, added.vtt, {
+      automaticCaptions, [AUTOMATIC_CAPTIONS_STEP]: step(automaticCaptions),
+    });
+  } catch (error) {
+    // A refusal other than a concurrent change (the renditions are gone, say) will not mend with retries: record it.
+    if (error instanceof ApiError && error.code !== 'conflict') {
+      return save(record('FAILED', { language: added.language, reason: error.message }));
+    }
+    throw error;
+  }
   return 'ADDED';
 }
 

@@ -99,7 +99,7 @@ export class StreamLeases {
     return updated ? toLease(updated) : undefined;
   }
 
-  /** Whether `sessionId` is a live session of the user for `videoId`: what a content key is answered to. */
+  /** Whether `sessionId` is a live session of the user for `videoId`, for checks made on each request. */
   public async isLive(userId: string, sessionId: string, videoId: string, now: Date): Promise<boolean> {
     const lease = (await this.list(userId)).find((each) => each.sessionId === sessionId);
     return lease !== undefined && lease.videoId === videoId && !lapsed(lease, now);

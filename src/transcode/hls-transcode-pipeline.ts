@@ -362,7 +362,8 @@ export class HlsTranscodePipeline extends Construct {
     this.submitFunction = submit;
     this.submitLogGroup = submit.logGroup;
     const status = new JobStatusFunction(this, 'StatusFunction',
-      this.asyncHandlerOptions('Status', 'Turns MediaConvert job events into transcode status', props, settings.removalPolicy, environment));
+      this.asyncHandlerOptions('Status', 'Turns MediaConvert job events into transcode status', props, settings.removalPolicy, environment,
+        props.automaticCaptions ? 'Amazon Transcribe\'s StartTranscriptionJob has no resource-level permissions (Service Authorization Reference); the jobs it starts are named after this pipeline.' : undefined));
     this.statusFunction = status;
     if (props.trickPlay !== false) {
       // On COMPLETE, the status handler reads the master and images-only playlists and writes the WebVTT thumbnails track.
@@ -657,11 +658,14 @@ export class HlsTranscodePipeline extends Construct {
       acknowledgeWildcardResource(principal, speech, 'Amazon Transcribe reads the audio-only file of whichever video completes, with the caller\'s permissions or, for a queued job, its role\'s: only videos/<id>/speech.mp3.');
       acknowledgeWildcardResource(principal, transcripts, 'Amazon Transcribe writes the transcript of whichever video completes, with the caller\'s permissions or, for a queued job, its role\'s: only into videos/<id>/transcript/.');
     }
-    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['transcribe:StartTranscriptionJob', 'transcribe:GetTranscriptionJob'], resources: [jobs] }));
+    // StartTranscriptionJob has no resource type in the Service Authorization Reference, so it takes "*";
+    // GetTranscriptionJob takes the job's ARN, so it reads this pipeline's jobs only.
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['transcribe:StartTranscriptionJob'], resources: ['*'] }));
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['transcribe:GetTranscriptionJob'], resources: [jobs] }));
     fn.addToRolePolicy(new iam.PolicyStatement({
       actions: ['iam:PassRole'], resources: [role.roleArn], conditions: { StringEquals: { 'iam:PassedToService': 'transcribe.amazonaws.com' } },
     }));
-    acknowledgeWildcardResource(fn.role!, jobs, 'Transcription jobs are named after this pipeline and each video: only jobs whose names start with the pipeline\'s prefix.');
+    acknowledgeWildcardResource(fn.role!, jobs, 'Transcription jobs are named after this pipeline and each video: only jobs whose names start with the pipeline\'s prefix are read.');
     return role;
   }
 
@@ -759,10 +763,9 @@ export class HlsTranscodePipeline extends Construct {
     // Reads the master playlist and the first segment's start time; writes only caption files and master playlists.
     const grant = iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [videoObjects] });
     grant.combine(iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject', 's3:DeleteObject'], resourceArns: [captionFiles, masters] }));
-    // Without ListBucket, S3 answers a missing key with AccessDenied instead of NoSuchKey.
-    grant.combine(iam.Grant.addToPrincipal({
-      grantee, actions: ['s3:ListBucket'], resourceArns: [this.outputBucket.bucketArn], conditions: { StringLike: { 's3:prefix': `${OUTPUT_LAYOUT.videosPrefix}*` } },
-    }));
+    // Without ListBucket, S3 answers a missing key with AccessDenied instead of NoSuchKey (GetObject, Amazon S3 API
+    // Reference). Unconditioned: a GetObject request has no s3:prefix, so a ListBucket limited by prefix would not count.
+    grant.combine(iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [this.outputBucket.bucketArn] }));
     this.outputBucket.encryptionKey?.grantEncryptDecrypt(grantee);
     if (Construct.isConstruct(grantee.grantPrincipal)) {
       acknowledgeWildcardResource(grantee.grantPrincipal, videoObjects,
@@ -788,10 +791,8 @@ export class HlsTranscodePipeline extends Construct {
     const picked = this.outputBucket.arnForObjects(`${OUTPUT_LAYOUT.postersPrefix}*/${OUTPUT_LAYOUT.pickedPosterBaseName}*`);
     const grant = iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [tracks, tiles] });
     grant.combine(iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject', 's3:DeleteObject'], resourceArns: [picked] }));
-    // Without ListBucket, S3 answers a missing thumbnails track with AccessDenied instead of NoSuchKey.
-    grant.combine(iam.Grant.addToPrincipal({
-      grantee, actions: ['s3:ListBucket'], resourceArns: [this.outputBucket.bucketArn], conditions: { StringLike: { 's3:prefix': `${OUTPUT_LAYOUT.videosPrefix}*` } },
-    }));
+    // Without ListBucket, S3 answers a missing thumbnails track with AccessDenied instead of NoSuchKey (see grantCaptionWrites).
+    grant.combine(iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [this.outputBucket.bucketArn] }));
     this.outputBucket.encryptionKey?.grantEncryptDecrypt(grantee);
     if (Construct.isConstruct(grantee.grantPrincipal)) {
       acknowledgeWildcardResource(grantee.grantPrincipal, tracks,

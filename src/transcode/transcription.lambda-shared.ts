@@ -73,8 +73,12 @@ export interface TranscribeJobStateChangeDetail {
   readonly FailureReason?: string;
 }
 
-/** Errors of StartTranscriptionJob that another try cannot mend: the request itself is refused. */
-const REFUSED = new Set(['BadRequestException']);
+/**
+ * Errors of StartTranscriptionJob that another try cannot mend: the request
+ * is refused, or the caller may not make it (a permission taken away). They
+ * are recorded as FAILED for the video's owner to see, rather than retried.
+ */
+const REFUSED = new Set(['BadRequestException', 'AccessDeniedException']);
 
 /**
  * Starts the transcription of a completed encode, once: a start repeated for

@@ -10,6 +10,7 @@ import { CaptionsTranscribedDetail, OUTPUT_LAYOUT, TranscodeStatusDetail } from 
 import { MediaSigner } from '../../src/delivery/media-signer';
 import { API_ROUTES } from '../../src/entitlement/api-routes';
 import { Authenticator } from '../../src/entitlement/auth.lambda-shared';
+import { putCaptionTrack } from '../../src/entitlement/caption-tracks.lambda-shared';
 import { Catalog } from '../../src/entitlement/catalog.lambda-shared';
 import { EntitlementStore } from '../../src/entitlement/entitlements.lambda-shared';
 import { HttpResult } from '../../src/entitlement/http.lambda-shared';
@@ -1192,6 +1193,17 @@ describe('caption tracks', () => {
     expect((await put(videoId, 'en', { label: 'English', format: 'srt', content: SRT })).statusCode).toBe(200);
   });
 
+  test('a change that loses the race for the catalog writes no file: the winner\'s track stays as written', async () => {
+    const videoId = await transcoded();
+    const stale = (await catalog.get(videoId))!;
+    expect((await put(videoId, 'en', { label: 'English', format: 'vtt', content: VTT })).statusCode).toBe(200);
+    const store = { catalog, files: deps.mediaFiles!, invalidate: deps.invalidate, now: new Date() };
+    await expect(putCaptionTrack(store, stale, { language: 'en', label: 'Other' }, 'WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nStale\n'))
+      .rejects.toMatchObject({ statusCode: 409, code: 'conflict' });
+    expect(file(`videos/${videoId}/captions/en.vtt`)).toContain('Hello');
+    expect(file(`videos/${videoId}/captions/en.vtt`)).not.toContain('Stale');
+  });
+
   test('two changes racing for the master playlist both end up in it: a master written from an older list is written again', async () => {
     const videoId = await transcoded();
     const files = deps.mediaFiles!;
@@ -1322,6 +1334,14 @@ describe('caption tracks', () => {
       expect((await owner(other)).automaticCaptions.reason).toMatch(/is missing/);
       await expect(told(other, 'COMPLETE', { version: 2 as 1 })).rejects.toThrow('not a version 1 captions-transcribed event');
       expect((await owner(other)).captions).toEqual([]);
+    });
+
+    test('a refusal that retries cannot mend (the renditions are gone) is recorded as FAILED, not retried for ever', async () => {
+      const videoId = await transcoded();
+      await transcript(videoId, 'WEBVTT\n\n1\n00:00:00.500 --> 00:00:02.000\nHello there.\n');
+      mediaObjects.delete(`videos/${videoId}/master.m3u8`);
+      expect(await told(videoId, 'COMPLETE')).toBe('FAILED');
+      expect((await owner(videoId)).automaticCaptions).toMatchObject({ state: 'FAILED', reason: expect.stringContaining('renditions are not there') });
     });
 
     test('a new upload forgets the automatic captions of the last one', async () => {

@@ -131,6 +131,12 @@ describe('starting', () => {
     expect(published()).toMatchObject([{ state: 'FAILED' }]);
   });
 
+  test('a start the caller may not make (a permission taken away) is FAILED for the owner to see, not retried', async () => {
+    const denied = Object.assign(new Error('User is not authorized to perform: transcribe:StartTranscriptionJob'), { name: 'AccessDeniedException' });
+    transcribeMock.on(StartTranscriptionJobCommand).rejects(denied);
+    expect(await startTranscription(deps(), complete)).toMatchObject({ state: 'FAILED', reason: expect.stringContaining('not authorized') });
+  });
+
   test('throttling is thrown for the invocation to be tried again, and nothing is told', async () => {
     transcribeMock.on(StartTranscriptionJobCommand).rejects(new LimitExceededException({ message: 'Rate exceeded', $metadata: {} }));
     await expect(startTranscription(deps(), complete)).rejects.toThrow('Rate exceeded');

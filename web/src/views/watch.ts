@@ -144,7 +144,10 @@ function render(context: AppContext, main: HTMLElement, scope: Scope, video: Pub
       void context.api.endSession(sessionId, { keepalive }).catch(() => undefined);
     }
   };
-  const onPageHide = () => endLease(true);
+  // A page put in the back/forward cache is not gone: it may be shown again and go on playing.
+  const onPageHide = (event: PageTransitionEvent) => {
+    if (!event.persisted) endLease(true);
+  };
   window.addEventListener('pagehide', onPageHide);
   scope.onDispose(() => {
     window.removeEventListener('pagehide', onPageHide);
