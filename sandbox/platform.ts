@@ -70,6 +70,13 @@ export interface SandboxOptions {
    * @default 3
    */
   readonly streamLimit?: number;
+  /**
+   * HLS AES-128: each video's segments encrypted with its own key, which the
+   * API answers only to a live playback session of that video.
+   *
+   * @default true
+   */
+  readonly encryptSegments?: boolean;
   readonly log?: (message: string) => void;
 }
 
@@ -160,6 +167,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
     await table('entitlements.lambda-shared', ['userId', 'entitlementId'], { byPaymentRef: ['paymentRef'] });
     await table('sessions', ['userId', 'slot'], {}, ['slot']);
+    await table('content-keys', ['videoId']);
     ddb.destroy();
 
     // S3 with the source and output buckets; new sources go to the submit handler, as EventBridge would.
@@ -299,6 +307,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       acceleration: 'DISABLED',
       priority: 0,
       reconcile: { stuckAfterSeconds: reconcile.stuckAfterSeconds, maxSubmitTries: 5 },
+      ...(options.encryptSegments ?? true ? { encryption: { keyServerUrl: url, keysTable: 'content-keys' } } : {}),
     };
     Object.assign(process.env, {
       AWS_REGION: region,
@@ -340,6 +349,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       [API_ENV.sessionSeconds]: String(options.sessionSeconds ?? 120),
       [API_ENV.sessionsTable]: 'sessions',
       [API_ENV.streamLimit]: String(options.streamLimit ?? 3),
+      ...(options.encryptSegments ?? true ? { [API_ENV.contentKeysTable]: 'content-keys' } : {}),
       [API_ENV.sameSite]: 'Strict',
       [API_ENV.metricsScope]: 'sandbox',
       [MEDIA_SIGNING_ENV.keyPairId]: keyPairId,

@@ -171,5 +171,5 @@ function send(res: http.ServerResponse, result: HttpResult): void {
   if (result.cookies && result.cookies.length > 0) {
     headers['set-cookie'] = result.cookies;
   }
-  res.writeHead(result.statusCode, headers).end(result.body);
+  res.writeHead(result.statusCode, headers).end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
 }

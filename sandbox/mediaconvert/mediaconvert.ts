@@ -343,6 +343,7 @@ export function planEncode(settings: any, source: string, work: string) {
 
   const hlsDir = join(work, 'hls');
   mkdirSync(hlsDir);
+  const keyInfo = encryptionOf(hls.outputGroupSettings.hlsGroupSettings, work);
   const split = renditions.length + captureGroups.length + (download ? 1 : 0) + (trickPlay ? 1 : 0);
   const filters = [`[0:v]split=${split}${Array.from({ length: split }, (_, i) => `[v${i}]`).join('')}`];
   const args = ['-y', '-v', 'error', '-nostats', '-progress', 'pipe:1', '-i', source];
@@ -354,7 +355,7 @@ export function planEncode(settings: any, source: string, work: string) {
       '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-crf', '23',
       '-maxrate', String(r.maxBitrate), '-bufsize', String(2 * r.maxBitrate), '-pix_fmt', 'yuv420p',
       '-force_key_frames', `expr:gte(t,n_forced*${r.gopSeconds})`, '-sc_threshold', '0',
-      '-f', 'hls', '-hls_time', String(segment), '-hls_playlist_type', 'vod',
+      '-f', 'hls', '-hls_time', String(segment), '-hls_playlist_type', 'vod', ...(keyInfo ? ['-hls_key_info_file', keyInfo] : []),
       '-hls_segment_filename', join(hlsDir, `${r.name}_%05d.ts`), join(hlsDir, `${r.name}.m3u8`),
     );
   });
@@ -395,6 +396,30 @@ export function planEncode(settings: any, source: string, work: string) {
   }
   args.push('-filter_complex', filters.join(';'), ...outputs);
   return { args, renditions, withAudio, hlsDestination, hlsDir, captures, download, downloadFile, trickPlay, speech, speechFile };
+}
+
+/**
+ * HLS AES-128 with a static key, as MediaConvert encrypts it: ffmpeg's key
+ * info file names the key's URI (written to `#EXT-X-KEY`) and the key's bytes;
+ * with no IV line, each segment's IV is its media sequence number, as
+ * MediaConvert's is without ConstantInitializationVector. What the stand-in
+ * does not model (SAMPLE_AES, SPEKE, a constant IV) it refuses.
+ */
+function encryptionOf(hls: any, work: string): string | undefined {
+  const encryption = hls?.encryption;
+  if (!encryption) {
+    return undefined;
+  }
+  const key = encryption.staticKeyProvider?.staticKeyValue;
+  if (encryption.type !== 'STATIC_KEY' || encryption.encryptionMethod !== 'AES128' || encryption.constantInitializationVector
+    || typeof key !== 'string' || !/^[0-9a-fA-F]{32}$/.test(key) || !encryption.staticKeyProvider?.url) {
+    throw new Error('the sandbox encrypts HLS with AES128 and a static key (32 hex characters, with a URL) only');
+  }
+  const keyFile = join(work, 'content.key');
+  writeFileSync(keyFile, Buffer.from(key, 'hex'));
+  const keyInfo = join(work, 'content.keyinfo');
+  writeFileSync(keyInfo, `${encryption.staticKeyProvider.url}\n${keyFile}\n`);
+  return keyInfo;
 }
 
 /**

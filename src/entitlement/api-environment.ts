@@ -25,6 +25,8 @@ export const API_ENV = {
   sessionsTable: 'PLAYBACK_SESSIONS_TABLE',
   /** Optional: how many playback sessions a signed-in user may hold at once. */
   streamLimit: 'STREAM_LIMIT',
+  /** Optional: the pipeline's content keys, when it encrypts segments; the key route answers 404 without it. */
+  contentKeysTable: 'CONTENT_KEYS_TABLE',
   sameSite: 'COOKIE_SAMESITE',
   stripeSecret: 'STRIPE_WEBHOOK_SECRET_ARN',
   /**

@@ -17,6 +17,7 @@ export const API_ROUTES = [
   'POST /api/videos/{videoId}/retry',
   'POST /api/videos/{videoId}/playback',
   'POST /api/videos/{videoId}/download',
+  'GET /api/videos/{videoId}/key',
   'GET /api/videos/{videoId}/upload',
   'POST /api/videos/{videoId}/checkout',
   'PUT /api/videos/{videoId}/captions/{language}',

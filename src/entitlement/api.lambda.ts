@@ -14,6 +14,7 @@ import { parsePremiumOffer } from './prices.lambda-shared';
 import { ApiDependencies, handleApiRequest } from './routes.lambda-shared';
 import { secretString } from './secrets.lambda-shared';
 import { StreamLeases } from './stream-leases.lambda-shared';
+import { ContentKeys } from '../transcode/content-keys.lambda-shared';
 import { parseBaseUrl, StripeCheckout } from './stripe-checkout.lambda-shared';
 import { UploadRequest, UploadResponse } from '../contracts/upload-messages';
 import { MediaSigner } from '../delivery/media-signer';
@@ -96,6 +97,7 @@ const deps: ApiDependencies = {
     onFailure: (failure) => logger.warn('checkout session not created', { ...failure }),
   }) : undefined,
   leases: env[API_ENV.sessionsTable] ? new StreamLeases(documents, env[API_ENV.sessionsTable]!) : undefined,
+  contentKeys: env[API_ENV.contentKeysTable] ? new ContentKeys(documents, env[API_ENV.contentKeysTable]!) : undefined,
   mediaFiles: outputBucket ? s3MediaFiles(outputBucket) : undefined,
   invalidate: distributionId ? async (paths) => {
     const { client, CreateInvalidationCommand } = await cloudfront();

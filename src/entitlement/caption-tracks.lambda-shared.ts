@@ -1,9 +1,12 @@
+import { createDecipheriv } from 'node:crypto';
 import { withTimestampMap } from './captions.lambda-shared';
 import { CaptionTrack, VideoRecord } from './catalog-model.lambda-shared';
 import { Catalog } from './catalog.lambda-shared';
 import { ApiError } from './http.lambda-shared';
 import type { MediaFiles } from './routes.lambda-shared';
-import { CAPTION_FILES, firstPresentationTime, firstSegmentUri, firstVariantUri, subtitlePlaylist, withSubtitleTracks } from './subtitles-hls.lambda-shared';
+import {
+  CAPTION_FILES, firstPresentationTime, firstSegmentEncryption, firstSegmentUri, firstVariantUri, subtitlePlaylist, withSubtitleTracks,
+} from './subtitles-hls.lambda-shared';
 import { OUTPUT_LAYOUT } from '../contracts/transcode-status';
 
 /**
@@ -18,6 +21,8 @@ export interface CaptionStore {
   readonly files: MediaFiles;
   /** Invalidates paths of the media's distribution; without it, cached playlists lapse on their own (30 seconds). */
   readonly invalidate?: (paths: string[]) => Promise<void>;
+  /** A video's content key, when segments are encrypted: the stream's start is read from a decrypted segment. */
+  readonly contentKey?: (videoId: string) => Promise<Uint8Array | undefined>;
   readonly now: Date;
 }
 
@@ -41,7 +46,7 @@ export async function putCaptionTrack(
   const { files } = store;
   const folder = OUTPUT_LAYOUT.videoFolder(video.videoId);
   const master = await readMaster(files, video);
-  const start = await streamStart(files, folder, master);
+  const start = await streamStart(store, video.videoId, folder, master);
   const writeFiles = async () => {
     await files.write(`${folder}${CAPTION_FILES.vtt(track.language)}`, start === undefined ? vtt : withTimestampMap(vtt, start), 'text/vtt; charset=utf-8');
     await files.write(`${folder}${CAPTION_FILES.playlist(track.language)}`, subtitlePlaylist(track.language, video.outputs?.durationSeconds ?? 0), HLS_PLAYLIST_TYPE);
@@ -79,19 +84,40 @@ async function readMaster(files: MediaFiles, video: VideoRecord): Promise<string
  * (at least two seconds with its default, automatic offset), so it is read,
  * not assumed; undefined when the segments are not a transport stream.
  */
-async function streamStart(files: MediaFiles, folder: string, master: string): Promise<number | undefined> {
+async function streamStart(store: CaptionStore, videoId: string, folder: string, master: string): Promise<number | undefined> {
+  const { files } = store;
   const variant = firstVariantUri(master);
   if (!variant || /^[a-z]+:|^\/|\.\./i.test(variant)) {
     return undefined;
   }
   const variantKey = `${folder}${variant}`;
   const playlist = await files.read(variantKey);
-  const segment = playlist ? firstSegmentUri(Buffer.from(playlist).toString('utf8')) : undefined;
-  if (!segment || /^[a-z]+:|^\/|\.\./i.test(segment)) {
+  const text = playlist ? Buffer.from(playlist).toString('utf8') : undefined;
+  const segment = text ? firstSegmentUri(text) : undefined;
+  if (!text || !segment || /^[a-z]+:|^\/|\.\./i.test(segment)) {
     return undefined;
   }
   const bytes = await files.read(`${variantKey.slice(0, variantKey.lastIndexOf('/') + 1)}${segment}`, SEGMENT_PROBE_BYTES);
-  return bytes ? firstPresentationTime(bytes) : undefined;
+  if (!bytes) {
+    return undefined;
+  }
+  const encryption = firstSegmentEncryption(text);
+  if (encryption.method === 'NONE') {
+    return firstPresentationTime(bytes);
+  }
+  const key = encryption.method === 'AES-128' ? await store.contentKey?.(videoId) : undefined;
+  return key ? firstPresentationTime(decryptPrefix(bytes, key, encryption.iv)) : undefined;
+}
+
+/**
+ * The start of an AES-128 (CBC) segment, decrypted: each 16-byte block needs
+ * only itself and the one before, so the first whole blocks read decrypt
+ * without the rest of the segment (its padding is in its last block).
+ */
+function decryptPrefix(bytes: Uint8Array, key: Uint8Array, iv: Uint8Array): Uint8Array {
+  const whole = bytes.subarray(0, bytes.length - (bytes.length % 16));
+  const decipher = createDecipheriv('aes-128-cbc', key, iv).setAutoPadding(false);
+  return Uint8Array.from(Buffer.concat([decipher.update(whole), decipher.final()]));
 }
 
 /**

@@ -339,6 +339,10 @@ export class EntitlementApi extends Construct {
     this.catalogTable = this.createCatalogTable(settings.removalPolicy);
     this.entitlementsTable = this.createEntitlementsTable(settings.removalPolicy);
     this.streamLimit = streamLimitOf(this.node.path, props.streamLimit);
+    if (props.pipeline.contentKeysTable && this.streamLimit === undefined) {
+      throw new Error(`invalid EntitlementApi props at ${this.node.path}: the pipeline encrypts segments, and a content key is answered only to `
+        + 'a live playback session, which exists with a stream limit: set streamLimit (from 1 to 100)');
+    }
     if (this.streamLimit !== undefined) {
       // Items past their expiry are free slots already; TTL only keeps the table small.
       this.sessionsTable = new dynamodb.Table(this, 'Sessions', {
@@ -523,10 +527,15 @@ export class EntitlementApi extends Construct {
         ...(this.stripeApiKey ? { [API_ENV.stripeApiKey]: this.stripeApiKey.secretArn } : {}),
         ...(this.premiumPrice ? { [API_ENV.premiumPrice]: JSON.stringify(this.premiumPrice) } : {}),
         ...(this.sessionsTable ? { [API_ENV.sessionsTable]: this.sessionsTable.tableName, [API_ENV.streamLimit]: String(this.streamLimit) } : {}),
+        ...(this.pipeline.contentKeysTable ? { [API_ENV.contentKeysTable]: this.pipeline.contentKeysTable.tableName } : {}),
       },
     });
     if (this.sessionsTable) {
       grantTable(fn, this.sessionsTable, ['PutItem', 'UpdateItem', 'Query'], []);
+    }
+    if (this.pipeline.contentKeysTable) {
+      // The key route reads keys; only the pipeline makes and removes them.
+      grantTable(fn, this.pipeline.contentKeysTable, ['GetItem'], []);
     }
     this.stripeApiKey?.grantRead(fn);
     grantTable(fn, this.catalogTable, ['GetItem', 'PutItem', 'UpdateItem', 'Query'], Object.values(CATALOG_INDEXES));
@@ -577,6 +586,7 @@ export class EntitlementApi extends Construct {
         [API_ENV.catalogTable]: this.catalogTable.tableName,
         [API_ENV.distributionId]: this.delivery.distribution.distributionId,
         ...(automaticCaptions ? { [API_ENV.outputBucket]: this.pipeline.outputBucket.bucketName } : {}),
+        ...(automaticCaptions && this.pipeline.contentKeysTable ? { [API_ENV.contentKeysTable]: this.pipeline.contentKeysTable.tableName } : {}),
       },
       onFailure: new destinations.SqsDestination(this.deadLetterQueue),
       retryAttempts: 2,
@@ -585,6 +595,10 @@ export class EntitlementApi extends Construct {
     if (automaticCaptions) {
       // Automatic captions are added as caption tracks are: their files beside the renditions, the master playlist rewritten.
       this.pipeline.grantCaptionWrites(fn);
+      if (this.pipeline.contentKeysTable) {
+        // An encrypted video's first segment is decrypted to time the track.
+        grantTable(fn, this.pipeline.contentKeysTable, ['GetItem'], []);
+      }
     }
     // A deleted video's renditions and posters are invalidated once the pipeline has removed them.
     this.delivery.grantInvalidate(fn);

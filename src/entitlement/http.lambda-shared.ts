@@ -20,7 +20,9 @@ export interface HttpEvent {
 export interface HttpResult {
   readonly statusCode: number;
   readonly headers: Record<string, string>;
+  /** Text, or bytes in base64 with `isBase64Encoded`, which API Gateway sends on decoded. */
   readonly body: string;
+  readonly isBase64Encoded?: boolean;
   readonly cookies?: string[];
 }
 

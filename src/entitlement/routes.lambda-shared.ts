@@ -10,13 +10,14 @@ import { ApiError, describe, errorResult, header, HttpEvent, HttpResult, jsonBod
 import { cropJpeg, isPickedPosterKey, parseThumbnailCues, PosterError, thumbnailCueAt, tileImageKey } from './posters.lambda-shared';
 import { parsePrice, PremiumOffer } from './prices.lambda-shared';
 import { PUBLISHED_LISTING } from './schema';
-import { StreamLease, StreamLeases } from './stream-leases.lambda-shared';
+import { LEASE_GRACE_SECONDS, StreamLease, StreamLeases } from './stream-leases.lambda-shared';
 import { Checkout, CheckoutRequest, CheckoutSession, CheckoutUnavailableError, PaymentProviderError } from './stripe-checkout.lambda-shared';
 import { isValidId } from '../contracts/source-keys';
 import { OUTPUT_LAYOUT } from '../contracts/transcode-status';
 import { IssuedUpload, ListedParts, UploadRequest, UploadResponse } from '../contracts/upload-messages';
 import { isUserId } from '../contracts/user-ids';
 import type { MediaSigner } from '../delivery/media-signer';
+import type { ContentKeys } from '../transcode/content-keys.lambda-shared';
 import { thumbnailsTrackKey } from '../transcode/trick-play.lambda-shared';
 
 /** Fixed at deploy time. */
@@ -61,6 +62,8 @@ export interface ApiDependencies {
   readonly checkout?: Checkout;
   /** Playback sessions as leases, when the platform limits concurrent streams. */
   readonly leases?: StreamLeases;
+  /** The content keys of encrypted videos, when the pipeline encrypts segments; the key route answers 404 without them. */
+  readonly contentKeys?: ContentKeys;
   /** The pipeline's output bucket; the caption and poster routes answer 503 without it. */
   readonly mediaFiles?: MediaFiles;
   /** Invalidates paths of the media's distribution; without it, cached playlists lapse on their own (30 seconds). */
@@ -430,7 +433,47 @@ const ROUTES: Record<ApiRouteKey, Route> = {
       expiresAt: expiresAt.toISOString(),
       refreshAfterSeconds: Math.floor(deps.settings.sessionSeconds * 0.8),
       ...(lease ? { sessionId: lease.sessionId } : {}),
-    }, signed.setCookies);
+    }, lease && deps.contentKeys ? [...signed.setCookies, keySessionCookie(context, lease)] : signed.setCookies);
+  },
+
+  /**
+   * The video's AES-128 content key (16 bytes, never cached), for a player
+   * holding a live playback session of this video: the session is named by
+   * the cookie the playback route set for this path, so the key request a
+   * player makes for `#EXT-X-KEY` (hls.js, or Safari's own player) needs no
+   * header of its own. A public video's key is answered to anyone, as its
+   * playback is. Once the session ends, lapses or is revoked, or the
+   * entitlement behind it is (its renewal is then refused), the key is refused.
+   */
+  'GET /api/videos/{videoId}/key': async (context) => {
+    const { deps, now } = context;
+    const videoId = pathVideoId(context);
+    if (!deps.contentKeys) {
+      throw new ApiError(404, 'not-encrypted', 'this platform does not encrypt its videos; there is no key');
+    }
+    const session = keySessionOf(context.event);
+    let allowed = session !== undefined && deps.leases !== undefined
+      && await deps.leases.isLive(session.userId, session.sessionId, videoId, now);
+    if (!allowed) {
+      const video = await deps.catalog.get(videoId);
+      allowed = video?.state === 'PUBLISHED' && video.access === 'public';
+    }
+    if (!allowed) {
+      throw new ApiError(403, 'no-playback-session', session
+        ? 'this playback session has ended or is another video\'s; start a playback session of this video for its key'
+        : 'the key is answered to a live playback session of this video; start one (POST /api/videos/{videoId}/playback)');
+    }
+    const key = await deps.contentKeys.read(videoId);
+    if (!key) {
+      throw new ApiError(404, 'not-encrypted', 'this video has no content key: its segments are not encrypted');
+    }
+    return {
+      statusCode: 200,
+      // `no-store`: never kept by a browser or a CDN, so each fetch is checked (the API's behaviour at CloudFront caches nothing either).
+      headers: { 'content-type': 'application/octet-stream', 'cache-control': 'no-store', 'content-length': '16' },
+      body: Buffer.from(key).toString('base64'),
+      isBase64Encoded: true,
+    };
   },
 
   /**
@@ -804,7 +847,10 @@ async function captionTarget(context: RouteContext) {
 
 /** Where the caption routes keep tracks: the output bucket, the catalog and the CDN. */
 function captionStore(context: RouteContext, files: MediaFiles): CaptionStore {
-  return { catalog: context.deps.catalog, files, invalidate: context.deps.invalidate, now: context.now };
+  const keys = context.deps.contentKeys;
+  return {
+    catalog: context.deps.catalog, files, invalidate: context.deps.invalidate, now: context.now, contentKey: keys ? (videoId) => keys.read(videoId) : undefined,
+  };
 }
 
 /** Runs a caption check; its refusal is a 400 with its message. */
@@ -953,6 +999,47 @@ async function describeSessions(context: RouteContext, leases: readonly StreamLe
 }
 
 const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** The cookie naming a viewer's playback session to the key route of its video. */
+const KEY_SESSION_COOKIE = 'vod-playback-session';
+
+/**
+ * `<sessionId>.<userId>`, for the key route's path only, as long as the lease
+ * can live: HttpOnly (no script reads it) and Secure, with the playback
+ * cookies' SameSite. The session id is random (a UUID), so holding the
+ * cookie is what proves the session, as holding the signed cookies proves
+ * the right to the segments.
+ */
+function keySessionCookie(context: RouteContext, lease: StreamLease): string {
+  const { settings } = context.deps;
+  const path = `/api/videos/${encodeURIComponent(lease.videoId)}/key`;
+  const maxAge = settings.sessionSeconds + LEASE_GRACE_SECONDS;
+  return `${KEY_SESSION_COOKIE}=${lease.sessionId}.${encodeURIComponent(lease.userId)}; Path=${path}; Max-Age=${maxAge}; Secure; HttpOnly; `
+    + `SameSite=${settings.sameSite}`;
+}
+
+/** The playback session a key request's cookie names, if it names one. */
+function keySessionOf(event: HttpEvent): { sessionId: string; userId: string } | undefined {
+  for (const cookie of event.cookies ?? []) {
+    const at = cookie.indexOf('=');
+    if (at < 0 || cookie.slice(0, at).trim() !== KEY_SESSION_COOKIE) {
+      continue;
+    }
+    const value = cookie.slice(at + 1).trim();
+    const dot = value.indexOf('.');
+    const sessionId = value.slice(0, dot);
+    let userId: string;
+    try {
+      userId = decodeURIComponent(value.slice(dot + 1));
+    } catch {
+      continue;
+    }
+    if (dot > 0 && isSessionId(sessionId) && isUserId(userId)) {
+      return { sessionId, userId };
+    }
+  }
+  return undefined;
+}
+
 function isSessionId(value: unknown): value is string {
   return typeof value === 'string' && SESSION_ID.test(value);
 }

@@ -9,6 +9,7 @@ import {
   CAPTIONS_TRANSCRIBED_DETAIL_TYPE, CaptionsTranscribedDetail, FILES_REMOVED_DETAIL_TYPE, FilesRemovedDetail, TranscodeStatusDetail,
 } from '../contracts/transcode-status';
 import { Documents } from '../internal/documents.lambda-shared';
+import { ContentKeys } from '../transcode/content-keys.lambda-shared';
 import { onceUntilFailure } from '../internal/once.lambda-shared';
 
 const documents = new Documents(new DynamoDBClient({}));
@@ -18,6 +19,9 @@ const distributionId = process.env[API_ENV.distributionId] || undefined;
 /** Set when the pipeline makes automatic captions: they are written beside the renditions like a creator's tracks. */
 const outputBucket = process.env[API_ENV.outputBucket] || undefined;
 const mediaFiles = outputBucket ? s3MediaFiles(outputBucket) : undefined;
+/** Set when the pipeline encrypts segments: an automatic track's timing is read from a decrypted segment. */
+const keysTable = process.env[API_ENV.contentKeysTable] || undefined;
+const contentKeys = keysTable ? new ContentKeys(documents, keysTable) : undefined;
 /** Deletions are rare beside status events: the CloudFront client loads on the first one. */
 const cloudfront = onceUntilFailure(async () => {
   const { CloudFrontClient, CreateInvalidationCommand } = await import('@aws-sdk/client-cloudfront');
@@ -52,6 +56,7 @@ export async function handler(event: PipelineEvent): Promise<{ applied: boolean 
       files: mediaFiles,
       // One invalidation per event and state: Lambda's retry of the event is the same invalidation.
       invalidate: distributionId ? (paths) => invalidate(`${detail?.transcriptionJobName}@${detail?.state}`, paths) : undefined,
+      contentKey: contentKeys ? (videoId) => contentKeys.read(videoId) : undefined,
       now,
     } : undefined;
     const automaticCaptions = await consumeCaptionsTranscribed(catalog, store, { detail }, now);

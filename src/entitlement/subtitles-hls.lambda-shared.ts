@@ -99,6 +99,31 @@ export function firstSegmentUri(mediaPlaylist: string): string | undefined {
 }
 
 /**
+ * How a media playlist's first segment is encrypted (RFC 8216, 4.3.2.4): the
+ * `METHOD` of the last `#EXT-X-KEY` before it (`NONE` without one), and its
+ * IV: the tag's `IV`, or else the segment's media sequence number as a
+ * 128-bit big-endian integer (`#EXT-X-MEDIA-SEQUENCE`, 0 when absent).
+ */
+export function firstSegmentEncryption(mediaPlaylist: string): { method: string; iv: Uint8Array } {
+  let method = 'NONE';
+  let explicitIv: string | undefined;
+  let sequence = 0n;
+  for (const raw of mediaPlaylist.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line.startsWith('#EXT-X-MEDIA-SEQUENCE:')) {
+      sequence = BigInt(/^\d{1,20}$/.test(line.slice(22)) ? line.slice(22) : '0');
+    } else if (line.startsWith('#EXT-X-KEY:')) {
+      method = /(?:^|,)METHOD=([A-Z0-9-]+)/.exec(line.slice(11))?.[1] ?? 'NONE';
+      explicitIv = /(?:^|,)IV=0[xX]([0-9a-fA-F]{1,32})(?:,|$)/.exec(line.slice(11))?.[1];
+    } else if (line.startsWith('#EXTINF:')) {
+      break;
+    }
+  }
+  const hex = (explicitIv ?? sequence.toString(16)).padStart(32, '0');
+  return { method, iv: Uint8Array.from(Buffer.from(hex, 'hex')) };
+}
+
+/**
  * The earliest presentation time stamp (90 kHz) of the audio and video PES
  * packets in the start of an MPEG-2 transport stream segment (ISO/IEC
  * 13818-1: 188-byte packets starting 0x47; a PES header starts 00 00 01,

@@ -252,8 +252,9 @@ export interface VodPlatformProps {
   readonly uploads?: SecureUploadBucketProps;
 
   /**
-   * Props of the transcode pipeline. The platform sets `sourceBucket` itself;
-   * giving it here is refused.
+   * Props of the transcode pipeline. The platform sets `sourceBucket` and
+   * `keyServerUrl` itself; giving them here is refused. With
+   * `encryptSegments`, the API needs a `streamLimit`.
    *
    * @default - HlsTranscodePipeline's defaults
    */
@@ -334,7 +335,13 @@ export class VodPlatform extends Construct {
       // The platform's own origin, known once the distribution exists, and the other players'.
       allowedOrigins: [Lazy.string({ produce: () => this.url }), ...props.corsAllowedOrigins ?? []],
     });
-    this.pipeline = new HlsTranscodePipeline(this, 'Transcode', { removalPolicy, ...props.pipeline, sourceBucket: this.uploads.bucket });
+    this.pipeline = new HlsTranscodePipeline(this, 'Transcode', {
+      removalPolicy,
+      ...props.pipeline,
+      sourceBucket: this.uploads.bucket,
+      // The API answers keys on the platform's domain, known once the distribution exists.
+      keyServerUrl: props.pipeline?.encryptSegments ? Lazy.string({ produce: () => this.url }) : undefined,
+    });
     this.delivery = this.createDelivery(props, removalPolicy);
     this.url = `https://${this.delivery.domainName}`;
     this.api = this.createApi(props, removalPolicy);
@@ -472,7 +479,10 @@ export class VodPlatform extends Construct {
       }
     };
     given('uploads', props.uploads, { allowedOrigins: 'the platform allows its own domain; add others with corsAllowedOrigins' });
-    given('pipeline', props.pipeline, { sourceBucket: 'the platform transcodes its own upload bucket; bring one with uploads.bucket' });
+    given('pipeline', props.pipeline, {
+      sourceBucket: 'the platform transcodes its own upload bucket; bring one with uploads.bucket',
+      keyServerUrl: 'the platform answers content keys on its own URL',
+    });
     given('delivery', props.delivery, {
       bucket: 'the platform serves its pipeline\'s output; bring one with pipeline.outputBucket',
       domainNames: 'use domainNames',

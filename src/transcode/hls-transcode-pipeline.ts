@@ -170,6 +170,31 @@ export interface HlsTranscodePipelineProps {
   readonly automaticCaptions?: AutomaticCaptionsOptions;
 
   /**
+   * HLS AES-128 encryption of every segment: each video gets its own random
+   * 16-byte content key, kept in the `contentKeysTable` (never in the output
+   * bucket, a template or a log) and given to MediaConvert in the job's
+   * settings, and the media playlists name `keyServerUrl`'s key route as the
+   * key's URI. Segments in the bucket and at the CDN are then ciphertext. An
+   * EntitlementApi given this pipeline answers the key only to a player
+   * holding a live playback session of that video, so it needs a
+   * `streamLimit`. AES-128 is not DRM: a viewer's player holds the key.
+   * Within a VodPlatform, the platform's URL is the key server.
+   *
+   * @default false
+   */
+  readonly encryptSegments?: boolean;
+
+  /**
+   * The origin players fetch content keys from, where an EntitlementApi
+   * answers `GET /api/videos/{videoId}/key`: the platform's URL, such as
+   * `https://media.example.com`. Required with `encryptSegments`, outside a
+   * VodPlatform.
+   *
+   * @default - the VodPlatform's URL; none outside one
+   */
+  readonly keyServerUrl?: string;
+
+  /**
    * Accelerated transcoding.
    *
    * @default Acceleration.DISABLED
@@ -326,6 +351,13 @@ export class HlsTranscodePipeline extends Construct {
   /** The role Amazon Transcribe assumes for a queued job (reads `videos/<id>/speech.mp3`, writes `videos/<id>/transcript/`); set with `automaticCaptions`. */
   public readonly transcriptionRole?: iam.IRole;
 
+  /**
+   * The content keys of encrypted videos (partition key `videoId`), when the
+   * pipeline encrypts segments. Losing it makes every encrypted video
+   * unplayable: it is retained by default and has point-in-time recovery.
+   */
+  public readonly contentKeysTable?: dynamodb.ITable;
+
   /** Unique to this pipeline: jobs carry it in their user metadata, status events in their detail. */
   public readonly pipelineId: string;
 
@@ -353,6 +385,12 @@ export class HlsTranscodePipeline extends Construct {
     this.outputBucket = props.outputBucket ?? this.createOutputBucket(settings.removalPolicy);
     this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultBus', 'default');
     this.jobsTable = this.createJobsTable(settings.removalPolicy);
+    if (props.encryptSegments) {
+      this.contentKeysTable = new dynamodb.Table(this, 'ContentKeys', {
+        ...tableDefaults(settings.removalPolicy),
+        partitionKey: { name: 'videoId', type: dynamodb.AttributeType.STRING },
+      });
+    }
     this.deadLetterQueue = createDeadLetterQueue(this, 'DeadLetters', 'the pipeline\'s failed invocations and undeliverable events');
     this.mediaConvertRole = this.createMediaConvertRole();
 
@@ -382,6 +420,15 @@ export class HlsTranscodePipeline extends Construct {
     }
     this.statusLogGroup = status.logGroup;
     const reconcile = this.createReconcileFunction(props, settings.removalPolicy, environment, queueArn);
+    if (this.contentKeysTable) {
+      // Both submit jobs (the check resumes stranded submissions) and handle deletions, which remove a video's key.
+      for (const fn of [submit, reconcile]) {
+        fn.addToRolePolicy(new iam.PolicyStatement({
+          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+          resources: [this.contentKeysTable.tableArn],
+        }));
+      }
+    }
     this.reconcileFunction = reconcile;
     this.reconcileLogGroup = reconcile.logGroup;
     this.reconcileRule = this.createReconcileSchedule(reconcile, settings.checkInterval);
@@ -432,6 +479,13 @@ export class HlsTranscodePipeline extends Construct {
     }
     if (!Number.isInteger(priority) || priority < -50 || priority > 50) {
       throw new Error(`HlsTranscodePipeline at ${this.node.path}: priority must be a whole number from -50 to 50, got ${priority}`);
+    }
+    if (props.encryptSegments && !props.keyServerUrl) {
+      throw new Error(`HlsTranscodePipeline at ${this.node.path}: encryptSegments needs keyServerUrl, the origin where an EntitlementApi answers `
+        + 'content keys (the platform\'s URL, such as https://media.example.com)');
+    }
+    if (props.keyServerUrl && !Token.isUnresolved(props.keyServerUrl) && !/^https?:\/\/[^/?#\s]+\/?$/.test(props.keyServerUrl)) {
+      throw new Error(`HlsTranscodePipeline at ${this.node.path}: keyServerUrl must be an origin such as https://media.example.com, got ${props.keyServerUrl}`);
     }
     return settings;
   }
@@ -509,6 +563,7 @@ export class HlsTranscodePipeline extends Construct {
           priority: settings.priority,
           reconcile: { stuckAfterSeconds: settings.stuckAfterSeconds, maxSubmitTries: MAX_SUBMIT_TRIES },
           sourceRetentionSeconds: settings.sourceRetentionSeconds,
+          encryption: this.contentKeysTable ? { keyServerUrl: props.keyServerUrl, keysTable: this.contentKeysTable.tableName } : undefined,
         }),
       }),
       [TRANSCODE_ENV.table]: this.jobsTable.tableName,

@@ -96,7 +96,7 @@ export function fitFrame(source: Pick<SourceInfo, 'width' | 'height'>, shortSide
  * raw overrides are applied last.
  */
 export function buildJobSettings(
-  plan: EncodingPlan, source: SourceInfo, input: { fileUrl: string; outputBucket: string; videoId: string },
+  plan: EncodingPlan, source: SourceInfo, input: { fileUrl: string; outputBucket: string; videoId: string; encryption?: SegmentEncryption },
 ): JobSettings {
   const videoFolder = `s3://${input.outputBucket}/${OUTPUT_LAYOUT.videoFolder(input.videoId)}`;
   const gopSeconds = plan.segmentSeconds % 2 === 0 ? 2 : 1;
@@ -138,7 +138,7 @@ export function buildJobSettings(
       Name: 'HLS',
       OutputGroupSettings: {
         Type: 'HLS_GROUP_SETTINGS',
-        HlsGroupSettings: hlsGroupSettings(`${videoFolder}master`, plan.segmentSeconds, plan.trickPlay, source),
+        HlsGroupSettings: hlsGroupSettings(`${videoFolder}master`, plan.segmentSeconds, plan.trickPlay, source, input.encryption),
       },
       AutomatedEncodingSettings: {
         AbrSettings: {
@@ -164,7 +164,7 @@ export function buildJobSettings(
       Name: 'HLS',
       OutputGroupSettings: {
         Type: 'HLS_GROUP_SETTINGS',
-        HlsGroupSettings: hlsGroupSettings(`${videoFolder}master`, plan.segmentSeconds, plan.trickPlay, source),
+        HlsGroupSettings: hlsGroupSettings(`${videoFolder}master`, plan.segmentSeconds, plan.trickPlay, source, input.encryption),
       },
       Outputs: renditions.map((rendition): Output => ({
         NameModifier: `_${rendition.width}x${rendition.height}`,
@@ -258,9 +258,12 @@ function frameCaptureGroup(name: string, destination: string, size: Pick<Planned
   };
 }
 
-function hlsGroupSettings(destination: string, segmentSeconds: number, trickPlay: TrickPlayPlan | undefined, source: SourceInfo): HlsGroupSettings {
+function hlsGroupSettings(
+  destination: string, segmentSeconds: number, trickPlay: TrickPlayPlan | undefined, source: SourceInfo, encryption: SegmentEncryption | undefined,
+): HlsGroupSettings {
   return {
     ...(trickPlay ? imageBasedTrickPlay(trickPlay, source) : {}),
+    ...(encryption ? { Encryption: hlsEncryption(encryption) } : {}),
     Destination: destination,
     SegmentLength: segmentSeconds,
     MinSegmentLength: 0,
@@ -273,6 +276,37 @@ function hlsGroupSettings(destination: string, segmentSeconds: number, trickPlay
     StreamInfResolution: 'INCLUDE' as const,
     ClientCache: 'ENABLED' as const,
     CaptionLanguageSetting: 'OMIT' as const,
+  };
+}
+
+/** A video's AES-128 content key and the URL players fetch it from. */
+export interface SegmentEncryption {
+  /** The key: 16 bytes. */
+  readonly key: Uint8Array;
+  /** Written as the `URI` of each media playlist's `#EXT-X-KEY`. */
+  readonly keyUrl: string;
+}
+
+/**
+ * HLS AES-128 with a static key (HlsEncryptionSettings, MediaConvert API
+ * Reference): every segment of every rendition encrypted whole with the
+ * video's key, written as 32 hex characters (StaticKeyValue), and the key's
+ * URL given as the StaticKeyProvider's Url, which becomes the `URI` of the
+ * media playlists' `#EXT-X-KEY:METHOD=AES-128`. No constant initialization
+ * vector, and none in the manifest: each segment's IV is then its media
+ * sequence number, as MediaConvert documents ("the Initialization Vector will
+ * follow the segment number by default") and as HLS players assume when
+ * `#EXT-X-KEY` has no IV (RFC 8216, section 5.2).
+ */
+function hlsEncryption(encryption: SegmentEncryption): NonNullable<HlsGroupSettings['Encryption']> {
+  if (encryption.key.length !== 16) {
+    throw new Error(`an AES-128 key is 16 bytes, got ${encryption.key.length}`);
+  }
+  return {
+    EncryptionMethod: 'AES128',
+    Type: 'STATIC_KEY',
+    StaticKeyProvider: { StaticKeyValue: Buffer.from(encryption.key).toString('hex'), Url: encryption.keyUrl },
+    InitializationVectorInManifest: 'EXCLUDE',
   };
 }
 

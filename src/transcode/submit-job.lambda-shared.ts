@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { CreateJobCommand, CreateJobCommandInput, MediaConvertClient, ProbeCommand, ProbeResult, SearchJobsCommand } from '@aws-sdk/client-mediaconvert';
-import { buildJobSettings, EncodingPlan, SettingsOverrideError } from './job-settings.lambda-shared';
+import { ContentKeys, contentKeyUrl } from './content-keys.lambda-shared';
+import { buildJobSettings, EncodingPlan, SegmentEncryption, SettingsOverrideError } from './job-settings.lambda-shared';
 import {
   applyStatus, claimRetry, claimSubmission, JobRecord, JobStoreDependencies, markCreateRequested, recordJobId, releaseClaim, resumeClaim,
 } from './job-store.lambda-shared';
@@ -25,6 +26,8 @@ export interface PipelineSettings {
   readonly reconcile?: ReconcileSettings;
   /** How long the sources of a deleted video are kept, in seconds. */
   readonly sourceRetentionSeconds?: number;
+  /** Segments encrypted with each video's content key, kept in `keysTable` and answered at `keyServerUrl`. */
+  readonly encryption?: { readonly keyServerUrl: string; readonly keysTable: string };
 }
 
 export interface SubmitDependencies extends JobStoreDependencies {
@@ -154,8 +157,12 @@ async function submitAttempt(deps: SubmitDependencies, record: JobRecord): Promi
 
   let request: CreateJobCommandInput;
   try {
+    const encryption = settings.encryption ? {
+      key: await new ContentKeys(deps.documents, settings.encryption.keysTable).keyFor(record.videoId, now(deps)),
+      keyUrl: contentKeyUrl(settings.encryption.keyServerUrl, record.videoId),
+    } : undefined;
     const probe = await deps.mediaconvert.send(new ProbeCommand({ InputFiles: [{ FileUrl: sourceUrl(settings, record) }] }));
-    request = createJobRequest(settings, record, probe.ProbeResults?.[0]);
+    request = createJobRequest(settings, record, probe.ProbeResults?.[0], encryption);
   } catch (error) {
     if (error instanceof UnusableSourceError) {
       return failUpload(deps, record, error.code, error.message);
@@ -240,13 +247,14 @@ function sourceUrl(settings: PipelineSettings, record: Pick<JobRecord, 'sourceKe
  */
 export function createJobRequest(
   settings: PipelineSettings, record: Pick<JobRecord, 'videoId' | 'uploadId' | 'sourceKey' | 'attempt'>, probe: ProbeResult | undefined,
+  encryption?: SegmentEncryption,
 ): CreateJobCommandInput {
   const fileUrl = sourceUrl(settings, record);
   const source = sourceInfoFromProbe(probe);
   return {
     Role: settings.roleArn,
     Queue: settings.queueArn,
-    Settings: buildJobSettings(settings.plan, source, { fileUrl, outputBucket: settings.outputBucket, videoId: record.videoId }),
+    Settings: buildJobSettings(settings.plan, source, { fileUrl, outputBucket: settings.outputBucket, videoId: record.videoId, encryption }),
     ClientRequestToken: requestToken(record),
     UserMetadata: {
       [JOB_METADATA_KEYS.pipeline]: settings.pipelineId,

@@ -25,6 +25,7 @@ const deletion = onceUntilFailure(async () => {
     outputBucket: runtime.settings.outputBucket,
     sourceRetentionSeconds: runtime.settings.sourceRetentionSeconds ?? DEFAULT_SOURCE_RETENTION_SECONDS,
     pipelineId: runtime.settings.pipelineId,
+    keysTable: runtime.settings.encryption?.keysTable,
   };
   return { deletionDeps, deleteVideo: module.deleteVideo, restoreVideo: module.restoreVideo };
 });

@@ -1,5 +1,6 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DeleteObjectsCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
+import { ContentKeys } from './content-keys.lambda-shared';
 import type { JobRecord, JobStoreDependencies } from './job-store.lambda-shared';
 import { WORK_INDEX } from './transcode-metrics';
 import { isValidId, SOURCE_PREFIX } from '../contracts/source-keys';
@@ -20,6 +21,8 @@ export interface DeletionDependencies extends JobStoreDependencies {
   readonly outputBucket: string;
   /** How long sources are kept after their video was deleted. */
   readonly sourceRetentionSeconds: number;
+  /** The content keys of encrypted videos, when the pipeline encrypts: a deleted video's key goes with its renditions. */
+  readonly keysTable?: string;
   readonly now?: () => Date;
 }
 
@@ -47,6 +50,10 @@ export async function deleteVideo(deps: DeletionDependencies, videoId: unknown):
   let removed = 0;
   for (const prefix of prefixes) {
     removed += await removeVersions(deps.s3, deps.outputBucket, prefix);
+  }
+  if (deps.keysTable) {
+    // After the segments it decrypts; a restored video is encoded again, with a new key.
+    await new ContentKeys(deps.documents, deps.keysTable).remove(videoId);
   }
   // Told after the removal, and again by a repeated deletion, so a CDN never keeps what it fetched meanwhile.
   await publishFilesRemoved(deps, {

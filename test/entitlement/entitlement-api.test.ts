@@ -178,6 +178,23 @@ describe('EntitlementApi defaults', () => {
     }
   });
 
+  test('encrypted segments: the API reads content keys (only reads), needs a stream limit, and the key route is on API Gateway', () => {
+    const encrypted = build(() => ({ streamLimit: 3 }), true, { encryptSegments: true, keyServerUrl: 'https://media.example.com', automaticCaptions: {} });
+    const keysId = logicalId(encrypted.stack, encrypted.api.pipeline.contentKeysTable as any);
+    const functions = encrypted.template.findResources('AWS::Lambda::Function');
+    expect(functions[logicalId(encrypted.stack, encrypted.api.apiFunction)].Properties.Environment.Variables.CONTENT_KEYS_TABLE).toEqual({ Ref: keysId });
+    const onKeys = (role: string) => statementsOfRole(encrypted.template, role)
+      .filter((statement) => JSON.stringify(statement.Resource).includes(keysId))
+      .flatMap((statement) => [statement.Action].flat());
+    expect(onKeys(logicalId(encrypted.stack, encrypted.api.apiFunction.role!))).toEqual(['dynamodb:GetItem']);
+    // Automatic captions are timed from a decrypted segment.
+    expect(onKeys(logicalId(encrypted.stack, encrypted.api.statusFunction.role!))).toEqual(['dynamodb:GetItem']);
+    encrypted.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /api/videos/{videoId}/key' });
+    expect(nagFindings(encrypted.stack)).toEqual([]);
+    expect(() => build(() => ({}), false, { encryptSegments: true, keyServerUrl: 'https://media.example.com' }))
+      .toThrow('the pipeline encrypts segments, and a content key is answered only to a live playback session, which exists with a stream limit: set streamLimit');
+  });
+
   test('the status function touches no media without automatic captions; with them, it writes caption tracks as the caption routes do', () => {
     const status = (of: ReturnType<typeof build>) => JSON.stringify(statementsOfRole(of.template, logicalId(of.stack, of.api.statusFunction.role!)));
     const env = (of: ReturnType<typeof build>) => of.template.findResources('AWS::Lambda::Function')[logicalId(of.stack, of.api.statusFunction)].Properties.Environment.Variables;

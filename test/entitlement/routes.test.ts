@@ -17,9 +17,10 @@ import { HttpResult } from '../../src/entitlement/http.lambda-shared';
 import { ApiDependencies, handleApiRequest, HANDLED_ROUTES } from '../../src/entitlement/routes.lambda-shared';
 import { CATALOG_INDEXES, ENTITLEMENT_INDEXES } from '../../src/entitlement/schema';
 import { consumeCaptionsTranscribed, consumeTranscodeStatus } from '../../src/entitlement/status-consumer.lambda-shared';
-import { StreamLeases } from '../../src/entitlement/stream-leases.lambda-shared';
+import { LEASE_GRACE_SECONDS, StreamLeases } from '../../src/entitlement/stream-leases.lambda-shared';
 import { StripeCheckout, StripeFailure } from '../../src/entitlement/stripe-checkout.lambda-shared';
 import { handleStripeWebhook } from '../../src/entitlement/stripe-webhook.lambda-shared';
+import { ContentKeys } from '../../src/transcode/content-keys.lambda-shared';
 import { thumbnailsTrackKey, thumbnailsVtt } from '../../src/transcode/trick-play.lambda-shared';
 import { createUploadS3Client, handleUploadRequest } from '../../src/upload/issue-upload.lambda-shared';
 import { MEBIBYTE } from '../../src/upload/upload-settings';
@@ -178,6 +179,8 @@ interface Call {
   rawBody?: string;
   contentType?: string;
   query?: Record<string, string>;
+  /** `name=value` pairs, as API Gateway passes the Cookie header. */
+  cookies?: string[];
 }
 
 async function call(routeKey: string, options: Call = {}): Promise<HttpResult & { json: any }> {
@@ -191,8 +194,9 @@ async function call(routeKey: string, options: Call = {}): Promise<HttpResult & 
     pathParameters: options.path,
     queryStringParameters: options.query,
     body,
+    cookies: options.cookies,
   });
-  return { ...result, json: result.body ? JSON.parse(result.body) : undefined };
+  return { ...result, json: result.body && result.headers['content-type']?.startsWith('application/json') ? JSON.parse(result.body) : undefined };
 }
 
 async function createDraft(creator = token.creatorA(), access = 'public', title = 'A film', price?: unknown): Promise<string> {
@@ -1652,5 +1656,111 @@ describe('stream limits: playback sessions as leases', () => {
     expect((await play(videoId, token.viewer())).json.sessionId).toBeUndefined();
     expect((await call('GET /api/me/sessions', { token: token.viewer() })).json).toEqual({ limit: null, sessions: [] });
     expect((await call('DELETE /api/admin/users/{userId}/sessions', { token: token.admin(), path: { userId: 'viewer-1' } })).statusCode).toBe(409);
+  });
+});
+
+describe('encrypted segments: a video\'s content key, for a live playback session of that video only', () => {
+  let contentKeys: ContentKeys;
+  const premiumUntil = () => new Date(Date.now() + 86_400_000).toISOString();
+  beforeEach(async () => {
+    await db.createTable(`sessions-${tables}`, 'userId', 'slot', 'N');
+    await db.createTable(`keys-${tables}`, 'videoId');
+    contentKeys = new ContentKeys(db.documents, `keys-${tables}`);
+    deps = { ...deps, leases: new StreamLeases(db.documents, `sessions-${tables}`), contentKeys, settings: { ...deps.settings, streamLimit: 3 } };
+    await entitlements.grant({ userId: 'viewer-premium', entitlementId: 'premium', expiresAt: premiumUntil(), grantedAt: new Date().toISOString(), grantedBy: 'admin:a' });
+  });
+
+  const play = (videoId: string, callerToken?: string, body?: unknown) =>
+    call('POST /api/videos/{videoId}/playback', { token: callerToken, path: { videoId }, body });
+  /** The cookie the playback route set for the key route, as a browser sends it back, with its attributes. */
+  const sessionCookie = (played: HttpResult) => {
+    const set = (played.cookies ?? []).find((cookie) => cookie.startsWith('vod-playback-session='));
+    return set ? { pair: set.split(';')[0], attributes: set.split(';').slice(1).map((part) => part.trim()) } : undefined;
+  };
+  const key = (videoId: string, cookies?: string[]) => call('GET /api/videos/{videoId}/key', { path: { videoId }, cookies });
+  const encryptedVideo = async (access = 'premium') => {
+    const videoId = await readyVideo({ access });
+    await contentKeys.keyFor(videoId, new Date());
+    return videoId;
+  };
+
+  test('a live session gets the 16-byte key, never to be stored; the cookie naming it is for the key route alone', async () => {
+    const videoId = await encryptedVideo();
+    const played = await play(videoId, token.premiumViewer());
+    expect(played.statusCode).toBe(200);
+    const cookie = sessionCookie(played)!;
+    expect(cookie.pair).toBe(`vod-playback-session=${played.json.sessionId}.viewer-premium`);
+    expect(cookie.attributes).toEqual([`Path=/api/videos/${videoId}/key`, `Max-Age=${deps.settings.sessionSeconds + LEASE_GRACE_SECONDS}`,
+      'Secure', 'HttpOnly', 'SameSite=Strict']);
+
+    const answered = await key(videoId, [cookie.pair, 'other=1']);
+    expect(answered.statusCode).toBe(200);
+    expect(answered.isBase64Encoded).toBe(true);
+    expect(answered.headers).toMatchObject({ 'content-type': 'application/octet-stream', 'cache-control': 'no-store' });
+    expect(Buffer.from(answered.body, 'base64').equals(Buffer.from((await contentKeys.read(videoId))!))).toBe(true);
+  });
+
+  test('refused without a session, with another video\'s session, with a made-up one, after the session ended, after revocation and after lapse', async () => {
+    const videoId = await encryptedVideo();
+    const otherVideo = await encryptedVideo();
+    const refused = async (cookies?: string[]) => {
+      const answer = await key(videoId, cookies);
+      expect({ status: answer.statusCode, code: answer.json?.error?.code }).toEqual({ status: 403, code: 'no-playback-session' });
+      expect(answer.body).not.toContain(Buffer.from((await contentKeys.read(videoId))!).toString('base64'));
+    };
+    await refused();
+    await refused([sessionCookie(await play(otherVideo, token.premiumViewer()))!.pair]);
+    await refused(['vod-playback-session=00000000-0000-4000-8000-000000000000.viewer-premium']);
+    await refused(['vod-playback-session=not-a-session']);
+
+    // Ended from another device ("stop watching there").
+    const ended = await play(videoId, token.premiumViewer());
+    expect((await key(videoId, [sessionCookie(ended)!.pair])).statusCode).toBe(200);
+    await call('DELETE /api/me/sessions/{sessionId}', { token: token.premiumViewer(), path: { sessionId: ended.json.sessionId } });
+    await refused([sessionCookie(ended)!.pair]);
+
+    // Revoked by an admin.
+    const revoked = await play(videoId, token.premiumViewer());
+    expect((await call('DELETE /api/admin/users/{userId}/sessions', { token: token.admin(), path: { userId: 'viewer-premium' } })).statusCode).toBe(200);
+    await refused([sessionCookie(revoked)!.pair]);
+
+    // Lapsed: not renewed within its cookies' lifetime and the grace after it.
+    const lapsing = await play(videoId, token.premiumViewer());
+    expect((await key(videoId, [sessionCookie(lapsing)!.pair])).statusCode).toBe(200);
+    const started = Date.now();
+    deps = { ...deps, now: () => new Date(started + (deps.settings.sessionSeconds + LEASE_GRACE_SECONDS + 1) * 1000) };
+    await refused([sessionCookie(lapsing)!.pair]);
+  });
+
+  test('revoking the entitlement stops the renewal, and with it the key once the session lapses', async () => {
+    const videoId = await encryptedVideo();
+    const played = await play(videoId, token.premiumViewer());
+    await call('DELETE /api/admin/users/{userId}/entitlements/{entitlementId}', {
+      token: token.admin(), path: { userId: 'viewer-premium', entitlementId: 'premium' },
+    });
+    expect((await play(videoId, token.premiumViewer(), { sessionId: played.json.sessionId })).statusCode).toBe(403);
+    const started = Date.now();
+    deps = { ...deps, now: () => new Date(started + (deps.settings.sessionSeconds + LEASE_GRACE_SECONDS + 1) * 1000) };
+    expect((await key(videoId, [sessionCookie(played)!.pair])).statusCode).toBe(403);
+  });
+
+  test('a public video\'s key is anyone\'s, as its playback is; an unpublished one\'s is not', async () => {
+    const published = await encryptedVideo('public');
+    expect((await play(published)).statusCode).toBe(200);
+    expect((await key(published)).statusCode).toBe(200);
+    const draft = await readyVideo({ access: 'public', publish: false });
+    await contentKeys.keyFor(draft, new Date());
+    expect((await key(draft)).statusCode).toBe(403);
+  });
+
+  test('a video without a key, or a platform that does not encrypt, answers 404; a bad id is a 404 too', async () => {
+    const plain = await readyVideo({ access: 'public' });
+    expect((await key(plain)).json.error.code).toBe('not-encrypted');
+    deps = { ...deps, contentKeys: undefined };
+    const videoId = await readyVideo({ access: 'public' });
+    const played = await play(videoId, token.viewer());
+    expect(sessionCookie(played)).toBeUndefined();
+    expect((await key(videoId)).statusCode).toBe(404);
+    expect((await key('../etc')).statusCode).toBe(404);
   });
 });

@@ -230,6 +230,21 @@ describe('VodPlatform outputs', () => {
   });
 });
 
+describe('VodPlatform with encrypted segments', () => {
+  test('keys are answered on the platform\'s own domain, and the platform stays cdk-nag clean', () => {
+    const { stack, vod } = build(() => ({ pipeline: { encryptSegments: true }, api: { streamLimit: 3 } }));
+    const template = Template.fromStack(stack);
+    const submit = template.findResources('AWS::Lambda::Function')[logicalId(stack, vod.pipeline.submitFunction as any)];
+    const settings = JSON.stringify(submit.Properties.Environment.Variables.PIPELINE_SETTINGS);
+    expect(settings).toContain('\\"keyServerUrl\\":\\"https://');
+    expect(settings).toContain(logicalId(stack, vod.delivery.distribution as any));
+    // The key route is behind the API's behaviour, which caches nothing and passes the viewer's cookies on.
+    expect(behaviors(distributionConfig(template))['api/*']).toMatchObject({ CachePolicyId: CACHING_DISABLED, OriginRequestPolicyId: ALL_VIEWER_EXCEPT_HOST });
+    expect(nagFindings(stack)).toEqual([]);
+    expect(() => build(() => ({ pipeline: { encryptSegments: true } }))).toThrow('set streamLimit');
+  });
+});
+
 describe('VodPlatform refuses what it sets itself', () => {
   test.each<[string, (stack: Stack) => VodPlatformProps, string]>([
     ['the upload bucket\'s allowed origins', () => ({ uploads: { allowedOrigins: ['https://a.example'] } }), 'uploads.allowedOrigins (the platform allows its own domain; add others with corsAllowedOrigins)'],
@@ -237,6 +252,8 @@ describe('VodPlatform refuses what it sets itself', () => {
     ['the distribution\'s bucket', (s) => ({ delivery: { bucket: new s3.Bucket(s, 'Other') } }), 'delivery.bucket'],
     ['the distribution\'s domain', () => ({ delivery: { domainNames: ['video.example.com'] } }), 'delivery.domainNames (use domainNames)'],
     ['the distribution\'s CORS origins', () => ({ delivery: { corsAllowedOrigins: ['https://a.example'] } }), 'delivery.corsAllowedOrigins (use corsAllowedOrigins)'],
+    ['the key server', () => ({ pipeline: { encryptSegments: true, keyServerUrl: 'https://keys.example' }, api: { streamLimit: 3 } }),
+      'pipeline.keyServerUrl (the platform answers content keys on its own URL)'],
   ])('refuses %s instead of ignoring it', (_name, configure, message) => {
     expect(() => build(configure)).toThrow(`VodPlatform at Stack/Vod sets these itself, so they cannot be given: ${message}`);
   });

@@ -302,7 +302,13 @@ test('automatic captions: a clip with speech gets a track from the offline recog
   const cookies = signer.signedCookies({ host: new URL(sandbox.url).host, videoId, expiresAt: new Date(Date.now() + 60_000) })
     .setCookies.map((c) => c.split(';')[0]).join('; ');
   const media = (path: string) => fetch(`${sandbox.url}/videos/${videoId}/${path}`, { headers: { cookie: cookies } }).then((response) => response.text());
-  expect(await media('master.m3u8')).toContain('#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="English (United States) (automatic)",LANGUAGE="en-US"');
+  // The catalog records the track first (it is what decides between racing changes), then the files and the master are written.
+  const listed = '#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="subs",NAME="English (United States) (automatic)",LANGUAGE="en-US"';
+  let master = '';
+  for (let i = 0; i < 100 && !(master = await media('master.m3u8')).includes(listed); i++) {
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  expect(master).toContain(listed);
   const cues = parseCaptions((await media('captions/en-US.vtt')).replace(/^X-TIMESTAMP-MAP=.*\n/m, ''), 'vtt').cues;
   expect(cues.length).toBeGreaterThan(0);
   expect(cues.every((cue) => cue.endMs <= 5000 && /\w/.test(cue.text))).toBe(true);

@@ -3,7 +3,7 @@ import {
   fromWireNames, JobRuleOptions, loadServiceModel, ServiceModel, validateAgainstServiceModel, validateCreateJob, validateDocumentedRules,
 } from '../../sandbox/mediaconvert/job-rules';
 import { HlsLadder } from '../../src';
-import { EncodingPlan } from '../../src/transcode/job-settings.lambda-shared';
+import { EncodingPlan, SegmentEncryption } from '../../src/transcode/job-settings.lambda-shared';
 import { createJobRequest, PipelineSettings } from '../../src/transcode/submit-job.lambda-shared';
 import { DEFAULT_TRICK_PLAY } from '../../src/transcode/trick-play.lambda-shared';
 
@@ -104,6 +104,8 @@ interface Plan {
   readonly acceleration: PipelineSettings['acceleration'];
   /** The combination really uses a Professional tier feature. */
   readonly professional: boolean;
+  /** Segments encrypted with a content key. */
+  readonly encryption?: SegmentEncryption;
 }
 
 const LADDERS = [
@@ -122,7 +124,11 @@ const LADDERS = [
 
 const PROGRAM_DATE_TIME = { path: 'OutputGroups.0.OutputGroupSettings.HlsGroupSettings.ProgramDateTime', value: 'INCLUDE' };
 
-const VARIANTS: Array<{ name: string; plan: Partial<EncodingPlan>; acceleration?: PipelineSettings['acceleration'] }> = [
+const CONTENT_KEY: SegmentEncryption = {
+  key: Uint8Array.from({ length: 16 }, (_, i) => i * 17), keyUrl: 'https://media.example.com/api/videos/v1/key',
+};
+
+const VARIANTS: Array<{ name: string; plan: Partial<EncodingPlan>; acceleration?: PipelineSettings['acceleration']; encryption?: SegmentEncryption }> = [
   { name: 'HLS only', plan: {} },
   { name: 'download', plan: { download: true } },
   { name: 'posters', plan: { posters: { intervalSeconds: 5, maxCaptures: 3 } } },
@@ -136,6 +142,12 @@ const VARIANTS: Array<{ name: string; plan: Partial<EncodingPlan>; acceleration?
   { name: 'trick play, 2-second 4x8 tiles', plan: { trickPlay: { intervalSeconds: 2, thumbnailLongSide: 240, tileColumns: 4, tileRows: 8 } } },
   { name: 'automatic captions (an audio-only MP3)', plan: { speech: { languageCode: 'en-US' } } },
   { name: 'everything', plan: { trickPlay: DEFAULT_TRICK_PLAY, download: true, posters: { intervalSeconds: 5, maxCaptures: 3 }, speech: {} } },
+  { name: 'encrypted segments (AES-128)', plan: {}, encryption: CONTENT_KEY },
+  {
+    name: 'everything, encrypted',
+    plan: { trickPlay: DEFAULT_TRICK_PLAY, download: true, posters: { intervalSeconds: 5, maxCaptures: 3 }, speech: {} },
+    encryption: CONTENT_KEY,
+  },
 ];
 
 const PLANS: Plan[] = LADDERS.flatMap(({ name, ladder }) => VARIANTS.map((variant): Plan => {
@@ -153,6 +165,7 @@ const PLANS: Plan[] = LADDERS.flatMap(({ name, ladder }) => VARIANTS.map((varian
     plan,
     acceleration,
     professional: plan.ladder.automatic !== undefined || plan.qualityTuning === 'MULTI_PASS_HQ' || acceleration !== 'DISABLED',
+    encryption: variant.encryption,
   };
 }));
 
@@ -171,7 +184,7 @@ function settings(plan: Plan): PipelineSettings {
 const RECORD = { videoId: 'v1', uploadId: 'u1', sourceKey: 'uploads/v1/u1/source.mp4', attempt: 1 };
 
 function request(plan: Plan, probeResult: ProbeResult): CreateJobCommandInput {
-  return createJobRequest(settings(plan), RECORD, probeResult);
+  return createJobRequest(settings(plan), RECORD, probeResult, plan.encryption);
 }
 
 /** Every output frame of a request with both sides set, with its path. */
@@ -422,6 +435,15 @@ describe('every CreateJob request the submit handler builds is one MediaConvert 
       expect(orientationOf(trick.ThumbnailWidth!, trick.ThumbnailHeight!)).toBe(src.orientation);
       expect(Math.abs(trick.ThumbnailHeight! - trick.ThumbnailWidth! / src.aspect)).toBeLessThanOrEqual(1);
     }
+    // Encrypted: AES-128 with the video's key as 32 hex characters (the model's pattern for StaticKeyValue is
+    // ^[A-Za-z0-9]{32}$), and each segment's IV its sequence number (no constant IV, none in the manifest).
+    const encryption = job.Settings!.OutputGroups![0].OutputGroupSettings!.HlsGroupSettings!.Encryption;
+    expect(encryption).toEqual(plan.encryption ? {
+      EncryptionMethod: 'AES128',
+      Type: 'STATIC_KEY',
+      StaticKeyProvider: { StaticKeyValue: '00112233445566778899aabbccddeeff', Url: 'https://media.example.com/api/videos/v1/key' },
+      InitializationVectorInManifest: 'EXCLUDE',
+    } : undefined);
     const wrong = sizes.filter(({ width, height }) => orientationOf(width, height) !== src.orientation
       || Math.abs(width / height / src.aspect - 1) > 0.015);
     expect(wrong.map(({ path, width, height }) => `${path}: ${width}x${height}`)).toEqual([]);

@@ -33,6 +33,45 @@ function statementsOf(template: Template, roleLogicalId: string): any[] {
     .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
 }
 
+describe('encryptSegments', () => {
+  test('off by default: no content keys table, no encryption in the settings', () => {
+    const { stack, pipeline } = build();
+    expect(pipeline.contentKeysTable).toBeUndefined();
+    expect(pipelineSettings(Template.fromStack(stack)).encryption).toBeUndefined();
+  });
+
+  test('on: a retained keys table with point-in-time recovery; the submit and check handlers make, read and remove keys, nothing else does', () => {
+    const { stack, pipeline } = build({ encryptSegments: true, keyServerUrl: 'https://media.example.com' });
+    const template = Template.fromStack(stack);
+    const keysId = logicalId(stack, pipeline.contentKeysTable as any);
+    expect(template.findResources('AWS::DynamoDB::Table')[keysId]).toMatchObject({
+      DeletionPolicy: 'Retain',
+      Properties: {
+        KeySchema: [{ AttributeName: 'videoId', KeyType: 'HASH' }],
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+      },
+    });
+    expect(pipelineSettings(template).encryption).toEqual({ keyServerUrl: 'https://media.example.com', keysTable: '<ref>' });
+    const onKeys = (fn: { role?: unknown }) => statementsOf(template, logicalId(stack, fn.role as any))
+      .filter((statement) => JSON.stringify(statement.Resource).includes(keysId))
+      .flatMap((statement) => [statement.Action].flat()).sort();
+    expect(onKeys(pipeline.submitFunction)).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect(onKeys(pipeline.reconcileFunction)).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect(onKeys(pipeline.statusFunction)).toEqual([]);
+    // No key in the template: keys are made at run time, one per video.
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/StaticKeyValue|staticKeyValue/);
+    expect(nagFindings(stack)).toEqual([]);
+  });
+
+  test('needs the key server\'s origin, and only an origin', () => {
+    expect(() => build({ encryptSegments: true })).toThrow('encryptSegments needs keyServerUrl');
+    for (const bad of ['media.example.com', 'https://media.example.com/api', 'ftp://x y']) {
+      expect(() => build({ encryptSegments: true, keyServerUrl: bad })).toThrow('keyServerUrl must be an origin');
+    }
+  });
+});
+
 describe('HlsTranscodePipeline defaults', () => {
   const { stack, pipeline } = build();
   const template = Template.fromStack(stack);

@@ -8,6 +8,7 @@ import { MediaConvertJobRegistry } from '../../sandbox/mediaconvert/job-registry
 import { HlsLadder } from '../../src';
 import { statusOrder, TRANSCODE_DETAIL_TYPES, TRANSCODE_EVENT_SOURCE, TranscodeStatusDetail } from '../../src/contracts/transcode-status';
 import { handleJobEvent, JobStateChangeDetail, StatusDependencies, statusFromJob } from '../../src/transcode/job-status.lambda-shared';
+import { ContentKeys } from '../../src/transcode/content-keys.lambda-shared';
 import { getJob } from '../../src/transcode/job-store.lambda-shared';
 import { PipelineSettings, requestToken, retryUpload, submitUpload, SubmitDependencies } from '../../src/transcode/submit-job.lambda-shared';
 
@@ -301,6 +302,44 @@ function shuffled<T>(items: T[], seed: number): T[] {
   }
   return result;
 }
+
+describe('submit, with encrypted segments', () => {
+  let keys: ContentKeys;
+  beforeEach(async () => {
+    await db.createTable(`keys-${tables}`, 'videoId');
+    keys = new ContentKeys(db.documents, `keys-${tables}`);
+    deps = { ...deps, settings: { ...settings, encryption: { keyServerUrl: 'https://media.example.com', keysTable: `keys-${tables}` } } };
+  });
+  const encryptionOf = (request: CreateJobCommandInput) => request.Settings!.OutputGroups![0].OutputGroupSettings!.HlsGroupSettings!.Encryption;
+
+  test('the job encrypts with the video\'s own key, made before the job and kept; every try and attempt of the video sends the same', async () => {
+    mcMock.on(CreateJobCommand).rejectsOnce(Object.assign(new Error('slow down'), { name: 'TooManyRequestsException' })).callsFake(createJob);
+    const event = created('uploads/v1/u1/source.mp4');
+    await expect(submitUpload(deps, event)).rejects.toThrow('slow down');
+    clock += 1_000;
+    expect(await submitUpload(deps, event)).toMatchObject({ outcome: 'submitted' });
+    const key = Buffer.from((await keys.read('v1'))!).toString('hex');
+    const [first, retried] = createJobCalls();
+    expect(encryptionOf(first)).toEqual({
+      EncryptionMethod: 'AES128', Type: 'STATIC_KEY', InitializationVectorInManifest: 'EXCLUDE',
+      StaticKeyProvider: { StaticKeyValue: key, Url: 'https://media.example.com/api/videos/v1/key' },
+    });
+    // The same request, so the client request token answers the first job rather than refusing a different one.
+    expect(retried).toEqual(first);
+    // A new upload of the video: the same key, so segments a CDN still holds decrypt with the key players fetch.
+    await submitUpload(deps, created('uploads/v1/u2/source.mp4'));
+    expect(encryptionOf(createJobCalls()[2])!.StaticKeyProvider!.StaticKeyValue).toBe(key);
+    await submitUpload(deps, created('uploads/v2/u1/source.mp4'));
+    expect(encryptionOf(createJobCalls()[3])!.StaticKeyProvider!.StaticKeyValue).not.toBe(key);
+  });
+
+  test('a fault reading or making the key is a fault of the try: the claim is let go, and no job is created without encryption', async () => {
+    deps = { ...deps, settings: { ...deps.settings, encryption: { keyServerUrl: 'https://media.example.com', keysTable: 'no-such-table' } } };
+    await expect(submitUpload(deps, created('uploads/v1/u1/source.mp4'))).rejects.toThrow();
+    expect(createJobCalls()).toHaveLength(0);
+    expect(await getJob(deps, 'v1', 'u1')).toMatchObject({ state: 'SUBMITTING', claimedAt: 0, submitTries: 1 });
+  });
+});
 
 describe('status', () => {
   beforeEach(async () => {

@@ -3,6 +3,7 @@ import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/clien
 import { mockClient } from 'aws-sdk-client-mock';
 import { LocalDynamoDB, startLocalDynamoDB } from '../../sandbox/aws/local-dynamodb';
 import { LocalS3, startLocalS3 } from '../../sandbox/s3/local-s3';
+import { ContentKeys } from '../../src/transcode/content-keys.lambda-shared';
 import { getJob, claimRetry } from '../../src/transcode/job-store.lambda-shared';
 import { deleteVideo, DeletionDependencies, removeExpiredSources, restoreVideo } from '../../src/transcode/video-deletion.lambda-shared';
 
@@ -158,4 +159,19 @@ test('an upload that was never deleted cannot be restored, and bad ids change no
   expect(await restoreVideo(deps, { videoId: 'v1', uploadId: 'u1' })).toMatchObject({ outcome: 'gone' });
   expect(await deleteVideo(deps, '../v1')).toMatchObject({ outcome: 'ignored' });
   expect(await keys('outputs', 'videos/v1/')).toHaveLength(3);
+});
+
+test('an encrypted video\'s content key goes with its renditions; other videos keep theirs', async () => {
+  await db.createTable(`keys-${tables}`, 'videoId');
+  const keys = new ContentKeys(db.documents, `keys-${tables}`);
+  deps = { ...deps, keysTable: `keys-${tables}` };
+  await storeVideo('v1', 'u1');
+  await storeVideo('v2', 'u1');
+  await keys.keyFor('v1', new Date(clock));
+  await keys.keyFor('v2', new Date(clock));
+  await deleteVideo(deps, 'v1');
+  expect(await keys.read('v1')).toBeUndefined();
+  expect(await keys.read('v2')).toHaveLength(16);
+  // Deleting again changes nothing more.
+  expect(await deleteVideo(deps, 'v1')).toMatchObject({ outcome: 'deleted' });
 });
