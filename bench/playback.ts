@@ -10,6 +10,7 @@ import { EntitlementStore } from '../src/entitlement/entitlements.lambda-shared'
 import { handleApiRequest } from '../src/entitlement/routes.lambda-shared';
 import { StreamLeases } from '../src/entitlement/stream-leases.lambda-shared';
 import { Documents } from '../src/internal/documents.lambda-shared';
+import { ContentKeys } from '../src/transcode/content-keys.lambda-shared';
 
 /**
  * The playback-session hot path: a premium viewer's POST .../playback with
@@ -40,6 +41,8 @@ export async function playbackBenchmark(): Promise<Array<{ name: string; subject
     };
     answers.set(`${QueryCommand.name} sessions`, { Items: [marshall(lease)] });
     answers.set(`${UpdateItemCommand.name} sessions`, { Attributes: marshall(lease) });
+    // With encrypted segments: the video's content key.
+    answers.set(`${GetItemCommand.name} content-keys`, { Item: marshall({ videoId: 'video-1', key: new Uint8Array(16).fill(7), createdAt: 'x' }) });
 
     const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
     const signer = Promise.resolve(new MediaSigner(signingKey.privateKey, 'KBENCH'));
@@ -81,8 +84,21 @@ export async function playbackBenchmark(): Promise<Array<{ name: string; subject
     if (renewed.statusCode !== 200) {
       throw new Error(`the playback benchmark's renewal failed: ${renewed.statusCode} ${renewed.body}`);
     }
+    // The key request a player makes for #EXT-X-KEY: the session's cookie checked against its lease, then the key read.
+    const encrypted = { ...limited, contentKeys: new ContentKeys(documents, 'content-keys') };
+    const keyRequest = {
+      routeKey: 'GET /api/videos/{videoId}/key',
+      headers: {},
+      pathParameters: { videoId: 'video-1' },
+      cookies: [`vod-playback-session=${lease.sessionId}.viewer`],
+    };
+    const answeredKey = await handleApiRequest(encrypted, keyRequest);
+    if (answeredKey.statusCode !== 200 || Buffer.from(answeredKey.body, 'base64').length !== 16) {
+      throw new Error(`the key benchmark's request failed: ${answeredKey.statusCode} ${answeredKey.body}`);
+    }
     const result = await compareAsync(() => handleApiRequest(deps, event), floor);
     const withLease = await compareAsync(() => handleApiRequest(limited, renewal), floor);
+    const key = await compareAsync(() => handleApiRequest(encrypted, keyRequest), floor);
     return [{
       name: 'playback session (JWT, DynamoDB in-process, cookies) vs RS256 verify + RSA sign',
       subject: `${result.subjectMs.toFixed(3)} ms`,
@@ -94,6 +110,12 @@ export async function playbackBenchmark(): Promise<Array<{ name: string; subject
       subject: `${withLease.subjectMs.toFixed(3)} ms`,
       baseline: `${withLease.baselineMs.toFixed(3)} ms`,
       ratio: withLease.ratio,
+      target: 1.3,
+    }, {
+      name: 'content key (the session\'s cookie against its lease, the key read) vs RS256 verify + RSA sign',
+      subject: `${key.subjectMs.toFixed(3)} ms`,
+      baseline: `${key.baselineMs.toFixed(3)} ms`,
+      ratio: key.ratio,
       target: 1.3,
     }];
   } finally {

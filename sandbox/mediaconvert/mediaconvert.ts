@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createCipheriv, randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -208,7 +208,7 @@ export class MediaConvertStandIn {
       event('PROGRESSING', { jobProgress: { jobPercentComplete: 0, currentPhase: 'TRANSCODING' } });
 
       const plan = planEncode(settings, source, work);
-      const { renditions, withAudio, hlsDestination, hlsDir, captures, download, downloadFile, trickPlay, speech, speechFile } = plan;
+      const { renditions, withAudio, hlsDestination, hlsDir, captures, download, downloadFile, trickPlay, speech, speechFile, encryption } = plan;
       let reported = 0;
       await run('ffmpeg', plan.args, (line) => {
         const match = /^out_time_ms=(\d+)/.exec(line);
@@ -218,6 +218,9 @@ export class MediaConvertStandIn {
           event('STATUS_UPDATE', { jobProgress: { jobPercentComplete: percent, currentPhase: 'TRANSCODING' } });
         }
       });
+      if (encryption) {
+        renditions.forEach((r) => encryptRendition(hlsDir, `${r.name}.m3u8`, encryption));
+      }
       const imageStream: string[] = [];
       if (trickPlay) {
         const prefix = `${baseName(hlsDestination)}${TRICK_PLAY_SUFFIX}_`;
@@ -343,7 +346,7 @@ export function planEncode(settings: any, source: string, work: string) {
 
   const hlsDir = join(work, 'hls');
   mkdirSync(hlsDir);
-  const keyInfo = encryptionOf(hls.outputGroupSettings.hlsGroupSettings, work);
+  const encryption = encryptionOf(hls.outputGroupSettings.hlsGroupSettings);
   const split = renditions.length + captureGroups.length + (download ? 1 : 0) + (trickPlay ? 1 : 0);
   const filters = [`[0:v]split=${split}${Array.from({ length: split }, (_, i) => `[v${i}]`).join('')}`];
   const args = ['-y', '-v', 'error', '-nostats', '-progress', 'pipe:1', '-i', source];
@@ -355,7 +358,7 @@ export function planEncode(settings: any, source: string, work: string) {
       '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-crf', '23',
       '-maxrate', String(r.maxBitrate), '-bufsize', String(2 * r.maxBitrate), '-pix_fmt', 'yuv420p',
       '-force_key_frames', `expr:gte(t,n_forced*${r.gopSeconds})`, '-sc_threshold', '0',
-      '-f', 'hls', '-hls_time', String(segment), '-hls_playlist_type', 'vod', ...(keyInfo ? ['-hls_key_info_file', keyInfo] : []),
+      '-f', 'hls', '-hls_time', String(segment), '-hls_playlist_type', 'vod',
       '-hls_segment_filename', join(hlsDir, `${r.name}_%05d.ts`), join(hlsDir, `${r.name}.m3u8`),
     );
   });
@@ -395,17 +398,19 @@ export function planEncode(settings: any, source: string, work: string) {
       '-ar', String(mp3.sampleRate ?? 44_100), speechFile);
   }
   args.push('-filter_complex', filters.join(';'), ...outputs);
-  return { args, renditions, withAudio, hlsDestination, hlsDir, captures, download, downloadFile, trickPlay, speech, speechFile };
+  return { args, renditions, withAudio, hlsDestination, hlsDir, captures, download, downloadFile, trickPlay, speech, speechFile, encryption };
 }
 
-/**
- * HLS AES-128 with a static key, as MediaConvert encrypts it: ffmpeg's key
- * info file names the key's URI (written to `#EXT-X-KEY`) and the key's bytes;
- * with no IV line, each segment's IV is its media sequence number, as
- * MediaConvert's is without ConstantInitializationVector. What the stand-in
- * does not model (SAMPLE_AES, SPEKE, a constant IV) it refuses.
- */
-function encryptionOf(hls: any, work: string): string | undefined {
+/** AES-128 with a static key, as an HLS group's settings ask for it (camelCase). */
+interface HlsEncryption {
+  readonly key: Buffer;
+  readonly url: string;
+  /** InitializationVectorInManifest INCLUDE: each segment's IV written in the playlist. */
+  readonly ivInManifest: boolean;
+}
+
+/** The encryption an HLS group asks for, if any; what the stand-in does not model (SAMPLE_AES, SPEKE, a constant IV) it refuses. */
+function encryptionOf(hls: any): HlsEncryption | undefined {
   const encryption = hls?.encryption;
   if (!encryption) {
     return undefined;
@@ -415,11 +420,45 @@ function encryptionOf(hls: any, work: string): string | undefined {
     || typeof key !== 'string' || !/^[0-9a-fA-F]{32}$/.test(key) || !encryption.staticKeyProvider?.url) {
     throw new Error('the sandbox encrypts HLS with AES128 and a static key (32 hex characters, with a URL) only');
   }
-  const keyFile = join(work, 'content.key');
-  writeFileSync(keyFile, Buffer.from(key, 'hex'));
-  const keyInfo = join(work, 'content.keyinfo');
-  writeFileSync(keyInfo, `${encryption.staticKeyProvider.url}\n${keyFile}\n`);
-  return keyInfo;
+  return { key: Buffer.from(key, 'hex'), url: encryption.staticKeyProvider.url, ivInManifest: encryption.initializationVectorInManifest === 'INCLUDE' };
+}
+
+/**
+ * Encrypts a rendition's segments as MediaConvert does with a static key:
+ * each whole segment AES-128-CBC with PKCS#7 padding, its IV following the
+ * segment number (here its media sequence number), as the API reference says
+ * of HlsEncryptionSettings without ConstantInitializationVector, and the
+ * media playlist given `#EXT-X-KEY:METHOD=AES-128,URI=...` with each
+ * segment's IV when InitializationVectorInManifest is INCLUDE (RFC 8216,
+ * 4.3.2.4), or once without one, for players to take the sequence number.
+ * ffmpeg's own HLS encryption is not used: without an IV it encrypts every
+ * segment with IV 0 and says so once, which is not what MediaConvert does.
+ */
+export function encryptRendition(dir: string, playlistName: string, encryption: HlsEncryption): void {
+  const playlistFile = join(dir, playlistName);
+  const lines = readFileSync(playlistFile, 'utf8').split('\n');
+  let sequence = BigInt(/^#EXT-X-MEDIA-SEQUENCE:(\d+)$/m.exec(lines.join('\n'))?.[1] ?? '0');
+  const out: string[] = [];
+  let keyWritten = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.startsWith('#EXTINF:')) {
+      const segment = lines[i + 1];
+      const iv = Buffer.from(sequence.toString(16).padStart(32, '0'), 'hex');
+      const file = join(dir, segment);
+      const cipher = createCipheriv('aes-128-cbc', encryption.key, iv);
+      writeFileSync(file, Buffer.concat([cipher.update(readFileSync(file)), cipher.final()]));
+      if (encryption.ivInManifest) {
+        out.push(`#EXT-X-KEY:METHOD=AES-128,URI="${encryption.url}",IV=0x${iv.toString('hex').toUpperCase()}`);
+      } else if (!keyWritten) {
+        out.push(`#EXT-X-KEY:METHOD=AES-128,URI="${encryption.url}"`);
+      }
+      keyWritten = true;
+      sequence += 1n;
+    }
+    out.push(line);
+  }
+  writeFileSync(playlistFile, out.join('\n'));
 }
 
 /**

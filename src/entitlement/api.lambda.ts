@@ -14,12 +14,12 @@ import { parsePremiumOffer } from './prices.lambda-shared';
 import { ApiDependencies, handleApiRequest } from './routes.lambda-shared';
 import { secretString } from './secrets.lambda-shared';
 import { StreamLeases } from './stream-leases.lambda-shared';
-import { ContentKeys } from '../transcode/content-keys.lambda-shared';
 import { parseBaseUrl, StripeCheckout } from './stripe-checkout.lambda-shared';
 import { UploadRequest, UploadResponse } from '../contracts/upload-messages';
 import { MediaSigner } from '../delivery/media-signer';
 import { Documents } from '../internal/documents.lambda-shared';
 import { onceUntilFailure } from '../internal/once.lambda-shared';
+import { ContentKeys } from '../transcode/content-keys.lambda-shared';
 
 const env = process.env;
 const documents = new Documents(new DynamoDBClient({}));

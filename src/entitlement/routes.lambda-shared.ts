@@ -849,7 +849,11 @@ async function captionTarget(context: RouteContext) {
 function captionStore(context: RouteContext, files: MediaFiles): CaptionStore {
   const keys = context.deps.contentKeys;
   return {
-    catalog: context.deps.catalog, files, invalidate: context.deps.invalidate, now: context.now, contentKey: keys ? (videoId) => keys.read(videoId) : undefined,
+    catalog: context.deps.catalog,
+    files,
+    invalidate: context.deps.invalidate,
+    now: context.now,
+    contentKey: keys ? (videoId) => keys.read(videoId) : undefined,
   };
 }
 

@@ -9,8 +9,8 @@ import {
   CAPTIONS_TRANSCRIBED_DETAIL_TYPE, CaptionsTranscribedDetail, FILES_REMOVED_DETAIL_TYPE, FilesRemovedDetail, TranscodeStatusDetail,
 } from '../contracts/transcode-status';
 import { Documents } from '../internal/documents.lambda-shared';
-import { ContentKeys } from '../transcode/content-keys.lambda-shared';
 import { onceUntilFailure } from '../internal/once.lambda-shared';
+import { ContentKeys } from '../transcode/content-keys.lambda-shared';
 
 const documents = new Documents(new DynamoDBClient({}));
 const catalog = new Catalog(documents, requiredEnv(process.env, API_ENV.catalogTable));

@@ -72,6 +72,15 @@ export interface VodPlatformApiOptions {
   readonly playbackSessionDuration?: Duration;
 
   /**
+   * How many playback sessions a signed-in user may hold at once (1 to 100);
+   * over it, starting one answers 429 with the user's sessions, for the app
+   * to offer stopping one. Needed with the pipeline's `encryptSegments`.
+   *
+   * @default - no limit
+   */
+  readonly streamLimit?: number;
+
+  /**
    * Callback URLs of the app client besides the platform's own domain (for
    * example a local development server).
    *

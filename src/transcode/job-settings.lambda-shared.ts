@@ -291,12 +291,14 @@ export interface SegmentEncryption {
  * HLS AES-128 with a static key (HlsEncryptionSettings, MediaConvert API
  * Reference): every segment of every rendition encrypted whole with the
  * video's key, written as 32 hex characters (StaticKeyValue), and the key's
- * URL given as the StaticKeyProvider's Url, which becomes the `URI` of the
- * media playlists' `#EXT-X-KEY:METHOD=AES-128`. No constant initialization
- * vector, and none in the manifest: each segment's IV is then its media
- * sequence number, as MediaConvert documents ("the Initialization Vector will
- * follow the segment number by default") and as HLS players assume when
- * `#EXT-X-KEY` has no IV (RFC 8216, section 5.2).
+ * URL given as the StaticKeyProvider's Url, "the URL to include in the
+ * manifest so that content can be decrypted" (MediaConvert User Guide,
+ * encrypting content): the `URI` of the media playlists' `#EXT-X-KEY`. No
+ * constant initialization vector: each segment's IV "will follow the segment
+ * number". How MediaConvert numbers segments is not documented against the
+ * playlist's media sequence numbers, which players take as the IV when
+ * `#EXT-X-KEY` names none (RFC 8216, 5.2), so the IV is written in the
+ * manifest (InitializationVectorInManifest INCLUDE) and no player guesses it.
  */
 function hlsEncryption(encryption: SegmentEncryption): NonNullable<HlsGroupSettings['Encryption']> {
   if (encryption.key.length !== 16) {
@@ -306,7 +308,7 @@ function hlsEncryption(encryption: SegmentEncryption): NonNullable<HlsGroupSetti
     EncryptionMethod: 'AES128',
     Type: 'STATIC_KEY',
     StaticKeyProvider: { StaticKeyValue: Buffer.from(encryption.key).toString('hex'), Url: encryption.keyUrl },
-    InitializationVectorInManifest: 'EXCLUDE',
+    InitializationVectorInManifest: 'INCLUDE',
   };
 }
 

@@ -192,7 +192,7 @@ describe('EntitlementApi defaults', () => {
     encrypted.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /api/videos/{videoId}/key' });
     expect(nagFindings(encrypted.stack)).toEqual([]);
     expect(() => build(() => ({}), false, { encryptSegments: true, keyServerUrl: 'https://media.example.com' }))
-      .toThrow('the pipeline encrypts segments, and a content key is answered only to a live playback session, which exists with a stream limit: set streamLimit');
+      .toThrow('a content key is answered only to a live playback session, which exists with a stream limit: set streamLimit');
   });
 
   test('the status function touches no media without automatic captions; with them, it writes caption tracks as the caption routes do', () => {

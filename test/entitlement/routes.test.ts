@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createCipheriv, generateKeyPairSync } from 'node:crypto';
 import { AbortMultipartUploadCommand, CreateMultipartUploadCommand, ListPartsCommand } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { averageColour, BLUE, GREEN, quadrantsJpeg, RED, sameColour, WHITE } from './jpeg-images';
@@ -1095,6 +1095,29 @@ describe('caption tracks', () => {
     const again = await call('POST /api/videos/{videoId}/upload', { token: token.creatorA(), path: { videoId }, body: { size: 1000, contentType: 'video/mp4' } });
     expect(again.statusCode).toBe(201);
     expect((await catalog.get(videoId))!.captions).toBeUndefined();
+  });
+
+  test.each([
+    ['its IV in the playlist', (sequence: number) => `#EXT-X-KEY:METHOD=AES-128,URI="https://media.example.com/key",IV=0x${sequence.toString(16).padStart(32, '0')}\n`],
+    ['the IV left to the media sequence number', () => '#EXT-X-KEY:METHOD=AES-128,URI="https://media.example.com/key"\n'],
+  ])('an encrypted video\'s track is timed from its first segment decrypted with the video\'s key (%s)', async (_name, keyTag) => {
+    await db.createTable(`keys-${tables}`, 'videoId');
+    const keys = new ContentKeys(db.documents, `keys-${tables}`);
+    const videoId = await transcoded();
+    const key = await keys.keyFor(videoId, new Date());
+    const sequence = 7;
+    const iv = Buffer.from(sequence.toString(16).padStart(32, '0'), 'hex');
+    const cipher = createCipheriv('aes-128-cbc', key, iv);
+    mediaObjects.set(`videos/${videoId}/master_1280x720_00001.ts`, { body: Buffer.concat([cipher.update(segmentStartingAt(183_000)), cipher.final()]) });
+    mediaObjects.set(`videos/${videoId}/master_1280x720.m3u8`, {
+      body: Buffer.from(`#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:${sequence}\n${keyTag(sequence)}#EXTINF:6.0,\nmaster_1280x720_00001.ts\n#EXT-X-ENDLIST\n`),
+    });
+    // Without the key, the stream's start cannot be read: the track has no timestamp map rather than a wrong one.
+    expect((await put(videoId, 'en', { label: 'English', format: 'vtt', content: VTT })).statusCode).toBe(200);
+    expect(file(`videos/${videoId}/captions/en.vtt`)).not.toContain('X-TIMESTAMP-MAP');
+    deps = { ...deps, contentKeys: keys };
+    expect((await put(videoId, 'en', { label: 'English', format: 'vtt', content: VTT })).statusCode).toBe(200);
+    expect(file(`videos/${videoId}/captions/en.vtt`)).toContain('X-TIMESTAMP-MAP=MPEGTS:183000,LOCAL:00:00:00.000');
   });
 
   test('adding English and French, then removing English, without touching the renditions', async () => {

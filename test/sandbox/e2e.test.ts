@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { run } from '../../sandbox/mediaconvert/mediaconvert';
 import { DEMO_USERS, generateClip, Sandbox, startSandbox, uploadAndWait } from '../../sandbox/platform';
 import { MediaSigner } from '../../src/delivery/media-signer';
 import { parseCaptions } from '../../src/entitlement/captions.lambda-shared';
+import { firstSegmentEncryption } from '../../src/entitlement/subtitles-hls.lambda-shared';
 
 /**
  * The platform's web app on the sandbox, in headless Chromium, through the
@@ -198,8 +199,14 @@ test('an admin grants the viewer premium, the premium video plays, and signing o
     await admin.page.getByRole('button', { name: 'Revoke Premium' }).waitFor();
     await inspect(admin.page, 'admin');
 
+    // The sandbox encrypts segments: the player fetches the video's key with its session's cookie, and decrypts.
+    const keyAnswers: number[] = [];
+    viewer.page.on('response', (response) => new URL(response.url()).pathname === `/api/videos/${videoId}/key` && keyAnswers.push(response.status()));
     await viewer.page.reload();
-    await playsPast(viewer.page, 1);
+    // Past the first 2-second segment: each segment has its own IV.
+    await playsPast(viewer.page, 3);
+    expect(keyAnswers.length).toBeGreaterThan(0);
+    expect(keyAnswers.every((status) => status === 200)).toBe(true);
 
     await viewer.page.getByTestId('sign-out').click();
     await viewer.page.getByTestId('sign-in').waitFor();
@@ -249,6 +256,56 @@ test('media answers 403 without cookies, with another video\'s, with expired or 
   const expired = await fetchWith(playlist(publicId), shortLived);
   expect(expired.status).toBe(403);
   expect(expired.headers.get('x-sandbox-reason')).toBe('the policy has expired');
+});
+
+test('encrypted segments: ciphertext at rest and at the edge; the key, for a live session only, decrypts them; a revoked session gets no key', async () => {
+  const videoId = sandbox.seeded.premiumVideoId!;
+  const admin = sandbox.minter.token('admin', ['admins']);
+  const played = await fetch(`${sandbox.url}/api/videos/${videoId}/playback`, {
+    method: 'POST', headers: { 'authorization': `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ device: 'e2e' }),
+  });
+  expect(played.status).toBe(200);
+  const { sessionId } = await played.json() as { sessionId: string };
+  const setCookies = played.headers.getSetCookie();
+  const mediaCookies = setCookies.filter((c) => c.startsWith('CloudFront-')).map((c) => c.split(';')[0]).join('; ');
+  const sessionCookie = setCookies.find((c) => c.startsWith('vod-playback-session='))!.split(';')[0];
+  const media = (path: string) => fetch(`${sandbox.url}/videos/${videoId}/${path}`, { headers: { cookie: mediaCookies } });
+
+  // The media playlist names the key on the platform's origin; its first segment is not a transport stream as stored.
+  const variant = /\n([^#\n]+\.m3u8)\n/.exec(await (await media('master.m3u8')).text())![1];
+  const playlist = await (await media(variant)).text();
+  const keyUrl = `${sandbox.url}/api/videos/${videoId}/key`;
+  expect(playlist).toContain(`#EXT-X-KEY:METHOD=AES-128,URI="${keyUrl}"`);
+  const segmentName = /#EXTINF:[^\n]*\n([^\n]+\.ts)/.exec(playlist)![1];
+  const segment = Buffer.from(await (await media(segmentName)).arrayBuffer());
+  const syncBytes = (bytes: Buffer) => Array.from({ length: 20 }, (_, i) => bytes[i * 188]).filter((b) => b === 0x47).length;
+  expect(syncBytes(segment)).toBeLessThan(5);
+  const cipherFile = join(work, 'encrypted.ts');
+  writeFileSync(cipherFile, segment);
+  const streams = async (file: string) => run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', file]).catch(() => '');
+  expect(await streams(cipherFile)).not.toContain('h264');
+
+  // The key: refused without the session's cookie, answered with it, never to be stored.
+  expect((await fetch(keyUrl)).status).toBe(403);
+  const answered = await fetch(keyUrl, { headers: { cookie: sessionCookie } });
+  expect(answered.status).toBe(200);
+  expect(answered.headers.get('cache-control')).toBe('no-store');
+  const key = Buffer.from(await answered.arrayBuffer());
+  expect(key).toHaveLength(16);
+  // The IV as the playlist gives it (MediaConvert's InitializationVectorInManifest INCLUDE).
+  expect(playlist).toMatch(/#EXT-X-KEY:METHOD=AES-128,URI="[^"]+",IV=0x[0-9A-F]{32}\n#EXTINF/);
+  const decipher = createDecipheriv('aes-128-cbc', key, firstSegmentEncryption(playlist).iv);
+  const plain = Buffer.concat([decipher.update(segment), decipher.final()]);
+  expect(syncBytes(plain)).toBe(20);
+  const plainFile = join(work, 'decrypted.ts');
+  writeFileSync(plainFile, plain);
+  expect(await streams(plainFile)).toContain('h264');
+
+  // Ended by an administrator: no more keys for that session.
+  const ended = await fetch(`${sandbox.url}/api/admin/users/admin/sessions`, { method: 'DELETE', headers: { authorization: `Bearer ${admin}` } });
+  expect(ended.status).toBe(200);
+  expect((await fetch(keyUrl, { headers: { cookie: sessionCookie } })).status).toBe(403);
+  expect(sessionId).toBeDefined();
 });
 
 test('a short clip uploads in one POST from the browser and reaches READY', async () => {

@@ -436,13 +436,13 @@ describe('every CreateJob request the submit handler builds is one MediaConvert 
       expect(Math.abs(trick.ThumbnailHeight! - trick.ThumbnailWidth! / src.aspect)).toBeLessThanOrEqual(1);
     }
     // Encrypted: AES-128 with the video's key as 32 hex characters (the model's pattern for StaticKeyValue is
-    // ^[A-Za-z0-9]{32}$), and each segment's IV its sequence number (no constant IV, none in the manifest).
+    // ^[A-Za-z0-9]{32}$), and each segment's IV written in the manifest (no constant IV).
     const encryption = job.Settings!.OutputGroups![0].OutputGroupSettings!.HlsGroupSettings!.Encryption;
     expect(encryption).toEqual(plan.encryption ? {
       EncryptionMethod: 'AES128',
       Type: 'STATIC_KEY',
       StaticKeyProvider: { StaticKeyValue: '00112233445566778899aabbccddeeff', Url: 'https://media.example.com/api/videos/v1/key' },
-      InitializationVectorInManifest: 'EXCLUDE',
+      InitializationVectorInManifest: 'INCLUDE',
     } : undefined);
     const wrong = sizes.filter(({ width, height }) => orientationOf(width, height) !== src.orientation
       || Math.abs(width / height / src.aspect - 1) > 0.015);

@@ -7,8 +7,8 @@ import { startLocalDynamoDB, LocalDynamoDB } from '../../sandbox/aws/local-dynam
 import { MediaConvertJobRegistry } from '../../sandbox/mediaconvert/job-registry';
 import { HlsLadder } from '../../src';
 import { statusOrder, TRANSCODE_DETAIL_TYPES, TRANSCODE_EVENT_SOURCE, TranscodeStatusDetail } from '../../src/contracts/transcode-status';
-import { handleJobEvent, JobStateChangeDetail, StatusDependencies, statusFromJob } from '../../src/transcode/job-status.lambda-shared';
 import { ContentKeys } from '../../src/transcode/content-keys.lambda-shared';
+import { handleJobEvent, JobStateChangeDetail, StatusDependencies, statusFromJob } from '../../src/transcode/job-status.lambda-shared';
 import { getJob } from '../../src/transcode/job-store.lambda-shared';
 import { PipelineSettings, requestToken, retryUpload, submitUpload, SubmitDependencies } from '../../src/transcode/submit-job.lambda-shared';
 
@@ -321,7 +321,9 @@ describe('submit, with encrypted segments', () => {
     const key = Buffer.from((await keys.read('v1'))!).toString('hex');
     const [first, retried] = createJobCalls();
     expect(encryptionOf(first)).toEqual({
-      EncryptionMethod: 'AES128', Type: 'STATIC_KEY', InitializationVectorInManifest: 'EXCLUDE',
+      EncryptionMethod: 'AES128',
+      Type: 'STATIC_KEY',
+      InitializationVectorInManifest: 'INCLUDE',
       StaticKeyProvider: { StaticKeyValue: key, Url: 'https://media.example.com/api/videos/v1/key' },
     });
     // The same request, so the client request token answers the first job rather than refusing a different one.

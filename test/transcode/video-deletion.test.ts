@@ -163,15 +163,15 @@ test('an upload that was never deleted cannot be restored, and bad ids change no
 
 test('an encrypted video\'s content key goes with its renditions; other videos keep theirs', async () => {
   await db.createTable(`keys-${tables}`, 'videoId');
-  const keys = new ContentKeys(db.documents, `keys-${tables}`);
+  const contentKeys = new ContentKeys(db.documents, `keys-${tables}`);
   deps = { ...deps, keysTable: `keys-${tables}` };
   await storeVideo('v1', 'u1');
   await storeVideo('v2', 'u1');
-  await keys.keyFor('v1', new Date(clock));
-  await keys.keyFor('v2', new Date(clock));
+  await contentKeys.keyFor('v1', new Date(clock));
+  await contentKeys.keyFor('v2', new Date(clock));
   await deleteVideo(deps, 'v1');
-  expect(await keys.read('v1')).toBeUndefined();
-  expect(await keys.read('v2')).toHaveLength(16);
+  expect(await contentKeys.read('v1')).toBeUndefined();
+  expect(await contentKeys.read('v2')).toHaveLength(16);
   // Deleting again changes nothing more.
   expect(await deleteVideo(deps, 'v1')).toMatchObject({ outcome: 'deleted' });
 });
