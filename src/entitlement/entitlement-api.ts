@@ -627,7 +627,7 @@ export class EntitlementApi extends Construct {
     });
     acknowledge(httpApi, {
       id: 'AwsSolutions-APIG4',
-      reason: 'Routes are authorized in the handler: aws-jwt-verify checks each access token (issuer, client, token use, expiry, JWKS signature) and the route checks its groups; the catalog list and public playback need no token, and Stripe\'s webhook is authenticated by its signature.',
+      reason: 'Routes are authorized in the handler: aws-jwt-verify checks each access token (issuer, client, token use, expiry, JWKS signature) and the route checks its groups; the catalog list and public playback need no token, a content key is answered against the playback session its cookie names, and Stripe\'s webhook is authenticated by its signature.',
     });
     return httpApi;
   }

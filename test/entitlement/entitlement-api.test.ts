@@ -182,7 +182,8 @@ describe('EntitlementApi defaults', () => {
     const encrypted = build(() => ({ streamLimit: 3 }), true, { encryptSegments: true, keyServerUrl: 'https://media.example.com', automaticCaptions: {} });
     const keysId = logicalId(encrypted.stack, encrypted.api.pipeline.contentKeysTable as any);
     const functions = encrypted.template.findResources('AWS::Lambda::Function');
-    expect(functions[logicalId(encrypted.stack, encrypted.api.apiFunction)].Properties.Environment.Variables.CONTENT_KEYS_TABLE).toEqual({ Ref: keysId });
+    const apiVariables = functions[logicalId(encrypted.stack, encrypted.api.apiFunction)].Properties.Environment.Variables;
+    expect(apiVariables.CONTENT_KEYS_TABLE).toEqual({ Ref: keysId });
     const onKeys = (role: string) => statementsOfRole(encrypted.template, role)
       .filter((statement) => JSON.stringify(statement.Resource).includes(keysId))
       .flatMap((statement) => [statement.Action].flat());
