@@ -15,6 +15,7 @@ import { StripeStandIn } from './stripe/stripe-stand-in';
 import { recognizerInstalled, TranscribeStandIn } from './transcribe/transcribe-stand-in';
 import { MEDIA_SIGNING_ENV } from '../src/contracts/media-signing';
 import { JOB_METADATA_KEYS, TRANSCODE_EVENT_SOURCE } from '../src/contracts/transcode-status';
+import { VIEWER_ADDRESS_FUNCTION_CODE } from '../src/contracts/viewer-address';
 import { API_ENV } from '../src/entitlement/api-environment';
 import { STRIPE_WEBHOOK_ROUTE } from '../src/entitlement/api-routes';
 import { CATALOG_INDEXES } from '../src/entitlement/schema';
@@ -77,6 +78,15 @@ export interface SandboxOptions {
    * @default true
    */
   readonly encryptSegments?: boolean;
+  /**
+   * Playback sessions bound to the viewer's IPv4 address, told to the API by
+   * the platform's CloudFront Function on `/api/*` (run by the edge as
+   * CloudFront runs it); the edge listens on IPv4 only, as the platform's
+   * distribution then serves.
+   *
+   * @default true
+   */
+  readonly bindPlaybackToViewerIp?: boolean;
   readonly log?: (message: string) => void;
 }
 
@@ -132,6 +142,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     trustedKeys: new Map([[keyPairId, createPublicKey(keyPair.publicKey)]]),
     webRoot: join(root, 'assets', 'web'),
     assets: {},
+    apiViewerRequestFunction: options.bindPlaybackToViewerIp ?? true ? VIEWER_ADDRESS_FUNCTION_CODE : undefined,
   });
   await new Promise<void>((done) => edge.server.listen(options.port ?? 0, '127.0.0.1', done));
   closers.push(() => new Promise<void>((done) => {
@@ -350,6 +361,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       [API_ENV.sessionsTable]: 'sessions',
       [API_ENV.streamLimit]: String(options.streamLimit ?? 3),
       ...(options.encryptSegments ?? true ? { [API_ENV.contentKeysTable]: 'content-keys' } : {}),
+      ...(options.bindPlaybackToViewerIp ?? true ? { [API_ENV.viewerAddress]: 'cloudfront' } : {}),
       [API_ENV.sameSite]: 'Strict',
       [API_ENV.metricsScope]: 'sandbox',
       [MEDIA_SIGNING_ENV.keyPairId]: keyPairId,

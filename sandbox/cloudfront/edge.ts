@@ -32,6 +32,36 @@ export interface EdgeOptions {
   /** Files served at fixed paths, e.g. `/vendor/hls.min.js`. */
   readonly assets: Readonly<Record<string, string>>;
   readonly now?: () => Date;
+  /**
+   * The code of a CloudFront Function (cloudfront-js-2.0) the `/api/*`
+   * behaviour runs on each viewer request, as the distribution does; it may
+   * change the request's headers.
+   */
+  readonly apiViewerRequestFunction?: string;
+}
+
+/** Behind CloudFront, API Gateway sees an edge server's address (here one of a documentation range), never the viewer's. */
+const EDGE_SERVER_ADDRESS = '198.51.100.1';
+
+/** A CloudFront Function's viewer-request event, as much of it as the platform's functions read. */
+interface FunctionEvent {
+  readonly version: '1.0';
+  readonly context: { readonly eventType: 'viewer-request' };
+  readonly viewer: { readonly ip: string };
+  readonly request: { method: string; uri: string; headers: Record<string, { value: string }> };
+}
+
+/** Runs a CloudFront Function's `handler` in this process: the function is the deployed code, unchanged. */
+function viewerRequestFunction(code: string): (event: FunctionEvent) => Promise<FunctionEvent['request']> {
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const handler = new Function(`${code}\nreturn handler;`)() as (event: FunctionEvent) => Promise<FunctionEvent['request']>;
+  return async (event) => handler(event);
+}
+
+/** The viewer's address as CloudFront reports it: an IPv4 viewer's in dotted form, never IPv4-mapped IPv6. */
+function viewerIp(req: http.IncomingMessage): string {
+  const address = req.socket.remoteAddress ?? '';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice('::ffff:'.length) : address;
 }
 
 const ROUTE_MATCHERS = [...API_ROUTES, STRIPE_WEBHOOK_ROUTE].map((routeKey) => {
@@ -49,10 +79,12 @@ export class Edge {
   public readonly server: http.Server;
   /** The edge cache of media and posters, by path, until their TTL or an invalidation. */
   private readonly cache = new Map<string, { body: Buffer; expiresAt: number }>();
+  private readonly apiFunction?: (event: FunctionEvent) => Promise<FunctionEvent['request']>;
   /** Paths invalidated so far, as CloudFront received them. */
   public readonly invalidations: string[][] = [];
 
   constructor(private readonly options: EdgeOptions) {
+    this.apiFunction = options.apiViewerRequestFunction ? viewerRequestFunction(options.apiViewerRequestFunction) : undefined;
     this.server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -97,7 +129,16 @@ export class Edge {
         res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Not Found' }));
         return;
       }
-      const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => name !== 'cookie').map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : value ?? '']));
+      let headers: Record<string, string> = Object.fromEntries(Object.entries(req.headers).filter(([name]) => name !== 'cookie').map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : value ?? '']));
+      if (this.apiFunction) {
+        const request = await this.apiFunction({
+          version: '1.0',
+          context: { eventType: 'viewer-request' },
+          viewer: { ip: viewerIp(req) },
+          request: { method, uri: path, headers: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, { value }])) },
+        });
+        headers = Object.fromEntries(Object.entries(request.headers).map(([name, { value }]) => [name, value]));
+      }
       const event: HttpEvent = {
         routeKey: match.route.routeKey,
         rawPath: path,
@@ -109,7 +150,7 @@ export class Edge {
         body: rawBody.length > 0 ? rawBody.toString('base64') : undefined,
         isBase64Encoded: rawBody.length > 0,
         cookies: req.headers.cookie ? req.headers.cookie.split(';').map((c) => c.trim()) : undefined,
-        requestContext: { domainName: req.headers.host, http: { sourceIp: req.socket.remoteAddress } },
+        requestContext: { domainName: req.headers.host, http: { sourceIp: EDGE_SERVER_ADDRESS } },
       };
       const handler = match.route.routeKey === STRIPE_WEBHOOK_ROUTE ? this.handlers.webhook : this.handlers.api;
       return send(res, await handler(event));
@@ -121,7 +162,7 @@ export class Edge {
           url: `https://${req.headers.host}${path}${url.search}`,
           cookies: parseCookieHeader(req.headers.cookie),
           now: (this.options.now ?? (() => new Date()))(),
-          clientIp: req.socket.remoteAddress,
+          clientIp: viewerIp(req),
           trustedKeys: this.options.trustedKeys,
         });
         if (!verdict.allowed) {

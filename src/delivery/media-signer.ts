@@ -1,4 +1,5 @@
 import { createPrivateKey, KeyObject } from 'node:crypto';
+import { isIPv4 } from 'node:net';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { getSignedCookies, getSignedUrl } from '@aws-sdk/cloudfront-signer';
 import { MEDIA_PATH, MEDIA_SIGNING_ENV } from '../contracts/media-signing';
@@ -19,6 +20,15 @@ export interface CookieRequest {
    * @default 'Strict'
    */
   readonly sameSite?: SameSite;
+  /**
+   * Binds the cookies to this viewer's IPv4 address: the policy's
+   * `IpAddress` condition (`AWS:SourceIp` `<address>/32`), so CloudFront
+   * refuses them from any other address. CloudFront's guide says not to
+   * enable IPv6 on a distribution whose policies name addresses
+   * (DistributionConfig `IsIPV6Enabled`), so only IPv4 is taken.
+   * @default - the cookies work from any address
+   */
+  readonly ipAddress?: string;
 }
 
 export interface SignedCookies {
@@ -75,8 +85,7 @@ export class MediaSigner {
     checkExpiry(request.expiresAt, now);
     const path = MEDIA_PATH(request.videoId);
     const resource = `https://${request.host}${path}*`;
-    const epoch = Math.floor(request.expiresAt.getTime() / 1000);
-    const policy = JSON.stringify({ Statement: [{ Resource: resource, Condition: { DateLessThan: { 'AWS:EpochTime': epoch } } }] });
+    const policy = customPolicy(resource, request.expiresAt, request.ipAddress);
     const cookies = getSignedCookies({ policy, keyPairId: this.keyPairId, privateKey: this.privateKey() });
     const attributes = `Path=${path}; Expires=${request.expiresAt.toUTCString()}; Secure; HttpOnly; SameSite=${request.sameSite ?? 'Strict'}`;
     const setCookies = (['CloudFront-Policy', 'CloudFront-Signature', 'CloudFront-Key-Pair-Id'] as const)
@@ -84,13 +93,20 @@ export class MediaSigner {
     return { setCookies, resource, expiresAt: request.expiresAt };
   }
 
-  /** A URL for one file (a download, say) that works until `expiresAt`: a canned policy. */
-  public signedUrl(url: string, expiresAt: Date, now: Date = new Date()): string {
+  /**
+   * A URL for one file (a download, say) that works until `expiresAt`: a
+   * canned policy, or a custom one for that file when it is bound to the
+   * viewer's IPv4 address `ipAddress`.
+   */
+  public signedUrl(url: string, expiresAt: Date, now: Date = new Date(), ipAddress?: string): string {
     const parsed = new URL(url);
     if (parsed.protocol !== 'https:' || parsed.search !== '') {
       throw new Error(`url must be an https URL without a query, got ${JSON.stringify(url)}`);
     }
     checkExpiry(expiresAt, now);
+    if (ipAddress !== undefined) {
+      return getSignedUrl({ url, keyPairId: this.keyPairId, policy: customPolicy(url, expiresAt, ipAddress), privateKey: this.privateKey() });
+    }
     return getSignedUrl({ url, keyPairId: this.keyPairId, dateLessThan: expiresAt.toISOString(), privateKey: this.privateKey() });
   }
 
@@ -98,6 +114,18 @@ export class MediaSigner {
   private privateKey(): string {
     return this.key as unknown as string;
   }
+}
+
+/** A one-statement custom policy: the resource until `expiresAt`, from `ipAddress` alone when one is given. */
+function customPolicy(resource: string, expiresAt: Date, ipAddress?: string): string {
+  if (ipAddress !== undefined && !isIPv4(ipAddress)) {
+    throw new Error(`ipAddress must be an IPv4 address, got ${JSON.stringify(ipAddress)}`);
+  }
+  const condition = {
+    DateLessThan: { 'AWS:EpochTime': Math.floor(expiresAt.getTime() / 1000) },
+    ...(ipAddress !== undefined ? { IpAddress: { 'AWS:SourceIp': `${ipAddress}/32` } } : {}),
+  };
+  return JSON.stringify({ Statement: [{ Resource: resource, Condition: condition }] });
 }
 
 function checkExpiry(expiresAt: Date, now: Date): void {

@@ -125,6 +125,20 @@ export interface SignedCookieDistributionProps {
   readonly defaultBehavior?: cloudfront.BehaviorOptions;
 
   /**
+   * Whether the distribution answers over IPv6 as well as IPv4. Turn it off
+   * when playback cookies are bound to the viewer's address
+   * (`EntitlementApiProps.bindPlaybackToViewerIp`): CloudFront's guide
+   * says not to enable IPv6 on a distribution whose signed cookies or URLs
+   * name IP addresses, as their `IpAddress` condition takes IPv4
+   * (DistributionConfig `IsIPV6Enabled`, CloudFront API Reference). Viewers
+   * on IPv6-only networks then reach it through their network's IPv4
+   * translation.
+   *
+   * @default true
+   */
+  readonly enableIpv6?: boolean;
+
+  /**
    * What happens to what this construct creates when it leaves the stack: a
    * new media bucket, its access-log bucket, the distribution's log bucket and
    * the key generator's log group. With `RemovalPolicy.DESTROY` the buckets
@@ -182,6 +196,9 @@ export class SignedCookieDistribution extends Construct {
   /** The domain viewers use: the first custom domain name, or the distribution's own. */
   public readonly domainName: string;
 
+  /** Whether the distribution answers over IPv6. */
+  public readonly ipv6Enabled: boolean;
+
   constructor(scope: Construct, id: string, props: SignedCookieDistributionProps = {}) {
     super(scope, id);
     const keys = props.signingKeys ?? [SigningKey.generate()];
@@ -199,6 +216,7 @@ export class SignedCookieDistribution extends Construct {
     this.signingKeySecret = bound[0].privateKeySecret;
     this.keyGroup = this.createKeyGroup(bound);
 
+    this.ipv6Enabled = props.enableIpv6 ?? true;
     this.distribution = this.createDistribution(props);
     this.domainName = props.domainNames?.[0] ?? this.distribution.distributionDomainName;
     this.signerEnvironment = {
@@ -317,7 +335,7 @@ export class SignedCookieDistribution extends Construct {
       priceClass: props.priceClass ?? cloudfront.PriceClass.PRICE_CLASS_100,
       webAclId: props.webAclId,
       geoRestriction: props.geoRestriction,
-      enableIpv6: true,
+      enableIpv6: this.ipv6Enabled,
     });
   }
 

@@ -27,6 +27,12 @@ export const API_ENV = {
   streamLimit: 'STREAM_LIMIT',
   /** Optional: the pipeline's content keys, when it encrypts segments; the key route answers 404 without it. */
   contentKeysTable: 'CONTENT_KEYS_TABLE',
+  /**
+   * Optional: `cloudfront` or `direct`, where the viewer's address comes from
+   * when playback cookies are bound to it (see `ViewerAddressSource`); not
+   * bound when unset.
+   */
+  viewerAddress: 'BIND_PLAYBACK_TO_VIEWER_ADDRESS',
   sameSite: 'COOKIE_SAMESITE',
   stripeSecret: 'STRIPE_WEBHOOK_SECRET_ARN',
   /**

@@ -16,6 +16,7 @@ import { secretString } from './secrets.lambda-shared';
 import { StreamLeases } from './stream-leases.lambda-shared';
 import { parseBaseUrl, StripeCheckout } from './stripe-checkout.lambda-shared';
 import { UploadRequest, UploadResponse } from '../contracts/upload-messages';
+import { ViewerAddressSource } from '../contracts/viewer-address';
 import { MediaSigner } from '../delivery/media-signer';
 import { Documents } from '../internal/documents.lambda-shared';
 import { onceUntilFailure } from '../internal/once.lambda-shared';
@@ -67,6 +68,16 @@ function streamLimit(value: string | undefined): number | undefined {
   return limit;
 }
 
+function viewerAddressSource(value: string | undefined): ViewerAddressSource | undefined {
+  if (!value) {
+    return undefined;
+  }
+  if (value !== 'cloudfront' && value !== 'direct') {
+    throw new Error(`${API_ENV.viewerAddress} must be cloudfront or direct, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
 const outputBucket = env[API_ENV.outputBucket] || undefined;
 const distributionId = env[API_ENV.distributionId] || undefined;
 /** Caption and poster changes are rare: the CloudFront client loads on the first one. */
@@ -113,6 +124,7 @@ const deps: ApiDependencies = {
     appUrl: baseUrl(API_ENV.appUrl),
     premium: parsePremiumOffer(env[API_ENV.premiumPrice], API_ENV.premiumPrice),
     streamLimit: streamLimit(env[API_ENV.streamLimit]),
+    viewerAddress: viewerAddressSource(env[API_ENV.viewerAddress]),
   },
   onPlayback: (outcome, reason) => {
     metrics.addMetric(outcome === 'issued' ? API_METRICS.sessionsIssued : API_METRICS.sessionsDenied, MetricUnit.Count, 1);

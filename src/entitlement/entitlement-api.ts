@@ -26,6 +26,7 @@ import { StatusConsumerFunction } from './status-consumer-function';
 import { StripeWebhookFunction } from './stripe-webhook-function';
 import { createUserPool, createWebClient, ensureApiGroups } from './user-pool';
 import { TRANSCODE_EVENT_SOURCE } from '../contracts/transcode-status';
+import { VIEWER_ADDRESS_FUNCTION_CODE, ViewerAddressSource } from '../contracts/viewer-address';
 import { SignedCookieDistribution } from '../delivery/signed-cookie-distribution';
 import { handlerBasics } from '../internal/handlers';
 import { serviceMetric } from '../internal/metrics';
@@ -130,6 +131,29 @@ export interface EntitlementApiProps {
    * @default - no limit, and no sessions table
    */
   readonly streamLimit?: number;
+
+  /**
+   * Bind each playback session to the viewer's IPv4 address: its cookies'
+   * policy gets an `IpAddress` condition for that one address (`/32`), so
+   * CloudFront refuses them from anywhere else; download URLs likewise, and
+   * with encrypted segments the session's key is answered at that address
+   * only. A renewal from a new address (a phone moving from Wi-Fi to mobile
+   * data) moves the session there; the web app's player renews as soon as
+   * media answers 403, so playback stalls for a moment and goes on.
+   *
+   * The trade-offs: mobile networks and some corporate networks send one
+   * device's requests from several addresses (carrier-grade NAT pools,
+   * load-balanced proxies), and such viewers see segments refused; many
+   * people behind one NAT share an address, so binding does not tell them
+   * apart (a stream limit does). The delivery distribution must have IPv6
+   * off (`enableIpv6: false`), as CloudFront's `IpAddress` condition is for
+   * IPv4. The viewer's address is read from a header a CloudFront Function
+   * on the distribution's `/api/*` behaviour sets (`routeThroughDelivery()`),
+   * or from the caller's address when players call the API's own endpoint.
+   *
+   * @default false
+   */
+  readonly bindPlaybackToViewerIp?: boolean;
 
   /**
    * Issue cookies with `SameSite=None`, for a player on another site than the media.
@@ -269,6 +293,10 @@ export class EntitlementApi extends Construct {
   /** How many playback sessions a signed-in user may hold at once; undefined for no limit. */
   public readonly streamLimit?: number;
 
+  /** Whether playback sessions are bound to the viewer's IPv4 address. */
+  public readonly bindsPlaybackToViewerIp: boolean;
+
+
   /** The function answering the routes. */
   public readonly apiFunction: lambda.IFunction;
 
@@ -315,6 +343,7 @@ export class EntitlementApi extends Construct {
   private readonly removalPolicy: RemovalPolicy;
   private readonly explicitMediaDomain?: string;
   private routedThroughDelivery = false;
+  private addressFunction?: cloudfront.IFunction;
 
   constructor(scope: Construct, id: string, props: EntitlementApiProps) {
     super(scope, id);
@@ -339,6 +368,11 @@ export class EntitlementApi extends Construct {
     this.catalogTable = this.createCatalogTable(settings.removalPolicy);
     this.entitlementsTable = this.createEntitlementsTable(settings.removalPolicy);
     this.streamLimit = streamLimitOf(this.node.path, props.streamLimit);
+    this.bindsPlaybackToViewerIp = props.bindPlaybackToViewerIp ?? false;
+    if (this.bindsPlaybackToViewerIp && props.delivery.ipv6Enabled) {
+      throw new Error(`invalid EntitlementApi props at ${this.node.path}: bindPlaybackToViewerIp needs a delivery distribution with IPv6 off `
+        + '(SignedCookieDistribution enableIpv6: false): CloudFront\'s IpAddress condition in signed cookies is for IPv4 addresses');
+    }
     if (props.pipeline.contentKeysTable && this.streamLimit === undefined) {
       throw new Error(`invalid EntitlementApi props at ${this.node.path}: the pipeline encrypts segments, and a content key is answered only to `
         + 'a live playback session, which exists with a stream limit: set streamLimit (from 1 to 100)');
@@ -388,6 +422,12 @@ export class EntitlementApi extends Construct {
     }
     this.routedThroughDelivery = true;
     const apiDomain = Fn.select(2, Fn.split('/', this.httpApi.apiEndpoint));
+    // Behind CloudFront the API sees an edge server's address; this function hands it the viewer's.
+    this.addressFunction = this.bindsPlaybackToViewerIp ? new cloudfront.Function(this, 'ViewerAddressFunction', {
+      code: cloudfront.FunctionCode.fromInline(VIEWER_ADDRESS_FUNCTION_CODE),
+      runtime: cloudfront.FunctionRuntime.JS_2_0,
+      comment: 'Tells the platform API the viewer address its playback cookies are bound to',
+    }) : undefined;
     this.delivery.distribution.addBehavior('api/*', new origins.HttpOrigin(apiDomain, {
       protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
       originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
@@ -398,7 +438,19 @@ export class EntitlementApi extends Construct {
       originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
       responseHeadersPolicy: cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
       compress: true,
+      functionAssociations: this.addressFunction
+        ? [{ eventType: cloudfront.FunctionEventType.VIEWER_REQUEST, function: this.addressFunction }]
+        : undefined,
     });
+  }
+
+  /**
+   * The CloudFront Function that tells the API the viewer's address: set
+   * once the API is routed through the delivery distribution with
+   * `bindPlaybackToViewerIp`.
+   */
+  public get viewerAddressFunction(): cloudfront.IFunction | undefined {
+    return this.addressFunction;
   }
 
   /** Playback sessions issued. Sum over 5 minutes by default. */
@@ -528,6 +580,9 @@ export class EntitlementApi extends Construct {
         ...(this.premiumPrice ? { [API_ENV.premiumPrice]: JSON.stringify(this.premiumPrice) } : {}),
         ...(this.sessionsTable ? { [API_ENV.sessionsTable]: this.sessionsTable.tableName, [API_ENV.streamLimit]: String(this.streamLimit) } : {}),
         ...(this.pipeline.contentKeysTable ? { [API_ENV.contentKeysTable]: this.pipeline.contentKeysTable.tableName } : {}),
+        ...(this.bindsPlaybackToViewerIp ? {
+          [API_ENV.viewerAddress]: Lazy.string({ produce: (): ViewerAddressSource => (this.routedThroughDelivery ? 'cloudfront' : 'direct') }),
+        } : {}),
       },
     });
     if (this.sessionsTable) {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isIPv4 } from 'node:net';
 import { ApiRouteKey } from './api-routes';
 import { Caller, isAdmin, requireAdmin, requireCaller, requireCreator } from './auth.lambda-shared';
 import { CaptionStore, MAX_CAPTION_TRACKS, putCaptionTrack, removeCaptionTrack } from './caption-tracks.lambda-shared';
@@ -16,6 +17,7 @@ import { isValidId } from '../contracts/source-keys';
 import { OUTPUT_LAYOUT } from '../contracts/transcode-status';
 import { IssuedUpload, ListedParts, UploadRequest, UploadResponse } from '../contracts/upload-messages';
 import { isUserId } from '../contracts/user-ids';
+import { VIEWER_ADDRESS_HEADER, ViewerAddressSource } from '../contracts/viewer-address';
 import type { MediaSigner } from '../delivery/media-signer';
 import type { ContentKeys } from '../transcode/content-keys.lambda-shared';
 import { thumbnailsTrackKey } from '../transcode/trick-play.lambda-shared';
@@ -34,6 +36,11 @@ export interface ApiSettings {
   readonly premium?: PremiumOffer;
   /** How many playback sessions a signed-in user may hold at once; no limit when undefined. */
   readonly streamLimit?: number;
+  /**
+   * Where the viewer's IPv4 address comes from when playback cookies, download
+   * URLs and a session's key are bound to it; not bound when undefined.
+   */
+  readonly viewerAddress?: ViewerAddressSource;
 }
 
 /** Files of the pipeline's output bucket, by key; caption tracks are written beside a video's renditions, picked posters beside its posters. */
@@ -421,11 +428,13 @@ const ROUTES: Record<ApiRouteKey, Route> = {
     const video = await watchableVideo(context, (reason) => deps.onPlayback?.('denied', reason));
     // The signer first: a lease is taken only when cookies can be signed for it (else its slot would be held, unused).
     const signer = await deps.signer();
+    // Before the lease: a request whose address cannot be bound takes no slot.
+    const ipAddress = boundViewerAddress(context);
     // Checked after the entitlement, so a revoked entitlement stops a renewal whatever the lease says.
-    const lease = await playbackLease(context, video);
+    const lease = await playbackLease(context, video, ipAddress);
     const expiresAt = new Date(now.getTime() + deps.settings.sessionSeconds * 1000);
     const signed = signer.signedCookies({
-      host: deps.settings.mediaDomain, videoId: video.videoId, expiresAt, sameSite: deps.settings.sameSite,
+      host: deps.settings.mediaDomain, videoId: video.videoId, expiresAt, sameSite: deps.settings.sameSite, ipAddress,
     }, now);
     deps.onPlayback?.('issued');
     return jsonResult(200, {
@@ -452,8 +461,9 @@ const ROUTES: Record<ApiRouteKey, Route> = {
       throw new ApiError(404, 'not-encrypted', 'this platform does not encrypt its videos; there is no key');
     }
     const session = keySessionOf(context.event);
+    // A session bound to its viewer's address answers its key at that address alone.
     let allowed = session !== undefined && deps.leases !== undefined
-      && await deps.leases.isLive(session.userId, session.sessionId, videoId, now);
+      && await deps.leases.isLive(session.userId, session.sessionId, videoId, now, viewerAddressOf(context));
     if (!allowed) {
       const video = await deps.catalog.get(videoId);
       allowed = video?.state === 'PUBLISHED' && video.access === 'public';
@@ -478,7 +488,8 @@ const ROUTES: Record<ApiRouteKey, Route> = {
 
   /**
    * A signed URL for the video's MP4 download, for whoever may play the
-   * video: a canned policy for that one file, valid as long as a playback
+   * video: a canned policy for that one file (a custom one bound to the
+   * viewer's address, when playback is), valid as long as a playback
    * session. 404 when the pipeline made no download.
    */
   'POST /api/videos/{videoId}/download': async (context) => {
@@ -492,7 +503,7 @@ const ROUTES: Record<ApiRouteKey, Route> = {
     const expiresAt = new Date(Math.floor(now.getTime() / 1000 + deps.settings.sessionSeconds) * 1000);
     const signer = await deps.signer();
     return jsonResult(200, {
-      downloadUrl: signer.signedUrl(`${mediaBase(context)}/${key}`, expiresAt, now),
+      downloadUrl: signer.signedUrl(`${mediaBase(context)}/${key}`, expiresAt, now, boundViewerAddress(context)),
       expiresAt: expiresAt.toISOString(),
     });
   },
@@ -957,7 +968,7 @@ async function removePickedPoster(context: RouteContext, files: MediaFiles, vide
  * (429 `too-many-streams`) for the app to offer stopping one. Viewers who are
  * not signed in (public videos) hold no lease.
  */
-async function playbackLease(context: RouteContext, video: VideoRecord): Promise<StreamLease | undefined> {
+async function playbackLease(context: RouteContext, video: VideoRecord, viewerAddress?: string): Promise<StreamLease | undefined> {
   const { deps, caller, now } = context;
   const limit = deps.settings.streamLimit;
   if (!deps.leases || !limit || !caller) {
@@ -970,14 +981,16 @@ async function playbackLease(context: RouteContext, video: VideoRecord): Promise
     if (!isSessionId(body.sessionId)) {
       throw new ApiError(400, 'invalid-session', 'sessionId must be a playback session\'s id (a UUID)');
     }
-    const renewed = await deps.leases.renew({ userId: caller.userId, sessionId: body.sessionId, videoId: video.videoId, lifetimeSeconds, now });
+    const renewed = await deps.leases.renew({
+      userId: caller.userId, sessionId: body.sessionId, videoId: video.videoId, lifetimeSeconds, now, viewerAddress,
+    });
     if (!renewed) {
       throw new ApiError(409, 'session-ended', 'this playback session has ended: it was stopped from another device, ended by an administrator, or lapsed');
     }
     return renewed;
   }
   const device = deviceLabel(body.device, header(context.event, 'user-agent'));
-  const outcome = await deps.leases.start({ userId: caller.userId, videoId: video.videoId, device, limit, lifetimeSeconds, now });
+  const outcome = await deps.leases.start({ userId: caller.userId, videoId: video.videoId, device, limit, lifetimeSeconds, now, viewerAddress });
   if ('full' in outcome) {
     const devices = `${limit} ${limit === 1 ? 'device' : 'devices'}`;
     throw new ApiError(429, 'too-many-streams', `you are watching on ${devices} already, the most at once; stop one of them to watch here`, {
@@ -1019,6 +1032,37 @@ function keySessionCookie(context: RouteContext, lease: StreamLease): string {
   const maxAge = settings.sessionSeconds + LEASE_GRACE_SECONDS;
   return `${KEY_SESSION_COOKIE}=${lease.sessionId}.${encodeURIComponent(lease.userId)}; Path=${path}; Max-Age=${maxAge}; Secure; HttpOnly; `
     + `SameSite=${settings.sameSite}`;
+}
+
+/** The caller's address as the platform sees it: the header its distribution sets, or the direct caller's; undefined when playback is not bound. */
+function viewerAddressOf(context: RouteContext): string | undefined {
+  switch (context.deps.settings.viewerAddress) {
+    case 'cloudfront':
+      return header(context.event, VIEWER_ADDRESS_HEADER);
+    case 'direct':
+      return context.event.requestContext?.http?.sourceIp;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The viewer's IPv4 address when playback is bound to it, else undefined; a
+ * 403 when it is bound and the request shows no IPv4 address (CloudFront's
+ * `IpAddress` condition takes IPv4 only, so the platform's distribution
+ * serves no IPv6; an API called some other way may see none).
+ */
+function boundViewerAddress(context: RouteContext): string | undefined {
+  if (!context.deps.settings.viewerAddress) {
+    return undefined;
+  }
+  const address = viewerAddressOf(context);
+  if (address === undefined || !isIPv4(address)) {
+    throw new ApiError(403, 'viewer-address', address === undefined
+      ? 'playback here is bound to the viewer\'s address, and this request does not show one: call the API through the platform\'s domain'
+      : 'playback here is bound to the viewer\'s IPv4 address, and this request came from an address that is not IPv4');
+  }
+  return address;
 }
 
 /** The playback session a key request's cookie names, if it names one. */

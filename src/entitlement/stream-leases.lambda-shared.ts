@@ -23,6 +23,8 @@ export interface StreamLease {
   readonly device: string;
   readonly startedAt: string;
   readonly expiresAt: string;
+  /** The viewer's address its cookies are bound to, when playback is bound; its key is answered there alone. */
+  readonly viewerAddress?: string;
 }
 
 /** How long past its cookies a lease lives without renewal: a player renews at 80% of their lifetime. */
@@ -45,7 +47,7 @@ export class StreamLeases {
    * meanwhile fails its condition and the next is tried.
    */
   public async start(request: {
-    userId: string; videoId: string; device: string; limit: number; lifetimeSeconds: number; now: Date;
+    userId: string; videoId: string; device: string; limit: number; lifetimeSeconds: number; now: Date; viewerAddress?: string;
   }): Promise<LeaseOutcome> {
     const { userId, limit, now } = request;
     const held = await this.list(userId);
@@ -57,7 +59,14 @@ export class StreamLeases {
         continue;
       }
       const lease: StreamLease = {
-        sessionId, userId, slot, videoId: request.videoId, device: request.device, startedAt: now.toISOString(), expiresAt: expiresAt.toISOString(),
+        sessionId,
+        userId,
+        slot,
+        videoId: request.videoId,
+        device: request.device,
+        startedAt: now.toISOString(),
+        expiresAt: expiresAt.toISOString(),
+        ...(request.viewerAddress !== undefined ? { viewerAddress: request.viewerAddress } : {}),
       };
       const taken = await this.documents.putIf({
         TableName: this.tableName,
@@ -76,10 +85,11 @@ export class StreamLeases {
   /**
    * Extends a live session of `videoId`; answers the lease, or undefined when
    * it has ended, lapsed or was revoked (its slot may be another session's by
-   * now): a renewal never brings a session back.
+   * now): a renewal never brings a session back. A renewal from another
+   * address (a phone moving between networks) moves a bound session there.
    */
   public async renew(request: {
-    userId: string; sessionId: string; videoId: string; lifetimeSeconds: number; now: Date;
+    userId: string; sessionId: string; videoId: string; lifetimeSeconds: number; now: Date; viewerAddress?: string;
   }): Promise<StreamLease | undefined> {
     const { userId, sessionId, now } = request;
     const lease = (await this.list(userId)).find((each) => each.sessionId === sessionId);
@@ -90,19 +100,30 @@ export class StreamLeases {
     const updated = await this.documents.updateIf({
       TableName: this.tableName,
       Key: { userId, slot: lease.slot },
-      UpdateExpression: 'SET expiresAt = :expires, #ttl = :ttl',
+      UpdateExpression: `SET expiresAt = :expires, #ttl = :ttl${request.viewerAddress !== undefined ? ', viewerAddress = :address' : ''}`,
       ConditionExpression: 'sessionId = :session AND expiresAt >= :now',
       ExpressionAttributeNames: { '#ttl': 'ttl' },
-      ExpressionAttributeValues: { ':expires': expiresAt.toISOString(), ':ttl': ttlOf(expiresAt), ':session': sessionId, ':now': now.toISOString() },
+      ExpressionAttributeValues: {
+        ':expires': expiresAt.toISOString(),
+        ':ttl': ttlOf(expiresAt),
+        ':session': sessionId,
+        ':now': now.toISOString(),
+        ...(request.viewerAddress !== undefined ? { ':address': request.viewerAddress } : {}),
+      },
       ReturnValues: 'ALL_NEW',
     });
     return updated ? toLease(updated) : undefined;
   }
 
-  /** Whether `sessionId` is a live session of the user for `videoId`, for checks made on each request. */
-  public async isLive(userId: string, sessionId: string, videoId: string, now: Date): Promise<boolean> {
+  /**
+   * Whether `sessionId` is a live session of the user for `videoId`, for
+   * checks made on each request; a session bound to an address is live at
+   * that `viewerAddress` only.
+   */
+  public async isLive(userId: string, sessionId: string, videoId: string, now: Date, viewerAddress?: string): Promise<boolean> {
     const lease = (await this.list(userId)).find((each) => each.sessionId === sessionId);
-    return lease !== undefined && lease.videoId === videoId && !lapsed(lease, now);
+    return lease !== undefined && lease.videoId === videoId && !lapsed(lease, now)
+      && (lease.viewerAddress === undefined || lease.viewerAddress === viewerAddress);
   }
 
   /** Ends one of the user's sessions; answers whether it was live. Ending one that is gone changes nothing. */
@@ -168,5 +189,6 @@ function toLease(item: Record<string, any>): StreamLease {
     device: item.device,
     startedAt: item.startedAt,
     expiresAt: item.expiresAt,
+    ...(typeof item.viewerAddress === 'string' ? { viewerAddress: item.viewerAddress } : {}),
   };
 }

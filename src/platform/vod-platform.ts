@@ -81,6 +81,17 @@ export interface VodPlatformApiOptions {
   readonly streamLimit?: number;
 
   /**
+   * Bind each playback session (its cookies, download URLs and, with
+   * encrypted segments, its key) to the viewer's IPv4 address; the platform's
+   * distribution then serves IPv4 only. See
+   * `EntitlementApiProps.bindPlaybackToViewerIp` for the trade-offs (viewers
+   * whose network changes their address between requests).
+   *
+   * @default false
+   */
+  readonly bindPlaybackToViewerIp?: boolean;
+
+  /**
    * Callback URLs of the app client besides the platform's own domain (for
    * example a local development server).
    *
@@ -400,6 +411,8 @@ export class VodPlatform extends Construct {
     return new SignedCookieDistribution(this, 'Delivery', {
       removalPolicy,
       ...props.delivery,
+      // Cookies bound to an address name an IPv4 one; an explicit enableIpv6: true is left for the API to refuse.
+      enableIpv6: props.delivery?.enableIpv6 ?? !(props.api?.bindPlaybackToViewerIp ?? false),
       bucket: this.pipeline.outputBucket,
       domainNames: props.domainNames,
       certificate: props.certificate,

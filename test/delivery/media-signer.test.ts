@@ -102,6 +102,48 @@ describe('signed URL for one file', () => {
   });
 });
 
+describe('bound to the viewer\'s address', () => {
+  const url = `https://${host}/videos/v1/master.m3u8`;
+  const bound = cookieJar(signer.signedCookies({ host, videoId: 'v1', expiresAt: inTenMinutes, ipAddress: '203.0.113.7' }, now).setCookies);
+
+  test('cookies carry an IpAddress condition for that one address, /32', () => {
+    const policy = JSON.parse(decodeCloudFrontBase64(bound['CloudFront-Policy']).toString('utf8'));
+    expect(policy.Statement[0].Condition).toEqual({
+      DateLessThan: { 'AWS:EpochTime': Math.floor(inTenMinutes.getTime() / 1000) },
+      IpAddress: { 'AWS:SourceIp': '203.0.113.7/32' },
+    });
+  });
+
+  test('cookies open the video from that address only', () => {
+    const from = (clientIp?: string) => verifySignedRequest({ url, cookies: bound, now, trustedKeys, clientIp });
+    expect(from('203.0.113.7')).toEqual({ allowed: true, keyPairId });
+    expect(from('203.0.113.8')).toMatchObject({ allowed: false, reason: expect.stringContaining('203.0.113.7/32') });
+    expect(from(undefined).allowed).toBe(false);
+  });
+
+  test('a signed URL is a custom policy for that file, from that address only', () => {
+    const download = `https://${host}/videos/v1/download.mp4`;
+    const signedUrl = signer.signedUrl(download, inTenMinutes, now, '198.51.100.20');
+    const parsed = new URL(signedUrl);
+    expect(parsed.searchParams.get('Expires')).toBeNull();
+    const policy = JSON.parse(decodeCloudFrontBase64(parsed.searchParams.get('Policy')!).toString('utf8'));
+    expect(policy.Statement).toEqual([{
+      Resource: download,
+      Condition: {
+        DateLessThan: { 'AWS:EpochTime': Math.floor(inTenMinutes.getTime() / 1000) }, IpAddress: { 'AWS:SourceIp': '198.51.100.20/32' },
+      },
+    }]);
+    expect(verifySignedRequest({ url: signedUrl, cookies: {}, now, trustedKeys, clientIp: '198.51.100.20' }).allowed).toBe(true);
+    expect(verifySignedRequest({ url: signedUrl, cookies: {}, now, trustedKeys, clientIp: '198.51.100.21' }).allowed).toBe(false);
+    expect(verifySignedRequest({ url: signedUrl.replace('download.mp4', 'master.m3u8'), cookies: {}, now, trustedKeys, clientIp: '198.51.100.20' }).allowed).toBe(false);
+  });
+
+  test.each(['2001:db8::1', '::ffff:203.0.113.7', '203.0.113.7/24', 'localhost', ''])('%p is not an address to bind to (IPv4 only)', (ipAddress) => {
+    expect(() => signer.signedCookies({ host, videoId: 'v1', expiresAt: inTenMinutes, ipAddress }, now)).toThrow('ipAddress must be an IPv4 address');
+    expect(() => signer.signedUrl(url, inTenMinutes, now, ipAddress)).toThrow('ipAddress must be an IPv4 address');
+  });
+});
+
 describe('bad requests and keys', () => {
   test.each([
     [{ host: 'https://evil.example', videoId: 'v1', expiresAt: inTenMinutes }, 'host must be a host name'],

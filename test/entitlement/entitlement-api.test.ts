@@ -1,18 +1,22 @@
 import { App, Duration, Stack, aws_cognito as cognito, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { EntitlementApi, EntitlementApiProps, HlsTranscodePipeline, HlsTranscodePipelineProps, PremiumInterval, SecureUploadBucket, SignedCookieDistribution } from '../../src';
+import {
+  EntitlementApi, EntitlementApiProps, HlsTranscodePipeline, HlsTranscodePipelineProps, PremiumInterval, SecureUploadBucket, SignedCookieDistribution,
+  SignedCookieDistributionProps,
+} from '../../src';
 import { API_ROUTES, STRIPE_WEBHOOK_ROUTE } from '../../src/entitlement/api-routes';
 import { acknowledgements, maskedTemplate, nag2Findings, nagFindings } from '../helpers';
 
 type ApiOptions = Omit<EntitlementApiProps, 'uploads' | 'pipeline' | 'delivery'>;
 
 /** The API over its collaborators, served through their distribution unless a media domain is given. */
-function build(configure?: (stack: Stack) => ApiOptions, synth = true, pipelineProps: Omit<HlsTranscodePipelineProps, 'sourceBucket'> = {}) {
+function build(configure?: (stack: Stack) => ApiOptions, synth = true, pipelineProps: Omit<HlsTranscodePipelineProps, 'sourceBucket'> = {},
+  deliveryProps: Omit<SignedCookieDistributionProps, 'bucket'> = {}) {
   const app = new App({ context: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true } });
   const stack = new Stack(app, 'Stack', { env: { account: '111111111111', region: 'eu-west-1' } });
   const uploads = new SecureUploadBucket(stack, 'Uploads');
   const pipeline = new HlsTranscodePipeline(stack, 'Transcode', { ...pipelineProps, sourceBucket: uploads.bucket });
-  const delivery = new SignedCookieDistribution(stack, 'Delivery', { bucket: pipeline.outputBucket });
+  const delivery = new SignedCookieDistribution(stack, 'Delivery', { ...deliveryProps, bucket: pipeline.outputBucket });
   const options = configure?.(stack) ?? {};
   const api = new EntitlementApi(stack, 'Api', { uploads, pipeline, delivery, ...options });
   if (!options.mediaDomain) {
@@ -194,6 +198,21 @@ describe('EntitlementApi defaults', () => {
     expect(nagFindings(encrypted.stack)).toEqual([]);
     expect(() => build(() => ({}), false, { encryptSegments: true, keyServerUrl: 'https://media.example.com' }))
       .toThrow('a content key is answered only to a live playback session, which exists with a stream limit: set streamLimit');
+  });
+
+  test('bound to the viewer\'s address: needs IPv6 off; through the distribution the API reads the function\'s header, called directly its caller\'s address', () => {
+    expect(() => build(() => ({ bindPlaybackToViewerIp: true }), false))
+      .toThrow('bindPlaybackToViewerIp needs a delivery distribution with IPv6 off (SignedCookieDistribution enableIpv6: false)');
+    const variable = (built: ReturnType<typeof build>) => built.template.findResources('AWS::Lambda::Function')[logicalId(built.stack, built.api.apiFunction)]
+      .Properties.Environment.Variables.BIND_PLAYBACK_TO_VIEWER_ADDRESS;
+    const routed = build(() => ({ bindPlaybackToViewerIp: true }), true, {}, { enableIpv6: false });
+    expect(variable(routed)).toBe('cloudfront');
+    routed.template.resourceCountIs('AWS::CloudFront::Function', 1);
+    expect(routed.api.bindsPlaybackToViewerIp).toBe(true);
+    expect(nagFindings(routed.stack)).toEqual([]);
+    const direct = build(() => ({ bindPlaybackToViewerIp: true, mediaDomain: 'media.example.com' }), true, {}, { enableIpv6: false });
+    expect(variable(direct)).toBe('direct');
+    direct.template.resourceCountIs('AWS::CloudFront::Function', 0);
   });
 
   test('the status function touches no media without automatic captions; with them, it writes caption tracks as the caption routes do', () => {

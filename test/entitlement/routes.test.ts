@@ -181,6 +181,10 @@ interface Call {
   query?: Record<string, string>;
   /** `name=value` pairs, as API Gateway passes the Cookie header. */
   cookies?: string[];
+  /** Further request headers, lower case. */
+  headers?: Record<string, string>;
+  /** The address API Gateway saw the request come from. */
+  sourceIp?: string;
 }
 
 async function call(routeKey: string, options: Call = {}): Promise<HttpResult & { json: any }> {
@@ -190,11 +194,13 @@ async function call(routeKey: string, options: Call = {}): Promise<HttpResult & 
     headers: {
       ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
       ...(body !== undefined ? { 'content-type': options.contentType ?? 'application/json' } : {}),
+      ...options.headers,
     },
     pathParameters: options.path,
     queryStringParameters: options.query,
     body,
     cookies: options.cookies,
+    requestContext: options.sourceIp ? { http: { sourceIp: options.sourceIp } } : undefined,
   });
   return { ...result, json: result.body && result.headers['content-type']?.startsWith('application/json') ? JSON.parse(result.body) : undefined };
 }
@@ -1785,5 +1791,106 @@ describe('encrypted segments: a video\'s content key, for a live playback sessio
     expect(sessionCookie(played)).toBeUndefined();
     expect((await key(videoId)).statusCode).toBe(404);
     expect((await key('../etc')).statusCode).toBe(404);
+  });
+});
+
+describe('playback bound to the viewer\'s address', () => {
+  let contentKeys: ContentKeys;
+  const edgeServer = '130.176.0.10';
+  const trustedKeys = () => new Map([['KTESTKEYPAIR', signingKey.publicKey]]);
+  beforeEach(async () => {
+    await db.createTable(`sessions-${tables}`, 'userId', 'slot', 'N');
+    await db.createTable(`keys-${tables}`, 'videoId');
+    contentKeys = new ContentKeys(db.documents, `keys-${tables}`);
+    deps = {
+      ...deps,
+      leases: new StreamLeases(db.documents, `sessions-${tables}`),
+      contentKeys,
+      settings: { ...deps.settings, streamLimit: 2, viewerAddress: 'cloudfront' },
+    };
+  });
+
+  /** A request through the distribution: its function has set the viewer's address; API Gateway saw an edge server's. */
+  const from = (address: string | undefined, options: Call = {}): Call => ({
+    ...options, headers: address !== undefined ? { 'x-vod-viewer-address': address } : {}, sourceIp: edgeServer,
+  });
+  const play = (videoId: string, address: string | undefined, body?: unknown, callerToken = token.viewer()) =>
+    call('POST /api/videos/{videoId}/playback', from(address, { token: callerToken, path: { videoId }, body }));
+  const jarOf = (answer: HttpResult) => parseCookieHeader((answer.cookies ?? []).map((c) => c.split(';')[0]).join('; '));
+  const opens = (answer: HttpResult, videoId: string, clientIp: string) => verifySignedRequest({
+    url: `https://media.example.com/videos/${videoId}/master.m3u8`, cookies: jarOf(answer), now: new Date(), trustedKeys: trustedKeys(), clientIp,
+  }).allowed;
+  const key = (videoId: string, answer: HttpResult, address: string | undefined) => call('GET /api/videos/{videoId}/key', from(address, {
+    path: { videoId }, cookies: (answer.cookies ?? []).filter((c) => c.startsWith('vod-playback-session=')).map((c) => c.split(';')[0]),
+  }));
+
+  test('the cookies open the video from the address the distribution saw, and from no other', async () => {
+    const videoId = await readyVideo();
+    const played = await play(videoId, '203.0.113.7');
+    expect(played.statusCode).toBe(200);
+    expect(opens(played, videoId, '203.0.113.7')).toBe(true);
+    expect(opens(played, videoId, '203.0.113.8')).toBe(false);
+    // Not the address API Gateway saw: behind CloudFront that is an edge server's.
+    expect(opens(played, videoId, edgeServer)).toBe(false);
+  });
+
+  test('with encrypted segments the session\'s key is answered at its address alone; a renewal from a new network moves it there', async () => {
+    // Premium: a public video's key is anyone's, as its playback is.
+    const videoId = await readyVideo({ access: 'premium' });
+    await contentKeys.keyFor(videoId, new Date());
+    await entitlements.grant({
+      userId: 'viewer-premium', entitlementId: 'premium', expiresAt: new Date(Date.now() + 86_400_000).toISOString(), grantedAt: new Date().toISOString(), grantedBy: 'admin:a',
+    });
+    const played = await play(videoId, '203.0.113.7', undefined, token.premiumViewer());
+    expect((await key(videoId, played, '203.0.113.7')).statusCode).toBe(200);
+    const elsewhere = await key(videoId, played, '198.51.100.9');
+    expect({ status: elsewhere.statusCode, code: elsewhere.json.error.code }).toEqual({ status: 403, code: 'no-playback-session' });
+    expect((await key(videoId, played, undefined)).statusCode).toBe(403);
+
+    // The phone moves from Wi-Fi to mobile data: its next refresh binds the session, its cookies and its key to the new address.
+    const renewed = await play(videoId, '198.51.100.9', { sessionId: played.json.sessionId }, token.premiumViewer());
+    expect(renewed.statusCode).toBe(200);
+    expect(opens(renewed, videoId, '198.51.100.9')).toBe(true);
+    expect((await key(videoId, renewed, '198.51.100.9')).statusCode).toBe(200);
+    expect((await key(videoId, renewed, '203.0.113.7')).statusCode).toBe(403);
+  });
+
+  test('a request that shows no IPv4 address is a 403 that takes no slot', async () => {
+    const videoId = await readyVideo();
+    for (const address of [undefined, '2001:db8::7', 'not-an-address', '203.0.113.7, 198.51.100.9']) {
+      const refused = await play(videoId, address);
+      expect({ status: refused.statusCode, code: refused.json.error.code }).toEqual({ status: 403, code: 'viewer-address' });
+      expect(refused.cookies).toBeUndefined();
+    }
+    expect((await call('GET /api/me/sessions', { token: token.viewer() })).json.sessions).toEqual([]);
+  });
+
+  test('the download URL is bound too', async () => {
+    const videoId = await readyVideo({ download: true });
+    const answer = await call('POST /api/videos/{videoId}/download', from('203.0.113.7', { token: token.viewer(), path: { videoId } }));
+    expect(answer.statusCode).toBe(200);
+    const check = (clientIp: string) => verifySignedRequest({
+      url: answer.json.downloadUrl, cookies: {}, now: new Date(), trustedKeys: trustedKeys(), clientIp,
+    }).allowed;
+    expect(check('203.0.113.7')).toBe(true);
+    expect(check('203.0.113.8')).toBe(false);
+  });
+
+  test('called directly, not through the distribution, the API binds to the caller\'s own address and ignores the header', async () => {
+    deps = { ...deps, settings: { ...deps.settings, viewerAddress: 'direct' } };
+    const videoId = await readyVideo();
+    const played = await call('POST /api/videos/{videoId}/playback', {
+      token: token.viewer(), path: { videoId }, sourceIp: '192.0.2.44', headers: { 'x-vod-viewer-address': '203.0.113.7' },
+    });
+    expect(opens(played, videoId, '192.0.2.44')).toBe(true);
+    expect(opens(played, videoId, '203.0.113.7')).toBe(false);
+  });
+
+  test('unbound, cookies open the video from anywhere', async () => {
+    deps = { ...deps, settings: { ...deps.settings, viewerAddress: undefined } };
+    const videoId = await readyVideo();
+    const played = await play(videoId, undefined);
+    expect(opens(played, videoId, '203.0.113.7')).toBe(true);
+    expect(opens(played, videoId, '198.51.100.9')).toBe(true);
   });
 });

@@ -77,3 +77,23 @@ test('ending a session frees its slot at once and its renewal fails; revoking en
   expect(await leases.live('viewer', at(3))).toEqual([]);
   expect(await leases.endAll('viewer', at(4))).toBe(0);
 });
+
+test('a session bound to an address is live at that address only; a renewal from another moves it; an unbound one is live anywhere', async () => {
+  const bound = await leases.start({ userId: 'viewer', videoId: 'video-1', device: 'phone', limit: 3, lifetimeSeconds: 300, now: T0, viewerAddress: '203.0.113.7' });
+  const sessionId = 'taken' in bound ? bound.taken.sessionId : '';
+  expect(await leases.isLive('viewer', sessionId, 'video-1', at(10), '203.0.113.7')).toBe(true);
+  expect(await leases.isLive('viewer', sessionId, 'video-1', at(10), '198.51.100.9')).toBe(false);
+  expect(await leases.isLive('viewer', sessionId, 'video-1', at(10))).toBe(false);
+
+  const moved = await leases.renew({ userId: 'viewer', sessionId, videoId: 'video-1', lifetimeSeconds: 300, now: at(240), viewerAddress: '198.51.100.9' });
+  expect(moved?.viewerAddress).toBe('198.51.100.9');
+  expect(await leases.isLive('viewer', sessionId, 'video-1', at(250), '198.51.100.9')).toBe(true);
+  expect(await leases.isLive('viewer', sessionId, 'video-1', at(250), '203.0.113.7')).toBe(false);
+  // Kept with the session, where the key route reads it.
+  expect((await leases.live('viewer', at(250)))[0]).toMatchObject({ sessionId, device: 'phone', viewerAddress: '198.51.100.9' });
+
+  const unbound = await start('viewer', 'video-2');
+  const unboundId = 'taken' in unbound ? unbound.taken.sessionId : '';
+  expect(await leases.isLive('viewer', unboundId, 'video-2', at(10), '192.0.2.1')).toBe(true);
+  expect(await leases.isLive('viewer', unboundId, 'video-2', at(10))).toBe(true);
+});

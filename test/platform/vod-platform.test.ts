@@ -6,6 +6,7 @@ import { App, Duration, RemovalPolicy, Size, Stack, aws_certificatemanager as ac
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Construct } from 'constructs';
 import { HlsLadder, VodPlatform, VodPlatformProps } from '../../src';
+import { VIEWER_ADDRESS_FUNCTION_CODE } from '../../src/contracts/viewer-address';
 import { acknowledgements, maskedTemplate, nag2Findings, nagFindings } from '../helpers';
 
 const CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
@@ -242,6 +243,49 @@ describe('VodPlatform with encrypted segments', () => {
     expect(behaviors(distributionConfig(template))['api/*']).toMatchObject({ CachePolicyId: CACHING_DISABLED, OriginRequestPolicyId: ALL_VIEWER_EXCEPT_HOST });
     expect(nagFindings(stack)).toEqual([]);
     expect(() => build(() => ({ pipeline: { encryptSegments: true } }))).toThrow('set streamLimit');
+  });
+});
+
+describe('VodPlatform with playback bound to the viewer\'s address', () => {
+  test('the distribution serves IPv4 only, its /api/* behaviour runs the function that tells the API the viewer\'s address, and cdk-nag stays clean', () => {
+    const { stack, vod } = build(() => ({ pipeline: { encryptSegments: true }, api: { streamLimit: 3, bindPlaybackToViewerIp: true } }));
+    const template = Template.fromStack(stack);
+    const config = distributionConfig(template);
+    expect(config.IPV6Enabled).toBe(false);
+    const functions = template.findResources('AWS::CloudFront::Function');
+    expect(Object.keys(functions)).toHaveLength(1);
+    const [functionId] = Object.keys(functions);
+    expect(functions[functionId].Properties).toMatchObject({ FunctionCode: VIEWER_ADDRESS_FUNCTION_CODE, FunctionConfig: { Runtime: 'cloudfront-js-2.0' } });
+    // A CloudFront Function's name is account-wide: it carries the Region, as the platform's other CloudFront names do.
+    expect(JSON.stringify(functions[functionId].Properties.Name)).toContain('us-east-1');
+    const api = behaviors(config)['api/*'];
+    expect(api.FunctionAssociations).toEqual([{ EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [functionId, 'FunctionARN'] } }]);
+    // Every viewer header but Host reaches the API, the function's among them.
+    expect(api.OriginRequestPolicyId).toBe(ALL_VIEWER_EXCEPT_HOST);
+    for (const [path, behavior] of Object.entries(behaviors(config))) {
+      if (path !== 'api/*') {
+        expect(behavior.FunctionAssociations).toBeUndefined();
+      }
+    }
+    const apiFunction = template.findResources('AWS::Lambda::Function')[logicalId(stack, vod.api.apiFunction as any)];
+    expect(apiFunction.Properties.Environment.Variables.BIND_PLAYBACK_TO_VIEWER_ADDRESS).toBe('cloudfront');
+    expect(vod.api.viewerAddressFunction).toBeDefined();
+    expect(nagFindings(stack)).toEqual([]);
+  });
+
+  test('unbound, the distribution serves IPv6 too and the API behaviour runs no function', () => {
+    const { stack, vod } = build();
+    const template = Template.fromStack(stack);
+    expect(distributionConfig(template).IPV6Enabled).toBe(true);
+    template.resourceCountIs('AWS::CloudFront::Function', 0);
+    expect(vod.api.viewerAddressFunction).toBeUndefined();
+    const apiFunction = template.findResources('AWS::Lambda::Function')[logicalId(stack, vod.api.apiFunction as any)];
+    expect(apiFunction.Properties.Environment.Variables.BIND_PLAYBACK_TO_VIEWER_ADDRESS).toBeUndefined();
+  });
+
+  test('IPv6 turned back on with binding is refused: CloudFront\'s IpAddress condition is for IPv4', () => {
+    expect(() => build(() => ({ api: { bindPlaybackToViewerIp: true }, delivery: { enableIpv6: true } })))
+      .toThrow('bindPlaybackToViewerIp needs a delivery distribution with IPv6 off');
   });
 });
 

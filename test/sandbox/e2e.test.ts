@@ -1,5 +1,6 @@
 import { createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Browser, Page, Request } from 'playwright-core';
@@ -306,6 +307,41 @@ test('encrypted segments: ciphertext at rest and at the edge; the key, for a liv
   expect(ended.status).toBe(200);
   expect((await fetch(keyUrl, { headers: { cookie: sessionCookie } })).status).toBe(403);
   expect(sessionId).toBeDefined();
+});
+
+/** A GET from a given local address (Linux routes all of 127.0.0.0/8 to the loopback): another viewer's network, as the edge sees it. */
+function getFrom(localAddress: string, url: string, headers: Record<string, string> = {}): Promise<{ status: number; reason?: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(url, { localAddress, headers }, (response) => {
+      response.resume();
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, reason: response.headers['x-sandbox-reason'] as string | undefined }));
+    });
+    request.on('error', reject);
+  });
+}
+
+test('playback bound to the viewer\'s address: cookies and the key work from it and from no other; a header naming another address changes nothing', async () => {
+  const videoId = sandbox.seeded.premiumVideoId!;
+  const admin = sandbox.minter.token('admin', ['admins']);
+  // The viewer names another address in the header the distribution's function sets: the function writes the one it saw.
+  const played = await fetch(`${sandbox.url}/api/videos/${videoId}/playback`, {
+    method: 'POST',
+    headers: { 'authorization': `Bearer ${admin}`, 'content-type': 'application/json', 'x-vod-viewer-address': '127.0.0.2' },
+    body: JSON.stringify({ device: 'e2e bound' }),
+  });
+  expect(played.status).toBe(200);
+  const setCookies = played.headers.getSetCookie();
+  const mediaCookies = setCookies.filter((c) => c.startsWith('CloudFront-')).map((c) => c.split(';')[0]).join('; ');
+  const sessionCookie = setCookies.find((c) => c.startsWith('vod-playback-session='))!.split(';')[0];
+  const master = `${sandbox.url}/videos/${videoId}/master.m3u8`;
+  const keyUrl = `${sandbox.url}/api/videos/${videoId}/key`;
+
+  expect((await getFrom('127.0.0.1', master, { cookie: mediaCookies })).status).toBe(200);
+  expect((await getFrom('127.0.0.1', keyUrl, { cookie: sessionCookie })).status).toBe(200);
+  const elsewhere = await getFrom('127.0.0.2', master, { cookie: mediaCookies });
+  expect(elsewhere).toEqual({ status: 403, reason: 'the viewer\'s address is not in 127.0.0.1/32' });
+  expect((await getFrom('127.0.0.2', keyUrl, { cookie: sessionCookie })).status).toBe(403);
+  await fetch(`${sandbox.url}/api/admin/users/admin/sessions`, { method: 'DELETE', headers: { authorization: `Bearer ${admin}` } });
 });
 
 test('a short clip uploads in one POST from the browser and reaches READY', async () => {

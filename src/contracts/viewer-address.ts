@@ -1,0 +1,37 @@
+/**
+ * How the API learns a viewer's IP address when playback cookies are bound
+ * to it: shared by EntitlementApi, which puts a CloudFront Function on the
+ * distribution's `/api/*` behaviour, and the API's handler, which reads the
+ * header it sets.
+ *
+ * Behind CloudFront, API Gateway's `requestContext.http.sourceIp` is the
+ * address of a CloudFront edge server, not of the viewer; a viewer-request
+ * function sees the viewer's own (`event.viewer.ip`) and writes it to a header
+ * of the request, replacing any header of that name the viewer sent
+ * ("Add a True-Client-IP header to the request", CloudFront Functions
+ * examples). The `/api/*` behaviour's origin request policy passes every
+ * viewer header but Host on to the API, this one included.
+ */
+
+/** The request header that carries the viewer's address to the API; lower case, as API Gateway hands headers over. */
+export const VIEWER_ADDRESS_HEADER = 'x-vod-viewer-address';
+
+/** Where the API takes the viewer's address from, as its environment names it. */
+export type ViewerAddressSource =
+  /** The header the distribution's function sets: the API is served under the distribution's `/api/*`. */
+  | 'cloudfront'
+  /** The caller's own address (`requestContext.http.sourceIp`): players call the API's endpoint directly. */
+  | 'direct';
+
+/**
+ * The viewer-request function (cloudfront-js-2.0) of the `/api/*`
+ * behaviour: sets the header to the viewer's address, overwriting whatever
+ * a viewer sent under that name.
+ */
+export const VIEWER_ADDRESS_FUNCTION_CODE = [
+  'async function handler(event) {',
+  '  var request = event.request;',
+  `  request.headers['${VIEWER_ADDRESS_HEADER}'] = { value: event.viewer.ip };`,
+  '  return request;',
+  '}',
+].join('\n');
