@@ -38,6 +38,18 @@ export async function firstFrameBenchmark(runs = 12) {
       writeFileSync(join(work, object.Key!), body);
     }
     s3.destroy();
+    // Segments are encrypted (the sandbox's default): the baseline answers the same key itself, from its own origin.
+    const keyUrl = `${sandbox.url}/api/videos/${videoId}/key`;
+    const key = await fetch(keyUrl);
+    if (key.status === 200) {
+      writeFileSync(join(work, 'key.bin'), Buffer.from(await key.arrayBuffer()));
+      for (const object of listed.Contents ?? []) {
+        if (object.Key!.endsWith('.m3u8')) {
+          const file = join(work, object.Key!);
+          writeFileSync(file, readFileSync(file, 'utf8').split(keyUrl).join('/key.bin'));
+        }
+      }
+    }
     staticServer = http.createServer((req, res) => {
       const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
       if (path === '/') {

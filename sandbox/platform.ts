@@ -1,4 +1,4 @@
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -15,7 +15,7 @@ import { StripeStandIn } from './stripe/stripe-stand-in';
 import { recognizerInstalled, TranscribeStandIn } from './transcribe/transcribe-stand-in';
 import { MEDIA_SIGNING_ENV } from '../src/contracts/media-signing';
 import { JOB_METADATA_KEYS, TRANSCODE_EVENT_SOURCE } from '../src/contracts/transcode-status';
-import { VIEWER_ADDRESS_FUNCTION_CODE } from '../src/contracts/viewer-address';
+import { ORIGIN_VERIFY_HEADER, VIEWER_ADDRESS_FUNCTION_CODE } from '../src/contracts/viewer-address';
 import { API_ENV } from '../src/entitlement/api-environment';
 import { STRIPE_WEBHOOK_ROUTE } from '../src/entitlement/api-routes';
 import { CATALOG_INDEXES } from '../src/entitlement/schema';
@@ -134,6 +134,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const s3Holder: { client?: S3Client } = {};
   const keyPair = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
   const keyPairId = 'KSANDBOXKEYPAIR';
+  const bindToViewerIp = options.bindPlaybackToViewerIp ?? true;
+  // The value the distribution sends the API in its origin header, as Secrets Manager would make it.
+  const originVerify = randomBytes(24).toString('base64url');
   const edge = new Edge({
     get s3() {
       return s3Holder.client!;
@@ -142,7 +145,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     trustedKeys: new Map([[keyPairId, createPublicKey(keyPair.publicKey)]]),
     webRoot: join(root, 'assets', 'web'),
     assets: {},
-    apiViewerRequestFunction: options.bindPlaybackToViewerIp ?? true ? VIEWER_ADDRESS_FUNCTION_CODE : undefined,
+    apiViewerRequestFunction: bindToViewerIp ? VIEWER_ADDRESS_FUNCTION_CODE : undefined,
+    apiOriginHeaders: bindToViewerIp ? { [ORIGIN_VERIFY_HEADER]: originVerify } : undefined,
   });
   await new Promise<void>((done) => edge.server.listen(options.port ?? 0, '127.0.0.1', done));
   closers.push(() => new Promise<void>((done) => {
@@ -258,6 +262,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ['arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/signing-key', keyPair.privateKey],
       ['arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/stripe-webhook.lambda-shared', stripeSecret],
       ['arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/stripe-api-key', stripeApiKey],
+      ['arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/origin-verify', originVerify],
     ]);
     // Stripe's stand-in: Checkout Sessions, a payment page, and the signed webhook once paid.
     const stripe = new StripeStandIn({
@@ -361,7 +366,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       [API_ENV.sessionsTable]: 'sessions',
       [API_ENV.streamLimit]: String(options.streamLimit ?? 3),
       ...(options.encryptSegments ?? true ? { [API_ENV.contentKeysTable]: 'content-keys' } : {}),
-      ...(options.bindPlaybackToViewerIp ?? true ? { [API_ENV.viewerAddress]: 'cloudfront' } : {}),
+      ...(bindToViewerIp ? {
+        [API_ENV.viewerAddress]: 'cloudfront',
+        [API_ENV.originVerifySecret]: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:sandbox/origin-verify',
+      } : {}),
       [API_ENV.sameSite]: 'Strict',
       [API_ENV.metricsScope]: 'sandbox',
       [MEDIA_SIGNING_ENV.keyPairId]: keyPairId,

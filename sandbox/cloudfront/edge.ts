@@ -38,6 +38,8 @@ export interface EdgeOptions {
    * change the request's headers.
    */
   readonly apiViewerRequestFunction?: string;
+  /** Headers the `/api/*` behaviour's origin adds to every request it sends the API (CloudFront's origin custom headers). */
+  readonly apiOriginHeaders?: Readonly<Record<string, string>>;
 }
 
 /** Behind CloudFront, API Gateway sees an edge server's address (here one of a documentation range), never the viewer's. */
@@ -139,6 +141,7 @@ export class Edge {
         });
         headers = Object.fromEntries(Object.entries(request.headers).map(([name, { value }]) => [name, value]));
       }
+      headers = { ...headers, ...this.options.apiOriginHeaders };
       const event: HttpEvent = {
         routeKey: match.route.routeKey,
         rawPath: path,

@@ -103,6 +103,10 @@ export class MediaSigner {
     if (parsed.protocol !== 'https:' || parsed.search !== '') {
       throw new Error(`url must be an https URL without a query, got ${JSON.stringify(url)}`);
     }
+    // The signer encodes the URL's path but signs a custom policy as given: the policy's resource must be the URL as sent.
+    if (parsed.href !== url) {
+      throw new Error(`url must be written as it is sent (${JSON.stringify(parsed.href)}), got ${JSON.stringify(url)}`);
+    }
     checkExpiry(expiresAt, now);
     if (ipAddress !== undefined) {
       return getSignedUrl({ url, keyPairId: this.keyPairId, policy: customPolicy(url, expiresAt, ipAddress), privateKey: this.privateKey() });

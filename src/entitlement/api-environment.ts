@@ -33,6 +33,12 @@ export const API_ENV = {
    * bound when unset.
    */
   viewerAddress: 'BIND_PLAYBACK_TO_VIEWER_ADDRESS',
+  /**
+   * Optional: the secret whose value the distribution sends in its origin
+   * header; with `viewerAddress` `cloudfront`, the address header is trusted
+   * only beside it.
+   */
+  originVerifySecret: 'ORIGIN_VERIFY_SECRET_ARN',
   sameSite: 'COOKIE_SAMESITE',
   stripeSecret: 'STRIPE_WEBHOOK_SECRET_ARN',
   /**

@@ -109,6 +109,7 @@ const deps: ApiDependencies = {
   }) : undefined,
   leases: env[API_ENV.sessionsTable] ? new StreamLeases(documents, env[API_ENV.sessionsTable]!) : undefined,
   contentKeys: env[API_ENV.contentKeysTable] ? new ContentKeys(documents, env[API_ENV.contentKeysTable]!) : undefined,
+  originVerifier: env[API_ENV.originVerifySecret] ? secretString(secrets, env[API_ENV.originVerifySecret]!) : undefined,
   mediaFiles: outputBucket ? s3MediaFiles(outputBucket) : undefined,
   invalidate: distributionId ? async (paths) => {
     const { client, CreateInvalidationCommand } = await cloudfront();

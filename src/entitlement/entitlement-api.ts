@@ -26,7 +26,7 @@ import { StatusConsumerFunction } from './status-consumer-function';
 import { StripeWebhookFunction } from './stripe-webhook-function';
 import { createUserPool, createWebClient, ensureApiGroups } from './user-pool';
 import { TRANSCODE_EVENT_SOURCE } from '../contracts/transcode-status';
-import { VIEWER_ADDRESS_FUNCTION_CODE, ViewerAddressSource } from '../contracts/viewer-address';
+import { ORIGIN_VERIFY_HEADER, VIEWER_ADDRESS_FUNCTION_CODE, ViewerAddressSource } from '../contracts/viewer-address';
 import { SignedCookieDistribution } from '../delivery/signed-cookie-distribution';
 import { handlerBasics } from '../internal/handlers';
 import { serviceMetric } from '../internal/metrics';
@@ -340,6 +340,7 @@ export class EntitlementApi extends Construct {
   public readonly delivery: SignedCookieDistribution;
 
   private readonly metricsScope: string;
+  private readonly apiHandler: lambda.Function;
   private readonly removalPolicy: RemovalPolicy;
   private readonly explicitMediaDomain?: string;
   private routedThroughDelivery = false;
@@ -392,6 +393,7 @@ export class EntitlementApi extends Construct {
 
     const api = this.createApiFunction(settings.sessionSeconds, props.crossSiteCookies ?? false, settings.logRetention);
     this.apiFunction = api.fn;
+    this.apiHandler = api.fn;
     this.apiLogGroup = api.logGroup;
     const webhook = this.createWebhookFunction(settings.logRetention);
     this.webhookFunction = webhook.fn;
@@ -422,6 +424,7 @@ export class EntitlementApi extends Construct {
     }
     this.routedThroughDelivery = true;
     const apiDomain = Fn.select(2, Fn.split('/', this.httpApi.apiEndpoint));
+    const originVerify = this.bindsPlaybackToViewerIp ? this.createOriginVerifySecret() : undefined;
     // Behind CloudFront the API sees an edge server's address; this function hands it the viewer's.
     this.addressFunction = this.bindsPlaybackToViewerIp ? new cloudfront.Function(this, 'ViewerAddressFunction', {
       code: cloudfront.FunctionCode.fromInline(VIEWER_ADDRESS_FUNCTION_CODE),
@@ -431,6 +434,8 @@ export class EntitlementApi extends Construct {
     this.delivery.distribution.addBehavior('api/*', new origins.HttpOrigin(apiDomain, {
       protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
       originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
+      // A dynamic reference, resolved by CloudFormation at deploy: the template holds the secret's ARN, never its value.
+      customHeaders: originVerify ? { [ORIGIN_VERIFY_HEADER]: originVerify.secretValue.unsafeUnwrap() } : undefined,
     }), {
       viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
       allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
@@ -543,6 +548,26 @@ export class EntitlementApi extends Construct {
       indexName: ENTITLEMENT_INDEXES.byPaymentRef, partitionKey: stringKey('paymentRef'), projectionType: dynamodb.ProjectionType.KEYS_ONLY,
     });
     return entitlements;
+  }
+
+  /**
+   * The value the distribution sends the API in its origin header, so the API
+   * trusts the viewer's address only from the distribution: random, made by
+   * Secrets Manager, read by the API function alone.
+   */
+  private createOriginVerifySecret(): secretsmanager.Secret {
+    const secret = new secretsmanager.Secret(this, 'OriginVerifySecret', {
+      description: 'Sent by the platform\'s distribution to its API in an origin header, so the API trusts the viewer address header from it alone',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy: this.removalPolicy,
+    });
+    acknowledge(secret, {
+      id: 'AwsSolutions-SMG4',
+      reason: 'The value is written into the distribution\'s origin header when the stack deploys (a dynamic reference); a rotation would change it in Secrets Manager alone, and the API would refuse the distribution\'s address header until a deploy resolved the reference again. It is known only to Secrets Manager, the distribution\'s origin and the API function.',
+    });
+    secret.grantRead(this.apiHandler);
+    this.apiHandler.addEnvironment(API_ENV.originVerifySecret, secret.secretArn);
+    return secret;
   }
 
   private createStripeWebhookSecret(): secretsmanager.Secret {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import { ApiRouteKey } from './api-routes';
 import { Caller, isAdmin, requireAdmin, requireCaller, requireCreator } from './auth.lambda-shared';
@@ -17,7 +17,7 @@ import { isValidId } from '../contracts/source-keys';
 import { OUTPUT_LAYOUT } from '../contracts/transcode-status';
 import { IssuedUpload, ListedParts, UploadRequest, UploadResponse } from '../contracts/upload-messages';
 import { isUserId } from '../contracts/user-ids';
-import { VIEWER_ADDRESS_HEADER, ViewerAddressSource } from '../contracts/viewer-address';
+import { ORIGIN_VERIFY_HEADER, VIEWER_ADDRESS_HEADER, ViewerAddressSource } from '../contracts/viewer-address';
 import type { MediaSigner } from '../delivery/media-signer';
 import type { ContentKeys } from '../transcode/content-keys.lambda-shared';
 import { thumbnailsTrackKey } from '../transcode/trick-play.lambda-shared';
@@ -67,6 +67,12 @@ export interface ApiDependencies {
   readonly signer: () => Promise<MediaSigner>;
   /** Stripe Checkout, when the platform has a Stripe API key; the checkout routes answer 503 without it. */
   readonly checkout?: Checkout;
+  /**
+   * The value the distribution sends in its origin header: with
+   * `settings.viewerAddress` `cloudfront`, the address header is trusted only
+   * on requests that carry it (none is, without it).
+   */
+  readonly originVerifier?: () => Promise<string>;
   /** Playback sessions as leases, when the platform limits concurrent streams. */
   readonly leases?: StreamLeases;
   /** The content keys of encrypted videos, when the pipeline encrypts segments; the key route answers 404 without them. */
@@ -429,7 +435,7 @@ const ROUTES: Record<ApiRouteKey, Route> = {
     // The signer first: a lease is taken only when cookies can be signed for it (else its slot would be held, unused).
     const signer = await deps.signer();
     // Before the lease: a request whose address cannot be bound takes no slot.
-    const ipAddress = boundViewerAddress(context);
+    const ipAddress = await boundViewerAddress(context);
     // Checked after the entitlement, so a revoked entitlement stops a renewal whatever the lease says.
     const lease = await playbackLease(context, video, ipAddress);
     const expiresAt = new Date(now.getTime() + deps.settings.sessionSeconds * 1000);
@@ -463,7 +469,7 @@ const ROUTES: Record<ApiRouteKey, Route> = {
     const session = keySessionOf(context.event);
     // A session bound to its viewer's address answers its key at that address alone.
     let allowed = session !== undefined && deps.leases !== undefined
-      && await deps.leases.isLive(session.userId, session.sessionId, videoId, now, viewerAddressOf(context));
+      && await deps.leases.isLive(session.userId, session.sessionId, videoId, now, await viewerAddressOf(context));
     if (!allowed) {
       const video = await deps.catalog.get(videoId);
       allowed = video?.state === 'PUBLISHED' && video.access === 'public';
@@ -503,7 +509,7 @@ const ROUTES: Record<ApiRouteKey, Route> = {
     const expiresAt = new Date(Math.floor(now.getTime() / 1000 + deps.settings.sessionSeconds) * 1000);
     const signer = await deps.signer();
     return jsonResult(200, {
-      downloadUrl: signer.signedUrl(`${mediaBase(context)}/${key}`, expiresAt, now, boundViewerAddress(context)),
+      downloadUrl: signer.signedUrl(`${mediaBase(context)}/${key}`, expiresAt, now, await boundViewerAddress(context)),
       expiresAt: expiresAt.toISOString(),
     });
   },
@@ -1034,11 +1040,20 @@ function keySessionCookie(context: RouteContext, lease: StreamLease): string {
     + `SameSite=${settings.sameSite}`;
 }
 
-/** The caller's address as the platform sees it: the header its distribution sets, or the direct caller's; undefined when playback is not bound. */
-function viewerAddressOf(context: RouteContext): string | undefined {
+/**
+ * The caller's address as the platform sees it: the header its distribution's
+ * function sets, trusted only beside the distribution's origin header (a
+ * request to the API's own endpoint could carry any address header), or the
+ * direct caller's; undefined when playback is not bound or the address
+ * cannot be trusted.
+ */
+async function viewerAddressOf(context: RouteContext): Promise<string | undefined> {
   switch (context.deps.settings.viewerAddress) {
-    case 'cloudfront':
-      return header(context.event, VIEWER_ADDRESS_HEADER);
+    case 'cloudfront': {
+      const sent = header(context.event, ORIGIN_VERIFY_HEADER);
+      const expected = await context.deps.originVerifier?.();
+      return sent !== undefined && expected && sameSecret(sent, expected) ? header(context.event, VIEWER_ADDRESS_HEADER) : undefined;
+    }
     case 'direct':
       return context.event.requestContext?.http?.sourceIp;
     default:
@@ -1052,17 +1067,23 @@ function viewerAddressOf(context: RouteContext): string | undefined {
  * `IpAddress` condition takes IPv4 only, so the platform's distribution
  * serves no IPv6; an API called some other way may see none).
  */
-function boundViewerAddress(context: RouteContext): string | undefined {
+async function boundViewerAddress(context: RouteContext): Promise<string | undefined> {
   if (!context.deps.settings.viewerAddress) {
     return undefined;
   }
-  const address = viewerAddressOf(context);
+  const address = await viewerAddressOf(context);
   if (address === undefined || !isIPv4(address)) {
     throw new ApiError(403, 'viewer-address', address === undefined
       ? 'playback here is bound to the viewer\'s address, and this request does not show one: call the API through the platform\'s domain'
       : 'playback here is bound to the viewer\'s IPv4 address, and this request came from an address that is not IPv4');
   }
   return address;
+}
+
+/** Compares in constant time, over digests so that lengths tell nothing either. */
+function sameSecret(sent: string, expected: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(sent), digest(expected));
 }
 
 /** The playback session a key request's cookie names, if it names one. */

@@ -100,7 +100,10 @@ export class StreamLeases {
     const updated = await this.documents.updateIf({
       TableName: this.tableName,
       Key: { userId, slot: lease.slot },
-      UpdateExpression: `SET expiresAt = :expires, #ttl = :ttl${request.viewerAddress !== undefined ? ', viewerAddress = :address' : ''}`,
+      // Unbound (binding turned off since the start), the renewal unbinds the session too.
+      UpdateExpression: request.viewerAddress !== undefined
+        ? 'SET expiresAt = :expires, #ttl = :ttl, viewerAddress = :address'
+        : 'SET expiresAt = :expires, #ttl = :ttl REMOVE viewerAddress',
       ConditionExpression: 'sessionId = :session AND expiresAt >= :now',
       ExpressionAttributeNames: { '#ttl': 'ttl' },
       ExpressionAttributeValues: {

@@ -138,6 +138,11 @@ describe('bound to the viewer\'s address', () => {
     expect(verifySignedRequest({ url: signedUrl.replace('download.mp4', 'master.m3u8'), cookies: {}, now, trustedKeys, clientIp: '198.51.100.20' }).allowed).toBe(false);
   });
 
+  test('a URL whose path the signer would encode is refused: the policy must name the URL as sent', () => {
+    expect(() => signer.signedUrl(`https://${host}/videos/v1/a film.mp4`, inTenMinutes, now, '203.0.113.7')).toThrow('url must be written as it is sent');
+    expect(() => signer.signedUrl(`https://${host}/videos/v1/a%20film.mp4`, inTenMinutes, now, '203.0.113.7')).not.toThrow();
+  });
+
   test.each(['2001:db8::1', '::ffff:203.0.113.7', '203.0.113.7/24', 'localhost', ''])('%p is not an address to bind to (IPv4 only)', (ipAddress) => {
     expect(() => signer.signedCookies({ host, videoId: 'v1', expiresAt: inTenMinutes, ipAddress }, now)).toThrow('ipAddress must be an IPv4 address');
     expect(() => signer.signedUrl(url, inTenMinutes, now, ipAddress)).toThrow('ipAddress must be an IPv4 address');

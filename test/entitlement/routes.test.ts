@@ -1797,6 +1797,7 @@ describe('encrypted segments: a video\'s content key, for a live playback sessio
 describe('playback bound to the viewer\'s address', () => {
   let contentKeys: ContentKeys;
   const edgeServer = '130.176.0.10';
+  const originVerify = 'origin-verify-value-of-the-distribution';
   const trustedKeys = () => new Map([['KTESTKEYPAIR', signingKey.publicKey]]);
   beforeEach(async () => {
     await db.createTable(`sessions-${tables}`, 'userId', 'slot', 'N');
@@ -1806,13 +1807,19 @@ describe('playback bound to the viewer\'s address', () => {
       ...deps,
       leases: new StreamLeases(db.documents, `sessions-${tables}`),
       contentKeys,
+      originVerifier: async () => originVerify,
       settings: { ...deps.settings, streamLimit: 2, viewerAddress: 'cloudfront' },
     };
   });
 
-  /** A request through the distribution: its function has set the viewer's address; API Gateway saw an edge server's. */
-  const from = (address: string | undefined, options: Call = {}): Call => ({
-    ...options, headers: address !== undefined ? { 'x-vod-viewer-address': address } : {}, sourceIp: edgeServer,
+  /**
+   * A request through the distribution: its function has set the viewer's
+   * address, its origin added its header; API Gateway saw an edge server's address.
+   */
+  const from = (address: string | undefined, options: Call = {}, verify: string | null = originVerify): Call => ({
+    ...options,
+    headers: { ...(address !== undefined ? { 'x-vod-viewer-address': address } : {}), ...(verify !== null ? { 'x-vod-origin-verify': verify } : {}) },
+    sourceIp: edgeServer,
   });
   const play = (videoId: string, address: string | undefined, body?: unknown, callerToken = token.viewer()) =>
     call('POST /api/videos/{videoId}/playback', from(address, { token: callerToken, path: { videoId }, body }));
@@ -1863,6 +1870,27 @@ describe('playback bound to the viewer\'s address', () => {
       expect(refused.cookies).toBeUndefined();
     }
     expect((await call('GET /api/me/sessions', { token: token.viewer() })).json.sessions).toEqual([]);
+  });
+
+  test('the address header is trusted only beside the distribution\'s origin header: a call to the API\'s own endpoint names no address', async () => {
+    const videoId = await readyVideo({ access: 'premium' });
+    await contentKeys.keyFor(videoId, new Date());
+    await entitlements.grant({
+      userId: 'viewer-premium', entitlementId: 'premium', expiresAt: new Date(Date.now() + 86_400_000).toISOString(), grantedAt: new Date().toISOString(), grantedBy: 'admin:a',
+    });
+    for (const verify of [null, '', 'a-guess', `${originVerify}x`]) {
+      const refused = await call('POST /api/videos/{videoId}/playback', from('203.0.113.7', { token: token.premiumViewer(), path: { videoId } }, verify));
+      expect({ status: refused.statusCode, code: refused.json.error.code }).toEqual({ status: 403, code: 'viewer-address' });
+    }
+    // A session's cookie, leaked, with the viewer's address named at the API's endpoint: no key.
+    const played = await call('POST /api/videos/{videoId}/playback', from('203.0.113.7', { token: token.premiumViewer(), path: { videoId } }));
+    const cookie = played.cookies!.filter((c) => c.startsWith('vod-playback-session=')).map((c) => c.split(';')[0]);
+    expect((await call('GET /api/videos/{videoId}/key', from('203.0.113.7', { path: { videoId }, cookies: cookie }))).statusCode).toBe(200);
+    expect((await call('GET /api/videos/{videoId}/key', from('203.0.113.7', { path: { videoId }, cookies: cookie }, null))).statusCode).toBe(403);
+    expect((await call('GET /api/videos/{videoId}/key', from('203.0.113.7', { path: { videoId }, cookies: cookie }, 'a-guess'))).statusCode).toBe(403);
+    // Without the secret to compare with, nothing is trusted.
+    deps = { ...deps, originVerifier: undefined };
+    expect((await call('GET /api/videos/{videoId}/key', from('203.0.113.7', { path: { videoId }, cookies: cookie }))).statusCode).toBe(403);
   });
 
   test('the download URL is bound too', async () => {

@@ -92,6 +92,11 @@ test('a session bound to an address is live at that address only; a renewal from
   // Kept with the session, where the key route reads it.
   expect((await leases.live('viewer', at(250)))[0]).toMatchObject({ sessionId, device: 'phone', viewerAddress: '198.51.100.9' });
 
+  // Binding turned off meanwhile: the next renewal unbinds the session, which is live anywhere again.
+  await leases.renew({ userId: 'viewer', sessionId, videoId: 'video-1', lifetimeSeconds: 300, now: at(400) });
+  expect(await leases.isLive('viewer', sessionId, 'video-1', at(410))).toBe(true);
+  expect((await leases.live('viewer', at(410)))[0].viewerAddress).toBeUndefined();
+
   const unbound = await start('viewer', 'video-2');
   const unboundId = 'taken' in unbound ? unbound.taken.sessionId : '';
   expect(await leases.isLive('viewer', unboundId, 'video-2', at(10), '192.0.2.1')).toBe(true);

@@ -269,6 +269,16 @@ describe('VodPlatform with playback bound to the viewer\'s address', () => {
     }
     const apiFunction = template.findResources('AWS::Lambda::Function')[logicalId(stack, vod.api.apiFunction as any)];
     expect(apiFunction.Properties.Environment.Variables.BIND_PLAYBACK_TO_VIEWER_ADDRESS).toBe('cloudfront');
+    // The API's origin sends a header whose value the template holds only as a reference to a generated secret, which the API function reads.
+    const apiOrigin = config.Origins.find((origin: any) => origin.Id === api.TargetOriginId);
+    const secrets = template.findResources('AWS::SecretsManager::Secret');
+    const [secretId] = Object.keys(secrets).filter((id) => id.includes('OriginVerifySecret'));
+    expect(secrets[secretId].Properties.GenerateSecretString).toMatchObject({ PasswordLength: 48, ExcludePunctuation: true });
+    expect(apiOrigin.OriginCustomHeaders).toEqual([{
+      HeaderName: 'x-vod-origin-verify',
+      HeaderValue: { 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: secretId }, ':SecretString:::}}']] },
+    }]);
+    expect(apiFunction.Properties.Environment.Variables.ORIGIN_VERIFY_SECRET_ARN).toEqual({ Ref: secretId });
     expect(vod.api.viewerAddressFunction).toBeDefined();
     expect(nagFindings(stack)).toEqual([]);
   });
