@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 /** Median of a list of numbers. */
@@ -74,4 +76,22 @@ export async function compareAsync(
   const subjectMs = median(subjectTimes);
   const baselineMs = median(baselineTimes);
   return { subjectMs, baselineMs, ratio: subjectMs / baselineMs };
+}
+
+/**
+ * Runs `exportName` of the benchmark module `modulePath` (relative to the
+ * repository) in a fresh Node.js process and answers what it resolves to.
+ * An API handler runs in a container holding its own code alone; measured in
+ * this process, after every other benchmark has loaded its modules (the CDK,
+ * Chromium's driver, the sandbox), an allocation-heavy path pays for
+ * collecting a heap many times larger than the handler's.
+ */
+export function inFreshProcess<T>(modulePath: string, exportName: string): T {
+  const root = join(__dirname, '..');
+  const script = `require(${JSON.stringify(join(root, modulePath))}).${exportName}()`
+    + '.then((r) => { process.stdout.write(JSON.stringify(r)); process.exit(0); }, (e) => { console.error(e); process.exit(1); })';
+  const out = execFileSync(process.execPath, ['-r', 'ts-node/register', '-e', script], {
+    cwd: root, env: { ...process.env, TS_NODE_PROJECT: join(root, 'tsconfig.dev.json') }, maxBuffer: 16 * 1024 * 1024,
+  });
+  return JSON.parse(out.toString('utf8')) as T;
 }

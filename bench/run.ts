@@ -3,8 +3,8 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { bundleBenchmarks, submitClientBenchmark } from './bundles';
 import { firstFrameBenchmark } from './first-frame';
+import { inFreshProcess } from './measure';
 import { pipelineBenchmark } from './pipeline';
-import { playbackBenchmark } from './playback';
 import { scaleBenchmarks } from './scale';
 import { signingBenchmark } from './signing';
 import { synthBenchmark } from './synth';
@@ -42,7 +42,7 @@ async function main() {
   console.log('');
 
   const figures: Figure[] = [
-    submitClientBenchmark(), signingBenchmark(), ...await playbackBenchmark(), ...await scaleBenchmarks(), await pipelineBenchmark(),
+    submitClientBenchmark(), signingBenchmark(), ...inFreshProcess<Figure[]>('bench/playback', 'playbackBenchmark'), ...await scaleBenchmarks(), await pipelineBenchmark(),
     await firstFrameBenchmark(20), synthBenchmark(),
   ];
   table(['benchmark', 'measured', 'baseline', 'ratio', 'target', ''], figures.map((f) => [
