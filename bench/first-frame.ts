@@ -41,6 +41,9 @@ export async function firstFrameBenchmark(runs = 12) {
     // Segments are encrypted (the sandbox's default): the baseline answers the same key itself, from its own origin.
     const keyUrl = `${sandbox.url}/api/videos/${videoId}/key`;
     const key = await fetch(keyUrl);
+    if (key.status !== 200 && key.status !== 404) {
+      throw new Error(`the first-frame benchmark could not read the video's key: ${key.status}`);
+    }
     if (key.status === 200) {
       writeFileSync(join(work, 'key.bin'), Buffer.from(await key.arrayBuffer()));
       for (const object of listed.Contents ?? []) {

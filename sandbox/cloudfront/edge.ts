@@ -46,7 +46,7 @@ export interface EdgeOptions {
 const EDGE_SERVER_ADDRESS = '198.51.100.1';
 
 /** A CloudFront Function's viewer-request event, as much of it as the platform's functions read. */
-interface FunctionEvent {
+export interface FunctionEvent {
   readonly version: '1.0';
   readonly context: { readonly eventType: 'viewer-request' };
   readonly viewer: { readonly ip: string };
@@ -54,7 +54,7 @@ interface FunctionEvent {
 }
 
 /** Runs a CloudFront Function's `handler` in this process: the function is the deployed code, unchanged. */
-function viewerRequestFunction(code: string): (event: FunctionEvent) => Promise<FunctionEvent['request']> {
+export function viewerRequestFunction(code: string): (event: FunctionEvent) => Promise<FunctionEvent['request']> {
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const handler = new Function(`${code}\nreturn handler;`)() as (event: FunctionEvent) => Promise<FunctionEvent['request']>;
   return async (event) => handler(event);

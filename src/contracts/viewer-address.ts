@@ -30,12 +30,14 @@ export const VIEWER_ADDRESS_HEADER = 'x-vod-viewer-address';
  */
 export const ORIGIN_VERIFY_HEADER = 'x-vod-origin-verify';
 
-/** Where the API takes the viewer's address from, as its environment names it. */
-export type ViewerAddressSource =
-  /** The header the distribution's function sets: the API is served under the distribution's `/api/*`. */
-  | 'cloudfront'
-  /** The caller's own address (`requestContext.http.sourceIp`): players call the API's endpoint directly. */
-  | 'direct';
+/**
+ * Where the API takes the viewer's address from, as its environment names it:
+ * the header the distribution's function sets, the API being served under
+ * the distribution's `/api/*`. (Its cookies reach the media only from the
+ * media's host, so a player never calls the API's own endpoint, whose
+ * caller's address would be a proxy's.)
+ */
+export type ViewerAddressSource = 'cloudfront';
 
 /**
  * The viewer-request function (cloudfront-js-2.0) of the `/api/*`

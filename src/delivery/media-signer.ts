@@ -103,12 +103,13 @@ export class MediaSigner {
     if (parsed.protocol !== 'https:' || parsed.search !== '') {
       throw new Error(`url must be an https URL without a query, got ${JSON.stringify(url)}`);
     }
-    // The signer encodes the URL's path but signs a custom policy as given: the policy's resource must be the URL as sent.
-    if (parsed.href !== url) {
-      throw new Error(`url must be written as it is sent (${JSON.stringify(parsed.href)}), got ${JSON.stringify(url)}`);
-    }
     checkExpiry(expiresAt, now);
     if (ipAddress !== undefined) {
+      // The signer encodes each segment of the URL's path, but signs a custom policy as given: its resource must be the URL it answers.
+      const path = url.replace(/^https:\/\/[^/]*/i, '');
+      if (!path.split('/').every((segment) => segmentAsSigned(segment) === segment)) {
+        throw new Error(`url's path must be written as the signer encodes it (each segment percent-encoded), got ${JSON.stringify(url)}`);
+      }
       return getSignedUrl({ url, keyPairId: this.keyPairId, policy: customPolicy(url, expiresAt, ipAddress), privateKey: this.privateKey() });
     }
     return getSignedUrl({ url, keyPairId: this.keyPairId, dateLessThan: expiresAt.toISOString(), privateKey: this.privateKey() });
@@ -117,6 +118,15 @@ export class MediaSigner {
   /** The library types the key as PEM text, but hands it to `crypto.sign`, which takes the parsed key as it is. */
   private privateKey(): string {
     return this.key as unknown as string;
+  }
+}
+
+/** A path segment as `@aws-sdk/cloudfront-signer` writes it into the URL it signs; undefined when it cannot be decoded. */
+function segmentAsSigned(segment: string): string | undefined {
+  try {
+    return encodeURIComponent(decodeURIComponent(segment));
+  } catch {
+    return undefined;
   }
 }
 

@@ -28,7 +28,7 @@ export const API_ENV = {
   /** Optional: the pipeline's content keys, when it encrypts segments; the key route answers 404 without it. */
   contentKeysTable: 'CONTENT_KEYS_TABLE',
   /**
-   * Optional: `cloudfront` or `direct`, where the viewer's address comes from
+   * Optional: `cloudfront`, where the viewer's address comes from
    * when playback cookies are bound to it (see `ViewerAddressSource`); not
    * bound when unset.
    */

@@ -72,8 +72,8 @@ function viewerAddressSource(value: string | undefined): ViewerAddressSource | u
   if (!value) {
     return undefined;
   }
-  if (value !== 'cloudfront' && value !== 'direct') {
-    throw new Error(`${API_ENV.viewerAddress} must be cloudfront or direct, got ${JSON.stringify(value)}`);
+  if (value !== 'cloudfront') {
+    throw new Error(`${API_ENV.viewerAddress} must be cloudfront, got ${JSON.stringify(value)}`);
   }
   return value;
 }

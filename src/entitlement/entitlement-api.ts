@@ -148,8 +148,11 @@ export interface EntitlementApiProps {
    * apart (a stream limit does). The delivery distribution must have IPv6
    * off (`enableIpv6: false`), as CloudFront's `IpAddress` condition is for
    * IPv4. The viewer's address is read from a header a CloudFront Function
-   * on the distribution's `/api/*` behaviour sets (`routeThroughDelivery()`),
-   * or from the caller's address when players call the API's own endpoint.
+   * on the distribution's `/api/*` behaviour sets, so the API must be routed
+   * through the distribution (`routeThroughDelivery()`, as VodPlatform does);
+   * synth fails otherwise. The distribution also sends the API an origin
+   * header with a generated secret, and the API trusts the address header
+   * only beside it, so a call to the API's own endpoint names no address.
    *
    * @default false
    */
@@ -272,7 +275,11 @@ export class EntitlementApi extends Construct {
   /** The stage's access logs, one JSON line per request. */
   public readonly accessLogGroup: logs.ILogGroup;
 
-  /** The base URL of the routes (`<endpoint>/api`). */
+  /**
+   * The base URL of the routes on API Gateway's own endpoint
+   * (`<endpoint>/api`). Players call the API on the media's host instead; with
+   * `bindPlaybackToViewerIp`, playback and key requests here are refused.
+   */
   public readonly apiUrl: string;
 
   /** The user pool whose tokens are accepted. */
@@ -410,13 +417,21 @@ export class EntitlementApi extends Construct {
     this.addRoutes();
     this.apiUrl = `${this.httpApi.apiEndpoint}/api`;
     this.node.addValidation({ validate: () => this.validateMediaDomain() });
+    this.node.addValidation({
+      validate: () => (this.bindsPlaybackToViewerIp && !this.routedThroughDelivery ? [
+        'bindPlaybackToViewerIp reads the viewer\'s address from the delivery distribution, which must serve the API: call routeThroughDelivery() '
+        + '(VodPlatform does); behind a proxy of your own the API would see the proxy\'s address',
+      ] : []),
+    });
   }
 
   /**
    * Serves the API under `/api/*` of the delivery distribution, so the player,
    * the API and the media share one host and the playback cookies the API
    * sets reach the media: never cached, every method, every viewer header but
-   * Host (API Gateway routes by its own). VodPlatform calls it.
+   * Host (API Gateway routes by its own). With `bindPlaybackToViewerIp` it
+   * also puts the viewer-address CloudFront Function on that behaviour and
+   * makes the secret its origin header carries. VodPlatform calls it.
    */
   public routeThroughDelivery(): void {
     if (this.routedThroughDelivery) {
@@ -563,7 +578,7 @@ export class EntitlementApi extends Construct {
     });
     acknowledge(secret, {
       id: 'AwsSolutions-SMG4',
-      reason: 'The value is written into the distribution\'s origin header when the stack deploys (a dynamic reference); a rotation would change it in Secrets Manager alone, and the API would refuse the distribution\'s address header until a deploy resolved the reference again. It is known only to Secrets Manager, the distribution\'s origin and the API function.',
+      reason: 'The value is written into the distribution\'s origin header when the stack deploys (a dynamic reference); a rotation would change it in Secrets Manager alone, and the API would refuse the distribution\'s address header until CloudFormation next updated the distribution. It never appears in the template or a log; whoever may read the distribution\'s configuration or the secret sees it.',
     });
     secret.grantRead(this.apiHandler);
     this.apiHandler.addEnvironment(API_ENV.originVerifySecret, secret.secretArn);
@@ -606,7 +621,7 @@ export class EntitlementApi extends Construct {
         ...(this.sessionsTable ? { [API_ENV.sessionsTable]: this.sessionsTable.tableName, [API_ENV.streamLimit]: String(this.streamLimit) } : {}),
         ...(this.pipeline.contentKeysTable ? { [API_ENV.contentKeysTable]: this.pipeline.contentKeysTable.tableName } : {}),
         ...(this.bindsPlaybackToViewerIp ? {
-          [API_ENV.viewerAddress]: Lazy.string({ produce: (): ViewerAddressSource => (this.routedThroughDelivery ? 'cloudfront' : 'direct') }),
+          [API_ENV.viewerAddress]: ADDRESS_FROM_DISTRIBUTION,
         } : {}),
       },
     });
@@ -755,6 +770,9 @@ function grantTable(grantee: iam.IGrantable, table: dynamodb.ITable, actions: st
     resources: [table.tableArn, ...indexes.map((index) => `${table.tableArn}/index/${index}`)],
   }));
 }
+
+/** The API reads the viewer's address from the header of the distribution's function. */
+const ADDRESS_FROM_DISTRIBUTION: ViewerAddressSource = 'cloudfront';
 
 function streamLimitOf(path: string, limit: number | undefined): number | undefined {
   if (limit !== undefined && (Token.isUnresolved(limit) || !Number.isInteger(limit) || limit < 1 || limit > 100)) {

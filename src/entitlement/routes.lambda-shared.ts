@@ -476,7 +476,7 @@ const ROUTES: Record<ApiRouteKey, Route> = {
     }
     if (!allowed) {
       throw new ApiError(403, 'no-playback-session', session
-        ? 'this playback session has ended or is another video\'s; start a playback session of this video for its key'
+        ? 'this playback session has ended, is another video\'s, or is bound to another address; start a playback session of this video here for its key'
         : 'the key is answered to a live playback session of this video; start one (POST /api/videos/{videoId}/playback)');
     }
     const key = await deps.contentKeys.read(videoId);
@@ -1043,22 +1043,16 @@ function keySessionCookie(context: RouteContext, lease: StreamLease): string {
 /**
  * The caller's address as the platform sees it: the header its distribution's
  * function sets, trusted only beside the distribution's origin header (a
- * request to the API's own endpoint could carry any address header), or the
- * direct caller's; undefined when playback is not bound or the address
- * cannot be trusted.
+ * request to the API's own endpoint could carry any address header);
+ * undefined when playback is not bound or the address cannot be trusted.
  */
 async function viewerAddressOf(context: RouteContext): Promise<string | undefined> {
-  switch (context.deps.settings.viewerAddress) {
-    case 'cloudfront': {
-      const sent = header(context.event, ORIGIN_VERIFY_HEADER);
-      const expected = await context.deps.originVerifier?.();
-      return sent !== undefined && expected && sameSecret(sent, expected) ? header(context.event, VIEWER_ADDRESS_HEADER) : undefined;
-    }
-    case 'direct':
-      return context.event.requestContext?.http?.sourceIp;
-    default:
-      return undefined;
+  if (context.deps.settings.viewerAddress !== 'cloudfront') {
+    return undefined;
   }
+  const sent = header(context.event, ORIGIN_VERIFY_HEADER);
+  const expected = await context.deps.originVerifier?.();
+  return sent !== undefined && expected && sameSecret(sent, expected) ? header(context.event, VIEWER_ADDRESS_HEADER) : undefined;
 }
 
 /**

@@ -1,11 +1,11 @@
+import { viewerRequestFunction } from '../../sandbox/cloudfront/edge';
 import { VIEWER_ADDRESS_FUNCTION_CODE, VIEWER_ADDRESS_HEADER } from '../../src/contracts/viewer-address';
 
 /**
  * The viewer-request function of the API's behaviour, run as CloudFront runs
  * it: `handler(event)` of a cloudfront-js-2.0 function, answering the request.
  */
-// eslint-disable-next-line @typescript-eslint/no-implied-eval
-const handler = new Function(`${VIEWER_ADDRESS_FUNCTION_CODE}\nreturn handler;`)() as (event: unknown) => Promise<any>;
+const handler = viewerRequestFunction(VIEWER_ADDRESS_FUNCTION_CODE) as (event: unknown) => Promise<any>;
 
 const event = (headers: Record<string, { value: string }>, ip: string) => ({
   version: '1.0',
@@ -29,8 +29,8 @@ test('a header of that name sent by the viewer is replaced, so no viewer can nam
   expect(request.headers[VIEWER_ADDRESS_HEADER]).toEqual({ value: '203.0.113.7' });
 });
 
-test('the code stays within what cloudfront-js-2.0 takes: no modules, no template literals, within 10 KB', () => {
-  expect(VIEWER_ADDRESS_FUNCTION_CODE).not.toMatch(/require\(|import |`/);
+test('the code stays within what a CloudFront Function takes: no modules, within 10 KB', () => {
+  expect(VIEWER_ADDRESS_FUNCTION_CODE).not.toMatch(/require\(|import /);
   expect(Buffer.byteLength(VIEWER_ADDRESS_FUNCTION_CODE)).toBeLessThan(10 * 1024);
   expect(VIEWER_ADDRESS_HEADER).toMatch(/^[a-z0-9-]+$/);
   // CloudFront Functions may not add headers starting x-amz- or x-edge- (restrictions on edge functions).

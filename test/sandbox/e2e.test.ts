@@ -336,12 +336,16 @@ test('playback bound to the viewer\'s address: cookies and the key work from it 
   const master = `${sandbox.url}/videos/${videoId}/master.m3u8`;
   const keyUrl = `${sandbox.url}/api/videos/${videoId}/key`;
 
-  expect((await getFrom('127.0.0.1', master, { cookie: mediaCookies })).status).toBe(200);
-  expect((await getFrom('127.0.0.1', keyUrl, { cookie: sessionCookie })).status).toBe(200);
-  const elsewhere = await getFrom('127.0.0.2', master, { cookie: mediaCookies });
-  expect(elsewhere).toEqual({ status: 403, reason: 'the viewer\'s address is not in 127.0.0.1/32' });
-  expect((await getFrom('127.0.0.2', keyUrl, { cookie: sessionCookie })).status).toBe(403);
-  await fetch(`${sandbox.url}/api/admin/users/admin/sessions`, { method: 'DELETE', headers: { authorization: `Bearer ${admin}` } });
+  try {
+    expect((await getFrom('127.0.0.1', master, { cookie: mediaCookies })).status).toBe(200);
+    expect((await getFrom('127.0.0.1', keyUrl, { cookie: sessionCookie })).status).toBe(200);
+    const elsewhere = await getFrom('127.0.0.2', master, { cookie: mediaCookies });
+    expect(elsewhere).toEqual({ status: 403, reason: 'the viewer\'s address is not in 127.0.0.1/32' });
+    expect((await getFrom('127.0.0.2', keyUrl, { cookie: sessionCookie })).status).toBe(403);
+  } finally {
+    // The admin's slots are free for the tests after this one, whatever happened.
+    await fetch(`${sandbox.url}/api/admin/users/admin/sessions`, { method: 'DELETE', headers: { authorization: `Bearer ${admin}` } });
+  }
 });
 
 test('a short clip uploads in one POST from the browser and reaches READY', async () => {
