@@ -478,7 +478,11 @@ export class EntitlementApi extends Construct {
     return this.apiMetric(API_METRICS.sessionsIssued, props);
   }
 
-  /** Playback sessions denied (no such video, sign-in needed, not entitled). Sum over 5 minutes by default. */
+  /**
+   * Playback sessions denied (no such video, sign-in needed, not entitled, or
+   * bound to the viewer's address and no address to bind to). Sum over 5
+   * minutes by default.
+   */
   public metricSessionsDenied(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.apiMetric(API_METRICS.sessionsDenied, props);
   }

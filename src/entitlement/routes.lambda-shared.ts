@@ -435,7 +435,10 @@ const ROUTES: Record<ApiRouteKey, Route> = {
     // The signer first: a lease is taken only when cookies can be signed for it (else its slot would be held, unused).
     const signer = await deps.signer();
     // Before the lease: a request whose address cannot be bound takes no slot.
-    const ipAddress = await boundViewerAddress(context);
+    const ipAddress = await boundViewerAddress(context).catch((error: unknown) => {
+      deps.onPlayback?.('denied', 'viewer-address');
+      throw error;
+    });
     // Checked after the entitlement, so a revoked entitlement stops a renewal whatever the lease says.
     const lease = await playbackLease(context, video, ipAddress);
     const expiresAt = new Date(now.getTime() + deps.settings.sessionSeconds * 1000);

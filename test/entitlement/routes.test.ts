@@ -1874,6 +1874,8 @@ describe('playback bound to the viewer\'s address', () => {
       expect(refused.cookies).toBeUndefined();
     }
     expect((await call('GET /api/me/sessions', { token: token.viewer() })).json.sessions).toEqual([]);
+    // Counted with the sessions denied, with its reason in the log.
+    expect(playbackOutcomes).toEqual(Array(4).fill('denied:viewer-address'));
   });
 
   test('the address header is trusted only beside the distribution\'s origin header: a call to the API\'s own endpoint names no address', async () => {
