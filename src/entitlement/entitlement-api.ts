@@ -303,7 +303,6 @@ export class EntitlementApi extends Construct {
   /** Whether playback sessions are bound to the viewer's IPv4 address. */
   public readonly bindsPlaybackToViewerIp: boolean;
 
-
   /** The function answering the routes. */
   public readonly apiFunction: lambda.IFunction;
 
@@ -352,6 +351,7 @@ export class EntitlementApi extends Construct {
   private readonly explicitMediaDomain?: string;
   private routedThroughDelivery = false;
   private addressFunction?: cloudfront.IFunction;
+  private originSecret?: secretsmanager.ISecret;
 
   constructor(scope: Construct, id: string, props: EntitlementApiProps) {
     super(scope, id);
@@ -439,7 +439,7 @@ export class EntitlementApi extends Construct {
     }
     this.routedThroughDelivery = true;
     const apiDomain = Fn.select(2, Fn.split('/', this.httpApi.apiEndpoint));
-    const originVerify = this.bindsPlaybackToViewerIp ? this.createOriginVerifySecret() : undefined;
+    this.originSecret = this.bindsPlaybackToViewerIp ? this.createOriginVerifySecret() : undefined;
     // Behind CloudFront the API sees an edge server's address; this function hands it the viewer's.
     this.addressFunction = this.bindsPlaybackToViewerIp ? new cloudfront.Function(this, 'ViewerAddressFunction', {
       code: cloudfront.FunctionCode.fromInline(VIEWER_ADDRESS_FUNCTION_CODE),
@@ -450,7 +450,7 @@ export class EntitlementApi extends Construct {
       protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
       originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
       // A dynamic reference, resolved by CloudFormation at deploy: the template holds the secret's ARN, never its value.
-      customHeaders: originVerify ? { [ORIGIN_VERIFY_HEADER]: originVerify.secretValue.unsafeUnwrap() } : undefined,
+      customHeaders: this.originSecret ? { [ORIGIN_VERIFY_HEADER]: this.originSecret.secretValue.unsafeUnwrap() } : undefined,
     }), {
       viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
       allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
@@ -471,6 +471,16 @@ export class EntitlementApi extends Construct {
    */
   public get viewerAddressFunction(): cloudfront.IFunction | undefined {
     return this.addressFunction;
+  }
+
+  /**
+   * The secret whose value the distribution sends the API in its origin
+   * header, so the API trusts the viewer's address from it alone: set once the
+   * API is routed through the delivery distribution with
+   * `bindPlaybackToViewerIp`.
+   */
+  public get originVerifySecret(): secretsmanager.ISecret | undefined {
+    return this.originSecret;
   }
 
   /** Playback sessions issued. Sum over 5 minutes by default. */

@@ -280,6 +280,7 @@ describe('VodPlatform with playback bound to the viewer\'s address', () => {
     }]);
     expect(apiFunction.Properties.Environment.Variables.ORIGIN_VERIFY_SECRET_ARN).toEqual({ Ref: secretId });
     expect(vod.api.viewerAddressFunction).toBeDefined();
+    expect(logicalId(stack, vod.api.originVerifySecret as any)).toBe(secretId);
     expect(nagFindings(stack)).toEqual([]);
   });
 
@@ -289,6 +290,7 @@ describe('VodPlatform with playback bound to the viewer\'s address', () => {
     expect(distributionConfig(template).IPV6Enabled).toBe(true);
     template.resourceCountIs('AWS::CloudFront::Function', 0);
     expect(vod.api.viewerAddressFunction).toBeUndefined();
+    expect(vod.api.originVerifySecret).toBeUndefined();
     const apiFunction = template.findResources('AWS::Lambda::Function')[logicalId(stack, vod.api.apiFunction as any)];
     expect(apiFunction.Properties.Environment.Variables.BIND_PLAYBACK_TO_VIEWER_ADDRESS).toBeUndefined();
   });
